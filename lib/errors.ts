@@ -1,0 +1,69 @@
+/**
+ * Errors the domain raises on purpose. Each maps to one HTTP status and an
+ * RFC 9457 problem type; anything else reaching the edge is a 500.
+ */
+export interface FieldError {
+  /** JSON pointer-ish path of the offending field, e.g. `target.accountId`. */
+  field: string;
+  message: string;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly type: string;
+  abstract readonly title: string;
+  readonly fields?: FieldError[];
+  constructor(message: string, fields?: FieldError[]) {
+    super(message);
+    this.name = new.target.name;
+    if (fields) this.fields = fields;
+  }
+}
+
+export class ValidationError extends AppError {
+  readonly status = 400;
+  readonly type = 'validation-error';
+  readonly title = 'Request is not valid';
+}
+
+export class UnauthenticatedError extends AppError {
+  readonly status = 401;
+  readonly type = 'unauthenticated';
+  readonly title = 'Not authenticated';
+}
+
+export class ForbiddenError extends AppError {
+  readonly status = 403;
+  readonly type = 'forbidden';
+  readonly title = 'Not allowed';
+}
+
+export class NotFoundError extends AppError {
+  readonly status = 404;
+  readonly type = 'not-found';
+  readonly title = 'Not found';
+}
+
+/** A concurrent change won, or the grant is not in a status that allows this action. */
+export class ConflictError extends AppError {
+  readonly status = 409;
+  readonly type = 'conflict';
+  readonly title = 'Conflict with the current state';
+}
+
+/** Well-formed input that policy or the current state refuses (e.g. duration above the rule's max). */
+export class UnprocessableError extends AppError {
+  readonly status = 422;
+  readonly type = 'unprocessable';
+  readonly title = 'Request cannot be processed';
+}
+
+/** Start-up configuration is wrong: the function must not serve requests. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const PROBLEM_TYPE_BASE = 'https://identity-center-jit.dev/problems/';

@@ -1,0 +1,132 @@
+/**
+ * The ports the domain talks to. Adapters in lib/adapters implement them with
+ * the AWS SDK; the domain never imports the SDK.
+ */
+import type { Actor, Grant, GrantStatus, HistoryEntry, Target } from './domain/grant.ts';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page, absent on the last page. */
+  cursor?: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
+export interface TransitionRequest {
+  id: string;
+  /** Both must match the stored item or the write fails with ConflictError. */
+  expectedStatus: GrantStatus;
+  expectedVersion: number;
+  to: GrantStatus;
+  /** Fields to set alongside the status (undefined values are removed). */
+  set?: Partial<Omit<Grant, 'id' | 'status' | 'version' | 'history' | 'principal' | 'target'>>;
+  entry: Omit<HistoryEntry, 'from' | 'to'>;
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  principalId: string;
+  bodyHash: string;
+  grantId: string;
+}
+
+export interface GrantStore {
+  /** Writes a new grant; fails if the id exists. */
+  create(grant: Grant): Promise<void>;
+  get(id: string): Promise<Grant | undefined>;
+  /** Conditional on (status, version); appends the history entry in the same write. Throws ConflictError when it loses. */
+  transition(req: TransitionRequest): Promise<Grant>;
+  listByPrincipal(userId: string, page: PageRequest, status?: GrantStatus): Promise<Page<Grant>>;
+  /** Ordered by deadline: expiresAt (ACTIVE), pendingExpiresAt (PENDING_APPROVAL), startsAt (SCHEDULED), else requestedAt. */
+  listByStatus(status: GrantStatus, page: PageRequest, deadlineBefore?: string): Promise<Page<Grant>>;
+  /** Pending requests admitted by one policy rule, oldest first. */
+  listPendingForRule(ruleId: string, page: PageRequest): Promise<Page<Grant>>;
+  listAll(page: PageRequest): Promise<Page<Grant>>;
+  /** Claims an idempotency key; returns the existing record when the key was used before. */
+  claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
+}
+
+/**
+ * The holder (lease) on one Identity Center assignment or membership.
+ * Several grants may hold it; the system deletes the access only when the last
+ * holder leaves and `managed` is true (the system created it).
+ */
+export interface Holder {
+  key: string;
+  target: Target;
+  principalId: string;
+  grantIds: string[];
+  /** True when this system created the access; false when it pre-existed. */
+  managed: boolean;
+  /** PRESENT while access is held; DELETING once the last holder left a managed assignment. */
+  state: 'PRESENT' | 'DELETING';
+  /** Group membership id, needed to delete it. */
+  membershipId?: string;
+  version: number;
+}
+
+export interface HolderStore {
+  getHolder(key: string): Promise<Holder | undefined>;
+  /** Creates the holder for the first grant. Throws ConflictError if one exists. */
+  createHolder(holder: Omit<Holder, 'version'>): Promise<Holder>;
+  /** Adds a grant to an existing PRESENT holder. Throws ConflictError if it changed or is DELETING. */
+  joinHolder(key: string, grantId: string, expectedVersion: number): Promise<Holder>;
+  /** Removes a grant; when none is left: managed → DELETING, unmanaged → item removed. Returns the new state (undefined = removed). */
+  leaveHolder(key: string, grantId: string, expectedVersion: number): Promise<Holder | undefined>;
+  /** Deletes a DELETING holder once the access is gone. */
+  removeDeletedHolder(key: string): Promise<void>;
+  setMembershipId(key: string, membershipId: string, expectedVersion: number): Promise<Holder>;
+  listHolders(page: PageRequest): Promise<Page<Holder>>;
+}
+
+export interface IdentityUser {
+  userId: string;
+  userName: string;
+  email: string;
+  displayName?: string;
+}
+
+export interface AccountInfo {
+  id: string;
+  name: string;
+  /** OU ids from the account's parent up to (excluding) the root. */
+  ouPath: string[];
+  tags: Record<string, string>;
+}
+
+/** Read side of Identity Center and Organizations that policy and eligibility need. */
+export interface Directory {
+  findUserByEmail(email: string): Promise<IdentityUser | undefined>;
+  findUserByUserName(userName: string): Promise<IdentityUser | undefined>;
+  describeUser(userId: string): Promise<IdentityUser | undefined>;
+  /** Group ids the user is a member of. */
+  groupIdsOfUser(userId: string): Promise<string[]>;
+  findGroupId(displayName: string): Promise<string | undefined>;
+  findPermissionSetArn(name: string): Promise<string | undefined>;
+  describeAccount(accountId: string): Promise<AccountInfo | undefined>;
+  listAccounts(): Promise<AccountInfo[]>;
+  /** The organization's management account id (assignments there are refused from a delegated admin). */
+  managementAccountId(): Promise<string | undefined>;
+}
+
+/** Starts the Step Functions workflows. Execution names derive from the grant id: a repeat start is a no-op. */
+export interface Workflows {
+  startGrant(grant: Grant): Promise<void>;
+  startRevoke(grant: Grant, reason: 'expiry' | 'early' | 'sweep'): Promise<void>;
+}
+
+/** Announces grant changes (Slack etc.). Must never throw into the caller's path. */
+export interface Notifier {
+  grantChanged(grant: Grant, event: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export type { Actor };
