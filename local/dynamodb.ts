@@ -1,0 +1,73 @@
+/**
+ * Embedded DynamoDB for the local cloud: dynalite (pure JS, LevelDB-backed).
+ * With `path` the tables persist in that folder across restarts; without, in memory.
+ *
+ * The edge hands DynamoDB requests straight to dynalite's request handler (no
+ * proxy hop); dynalite also listens on its own loopback port so it can be used
+ * directly and so that `close()` shuts its store down cleanly (dynalite only
+ * closes LevelDB when its HTTP server closes).
+ */
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
+
+export interface StartDynamoOptions {
+  /** Folder for the LevelDB store. Absent: in memory. */
+  path?: string;
+  /** How long a new table stays CREATING (dynalite default 500 ms; local default 0 so startup is fast). */
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+
+export interface LocalDynamo {
+  /** Direct endpoint of dynalite, e.g. http://127.0.0.1:45678 (the edge serves the same tables). */
+  url: string;
+  /** Serve one DynamoDB HTTP request whose body has not been read yet. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  close(): Promise<void>;
+}
+
+export async function startDynamo(options: StartDynamoOptions = {}): Promise<LocalDynamo> {
+  if (options.path) mkdirSync(options.path, { recursive: true });
+  const server = dynalite({
+    ...(options.path ? { path: options.path } : {}),
+    createTableMs: options.createTableMs ?? 0,
+    deleteTableMs: options.deleteTableMs ?? 0,
+    updateTableMs: options.updateTableMs ?? 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    handle(req, res) {
+      // dynalite's handler is the server's 'request' listener.
+      server.emit('request', req, res);
+    },
+    close() {
+      closed ??= new Promise<void>((resolve, reject) => {
+        server.closeAllConnections?.();
+        server.close((err?: Error) => (err ? reject(err) : resolve()));
+      });
+      return closed;
+    },
+  };
+}
