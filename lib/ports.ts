@@ -16,12 +16,10 @@ export interface PageRequest {
 }
 
 export interface TransitionRequest {
-  id: string;
-  /** Both must match the stored item or the write fails with ConflictError. */
-  expectedStatus: GrantStatus;
-  expectedVersion: number;
+  /** The grant as last read: the write is conditional on its status and version. */
+  current: Grant;
   to: GrantStatus;
-  /** Fields to set alongside the status (undefined values are removed). */
+  /** Fields to set alongside the status (an explicit `undefined` removes the field). */
   set?: Partial<Omit<Grant, 'id' | 'status' | 'version' | 'history' | 'principal' | 'target'>>;
   entry: Omit<HistoryEntry, 'from' | 'to'>;
 }
@@ -114,8 +112,16 @@ export interface Directory {
 
 /** Starts the Step Functions workflows. Execution names derive from the grant id: a repeat start is a no-op. */
 export interface Workflows {
+  /** Starts the grant workflow now (execution name `grant-<id>`). */
   startGrant(grant: Grant): Promise<void>;
-  startRevoke(grant: Grant, reason: 'expiry' | 'early' | 'sweep'): Promise<void>;
+  /** Future start: a one-time schedule starts the grant workflow at grant.startsAt. */
+  scheduleActivation(grant: Grant): Promise<void>;
+  /** Starts the revoke workflow: `early` skips the wait for expiresAt. */
+  startRevoke(grant: Grant, mode: 'expiry' | 'early' | 'sweep'): Promise<void>;
+  /** Creates or moves the revocation schedule to grant.expiresAt (after activation or an extension). */
+  scheduleRevocation(grant: Grant): Promise<void>;
+  /** Removes a grant's schedules that can no longer do anything useful (cancelled, revoked). */
+  deleteSchedules(grant: Grant): Promise<void>;
 }
 
 /** Announces grant changes (Slack etc.). Must never throw into the caller's path. */

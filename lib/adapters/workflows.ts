@@ -1,0 +1,142 @@
+/**
+ * The Workflows port on Step Functions + EventBridge Scheduler.
+ *
+ * Names are derived from the grant so that a retry, a double click or a double
+ * fire can never cause a second effect:
+ *   grant execution      grant-<id>
+ *   revoke execution     revoke-<id>-<expiresAt epoch s>   (a new expiry after an extension gets a new name)
+ *                        revoke-<id>-early                 (early revoke)
+ *   activation schedule  <id>-start      at(startsAt)
+ *   revocation schedule  <id>-revoke     at(expiresAt - 60 s): the Scheduler is only 60 s precise, the
+ *                                        revoke workflow waits the rest to the exact second
+ */
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, UpdateScheduleCommand, type CreateScheduleCommandInput, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { Grant } from '../domain/grant.ts';
+import type { Clock, Workflows } from '../ports.ts';
+
+/** The Scheduler fires up to this much late; schedules are set this much early. */
+export const SCHEDULER_PRECISION_MS = 60_000;
+/** Universal target: lets the schedule name the execution it starts. */
+export const START_EXECUTION_TARGET = 'arn:aws:scheduler:::aws-sdk:sfn:startExecution';
+
+export interface WorkflowInput {
+  grantId: string;
+  /** For revocations: the expiry this execution enforces (an extension makes it stale). */
+  expiresAt?: string;
+  mode?: 'expiry' | 'early' | 'sweep';
+}
+
+export interface StepFunctionsWorkflowsOptions {
+  grantStateMachineArn: string;
+  revokeStateMachineArn: string;
+  scheduleGroup: string;
+  schedulerRoleArn: string;
+  deadLetterQueueArn?: string;
+  clock: Clock;
+}
+
+export const executionNames = {
+  grant: (id: string) => `grant-${id}`,
+  revoke: (id: string, expiresAt: string) => `revoke-${id}-${Math.floor(Date.parse(expiresAt) / 1000)}`,
+  earlyRevoke: (id: string) => `revoke-${id}-early`,
+  sweepRevoke: (id: string, expiresAt: string) => `revoke-${id}-${Math.floor(Date.parse(expiresAt) / 1000)}`,
+};
+
+export const scheduleNames = {
+  activation: (id: string) => `${id}-start`,
+  revocation: (id: string) => `${id}-revoke`,
+};
+
+/** `at()` expressions take whole seconds in the given timezone (we always use UTC). */
+export function atExpression(instantMs: number): string {
+  return `at(${new Date(Math.floor(instantMs / 1000) * 1000).toISOString().slice(0, 19)})`;
+}
+
+export class StepFunctionsWorkflows implements Workflows {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly scheduler: SchedulerClient,
+    private readonly options: StepFunctionsWorkflowsOptions,
+  ) {}
+
+  private async start(stateMachineArn: string, name: string, input: WorkflowInput): Promise<void> {
+    try {
+      await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    } catch (err) {
+      // Same name, other input: an execution for this grant already ran. Names are the idempotency key.
+      if (!(err instanceof ExecutionAlreadyExists)) throw err;
+    }
+  }
+
+  startGrant(grant: Grant): Promise<void> {
+    return this.start(this.options.grantStateMachineArn, executionNames.grant(grant.id), { grantId: grant.id });
+  }
+
+  startRevoke(grant: Grant, mode: 'expiry' | 'early' | 'sweep'): Promise<void> {
+    const expiresAt = grant.expiresAt ?? this.options.clock.now().toISOString();
+    const name = mode === 'early' ? executionNames.earlyRevoke(grant.id) : executionNames.revoke(grant.id, expiresAt);
+    return this.start(this.options.revokeStateMachineArn, name, { grantId: grant.id, expiresAt, mode });
+  }
+
+  private scheduleInput(name: string, fireAtMs: number, stateMachineArn: string, executionName: string, input: WorkflowInput): CreateScheduleCommandInput {
+    return {
+      Name: name,
+      GroupName: this.options.scheduleGroup,
+      ScheduleExpression: atExpression(fireAtMs),
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      ActionAfterCompletion: 'DELETE',
+      Target: {
+        Arn: START_EXECUTION_TARGET,
+        RoleArn: this.options.schedulerRoleArn,
+        Input: JSON.stringify({ StateMachineArn: stateMachineArn, Name: executionName, Input: JSON.stringify(input) }),
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+        ...(this.options.deadLetterQueueArn ? { DeadLetterConfig: { Arn: this.options.deadLetterQueueArn } } : {}),
+      },
+    };
+  }
+
+  /** Create, or replace when it exists (an extension moves the time). */
+  private async upsertSchedule(input: CreateScheduleCommandInput): Promise<void> {
+    try {
+      await this.scheduler.send(new CreateScheduleCommand(input));
+    } catch (err) {
+      if (!(err instanceof ConflictException)) throw err;
+      await this.scheduler.send(new UpdateScheduleCommand(input));
+    }
+  }
+
+  async scheduleActivation(grant: Grant): Promise<void> {
+    if (!grant.startsAt) return this.startGrant(grant);
+    const at = Date.parse(grant.startsAt);
+    if (at <= this.options.clock.now().getTime()) return this.startGrant(grant);
+    await this.upsertSchedule(
+      this.scheduleInput(scheduleNames.activation(grant.id), at, this.options.grantStateMachineArn, executionNames.grant(grant.id), { grantId: grant.id }),
+    );
+  }
+
+  async scheduleRevocation(grant: Grant): Promise<void> {
+    if (!grant.expiresAt) throw new Error(`grant ${grant.id} has no expiresAt to schedule`);
+    const fireAt = Date.parse(grant.expiresAt) - SCHEDULER_PRECISION_MS;
+    // Too close for a schedule: the revoke workflow itself waits until expiresAt.
+    if (fireAt <= this.options.clock.now().getTime()) return this.startRevoke(grant, 'expiry');
+    await this.upsertSchedule(
+      this.scheduleInput(scheduleNames.revocation(grant.id), fireAt, this.options.revokeStateMachineArn, executionNames.revoke(grant.id, grant.expiresAt), {
+        grantId: grant.id,
+        expiresAt: grant.expiresAt,
+        mode: 'expiry',
+      }),
+    );
+  }
+
+  async deleteSchedules(grant: Grant): Promise<void> {
+    for (const Name of [scheduleNames.activation(grant.id), scheduleNames.revocation(grant.id)]) {
+      try {
+        await this.scheduler.send(new DeleteScheduleCommand({ Name, GroupName: this.options.scheduleGroup }));
+      } catch (err) {
+        if (!(err instanceof ResourceNotFoundException)) throw err;
+      }
+    }
+  }
+}

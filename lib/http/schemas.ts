@@ -1,0 +1,225 @@
+/**
+ * The HTTP contract: every request schema the handlers validate with, and the
+ * OpenAPI document generated from those same schemas. Routes are declared in
+ * serverless.yml; `OPERATIONS` mirrors them for the document, and a test checks
+ * that the two agree.
+ */
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { isDuration, parseDuration } from '../domain/duration.ts';
+import { GRANT_ID_PATTERN, GRANT_STATUSES } from '../domain/grant.ts';
+
+extendZodWithOpenApi(z);
+
+export const durationSchema = z
+  .string()
+  .max(32)
+  .refine((d) => isDuration(d) && (parseDuration(d) ?? 0) > 0, 'must be a positive ISO 8601 duration such as PT30M, PT8H or P1D')
+  .openapi({ example: 'PT1H', description: 'ISO 8601 duration (days, hours, minutes, seconds)' });
+
+export const accountTargetSchema = z
+  .strictObject({
+    type: z.literal('account'),
+    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').openapi({ example: '111122223333' }),
+    permissionSet: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,32}$/, 'must be a permission set name (1-32 of letters, digits and +=,.@_-)')
+      .openapi({ example: 'ReadOnlyAccess' }),
+  })
+  .openapi('AccountTarget');
+
+export const groupTargetSchema = z
+  .strictObject({
+    type: z.literal('group'),
+    group: z.string().trim().min(1, 'must not be empty').max(1024).openapi({ example: 'BreakGlass' }),
+  })
+  .openapi('GroupTarget');
+
+export const targetSchema = z.discriminatedUnion('type', [accountTargetSchema, groupTargetSchema], {
+  error: 'must be {"type":"account", accountId, permissionSet} or {"type":"group", group}',
+});
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+export const createGrantBodySchema = z
+  .strictObject({
+    target: targetSchema,
+    duration: durationSchema,
+    justification: text(1000),
+    ticket: text(128).optional(),
+    startsAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T09:00:00Z' }).optional(),
+  })
+  .openapi('GrantRequest');
+
+export const decisionBodySchema = z.strictObject({ comment: text(1000).optional() }).openapi('Decision');
+export const revokeBodySchema = z.strictObject({ reason: text(1000) }).openapi('Revocation');
+export const extendBodySchema = z.strictObject({ duration: durationSchema }).openapi('Extension');
+export const emptyBodySchema = z.strictObject({});
+
+export const grantIdParamsSchema = z.strictObject({
+  id: z.string().regex(GRANT_ID_PATTERN, 'must be a grant id (26-character ULID)').openapi({ example: '01JD2X7Q8R9S0T1V2W3X4Y5Z6A' }),
+});
+
+export const listQuerySchema = z.strictObject({
+  view: z.enum(['mine', 'approvals', 'active', 'all']).default('mine'),
+  status: z.enum(GRANT_STATUSES).optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(100).default(25),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters without spaces')
+  .optional();
+
+// ---- response shapes (documentation) ------------------------------------------
+
+const actorSchema = z.object({ id: z.string(), name: z.string() });
+const statusSchema = z.enum(GRANT_STATUSES).openapi('GrantStatus');
+
+export const grantSchema = z
+  .object({
+    id: z.string(),
+    principal: z.object({ userId: z.string(), userName: z.string(), email: z.string() }),
+    target: z.union([
+      z.object({ type: z.literal('account'), accountId: z.string(), accountName: z.string().optional(), permissionSet: z.string(), permissionSetArn: z.string() }),
+      z.object({ type: z.literal('group'), group: z.string(), groupId: z.string() }),
+    ]),
+    justification: z.string(),
+    ticket: z.string().optional(),
+    ruleId: z.string(),
+    requestedAt: z.string(),
+    startsAt: z.string().optional(),
+    duration: z.string(),
+    expiresAt: z.string().optional(),
+    activatedAt: z.string().optional(),
+    endedAt: z.string().optional(),
+    pendingExpiresAt: z.string().optional(),
+    status: statusSchema,
+    quorum: z.number().int(),
+    approvals: z.array(z.object({ by: actorSchema, at: z.string(), comment: z.string().optional() })),
+    history: z.array(
+      z.object({ at: z.string(), actor: actorSchema, action: z.string(), from: statusSchema.nullable(), to: statusSchema, detail: z.string().optional() }),
+    ),
+    version: z.number().int(),
+    coveredByExistingAccess: z.boolean().optional(),
+    failureReason: z.string().optional(),
+    revokeReason: z.string().optional(),
+  })
+  .openapi('Grant');
+
+export const grantPageSchema = z.object({ items: z.array(grantSchema), cursor: z.string().optional() }).openapi('GrantPage');
+
+export const eligibilitySchema = z
+  .object({
+    items: z.array(
+      z.object({
+        ruleId: z.string(),
+        description: z.string().optional(),
+        targets: z.array(z.record(z.string(), z.unknown())),
+        duration: z.object({ min: z.string(), max: z.string(), default: z.string(), maxTotal: z.string() }),
+        approvalRequired: z.boolean(),
+        quorum: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('Eligibility');
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+// ---- operations ---------------------------------------------------------------
+
+type Method = 'get' | 'post';
+interface Operation {
+  /** The serverless.yml function that serves it. */
+  functionName: string;
+  method: Method;
+  path: string;
+  summary: string;
+  auth: boolean;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  params?: z.ZodObject;
+  success: { status: number; schema: z.ZodType; description: string };
+  idempotencyKey?: boolean;
+}
+
+const grantResponse = (description: string) => ({ status: 200, schema: grantSchema, description });
+
+export const OPERATIONS: Operation[] = [
+  { functionName: 'createGrant', method: 'post', path: '/grants', summary: 'Request access', auth: true, body: createGrantBodySchema, idempotencyKey: true, success: { status: 201, schema: grantSchema, description: 'The new grant (200 when an Idempotency-Key replays an earlier request)' } },
+  { functionName: 'listGrants', method: 'get', path: '/grants', summary: 'List grants', auth: true, query: listQuerySchema, success: { status: 200, schema: grantPageSchema, description: 'A page of grants' } },
+  { functionName: 'getGrant', method: 'get', path: '/grants/{id}', summary: 'Get one grant with its history', auth: true, params: grantIdParamsSchema, success: grantResponse('The grant') },
+  { functionName: 'approveGrant', method: 'post', path: '/grants/{id}/approve', summary: 'Approve a pending request', auth: true, params: grantIdParamsSchema, body: decisionBodySchema, success: grantResponse('The grant after the approval') },
+  { functionName: 'denyGrant', method: 'post', path: '/grants/{id}/deny', summary: 'Deny a pending request', auth: true, params: grantIdParamsSchema, body: decisionBodySchema, success: grantResponse('The denied grant') },
+  { functionName: 'revokeGrant', method: 'post', path: '/grants/{id}/revoke', summary: 'Revoke active access now', auth: true, params: grantIdParamsSchema, body: revokeBodySchema, success: grantResponse('The grant, now REVOKING') },
+  { functionName: 'extendGrant', method: 'post', path: '/grants/{id}/extend', summary: 'Extend active access', auth: true, params: grantIdParamsSchema, body: extendBodySchema, success: grantResponse('The grant with its new expiresAt') },
+  { functionName: 'cancelGrant', method: 'post', path: '/grants/{id}/cancel', summary: 'Cancel a request before it is active', auth: true, params: grantIdParamsSchema, body: emptyBodySchema, success: grantResponse('The cancelled grant') },
+  { functionName: 'getEligibility', method: 'get', path: '/eligibility', summary: 'What the caller may request', auth: true, success: { status: 200, schema: eligibilitySchema, description: 'Rules and targets the caller may request' } },
+  { functionName: 'getOpenApi', method: 'get', path: '/openapi.json', summary: 'This document', auth: false, success: { status: 200, schema: z.record(z.string(), z.unknown()), description: 'OpenAPI 3.1 document' } },
+];
+
+export function operation(functionName: string): Operation {
+  const op = OPERATIONS.find((o) => o.functionName === functionName);
+  if (!op) throw new Error(`no HTTP operation for function ${functionName}`);
+  return op;
+}
+
+const PROBLEM_STATUSES: Record<number, string> = {
+  400: 'The request is malformed; `errors` names each bad field',
+  401: 'Missing or invalid bearer token',
+  403: 'Policy does not allow this caller to do this',
+  404: 'No such grant',
+  409: 'The grant changed concurrently or is in a status that does not allow this',
+  422: 'Well-formed, but policy or the current state refuses it',
+};
+
+let cachedDocument: unknown;
+
+export function openApiDocument(): unknown {
+  if (cachedDocument) return cachedDocument;
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'jwt', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  for (const op of OPERATIONS) {
+    const problems = Object.fromEntries(
+      Object.entries(PROBLEM_STATUSES)
+        .filter(([s]) => op.auth || s === '400')
+        .map(([s, description]) => [s, { description, content: { 'application/problem+json': { schema: problemSchema } } }]),
+    );
+    registry.registerPath({
+      method: op.method,
+      path: op.path,
+      operationId: op.functionName,
+      summary: op.summary,
+      ...(op.auth ? { security: [{ jwt: [] }] } : {}),
+      request: {
+        ...(op.params ? { params: op.params } : {}),
+        ...(op.query ? { query: op.query } : {}),
+        ...(op.idempotencyKey ? { headers: z.object({ 'idempotency-key': idempotencyKeySchema }) } : {}),
+        ...(op.body ? { body: { content: { 'application/json': { schema: op.body } }, required: op.body !== decisionBodySchema && op.body !== emptyBodySchema } } : {}),
+      },
+      responses: {
+        [op.success.status]: { description: op.success.description, content: { 'application/json': { schema: op.success.schema } } },
+        ...problems,
+      },
+    });
+  }
+  cachedDocument = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Identity Center JIT',
+      version: '1',
+      description: 'Just-in-time, expiring access to AWS accounts and Identity Store groups through IAM Identity Center.',
+    },
+  });
+  return cachedDocument;
+}

@@ -1,0 +1,409 @@
+/**
+ * The grants application service: every use case the HTTP API and Slack offer.
+ * Business rules live here and in lib/domain + lib/policy; handlers only parse
+ * input and call these methods.
+ */
+import { createHash } from 'node:crypto';
+import { ulid } from 'ulid';
+import {
+  describeTarget,
+  isTerminal,
+  SYSTEM_ACTORS,
+  type Actor,
+  type Grant,
+  type GrantStatus,
+} from '../domain/grant.ts';
+import { addDuration, durationMs, formatDuration } from '../domain/duration.ts';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnprocessableError } from '../errors.ts';
+import type { Clock, Directory, GrantStore, Notifier, Page, Workflows } from '../ports.ts';
+import type { Caller, EligibilityEntry, PolicyEngine } from '../policy/engine.ts';
+
+export type { Caller };
+
+export type TargetRequest =
+  | { type: 'account'; accountId: string; permissionSet: string }
+  | { type: 'group'; group: string };
+
+export interface GrantRequestInput {
+  target: TargetRequest;
+  duration: string;
+  justification: string;
+  ticket?: string;
+  startsAt?: string;
+}
+
+export type ListView = 'mine' | 'approvals' | 'active' | 'all';
+
+export interface ListQuery {
+  view: ListView;
+  status?: GrantStatus;
+  limit: number;
+  cursor?: string;
+}
+
+export interface GrantServiceDeps {
+  store: GrantStore;
+  directory: Directory;
+  policy: PolicyEngine;
+  workflows: Workflows;
+  notifier?: Notifier;
+  clock: Clock;
+  /** How far ahead a future start may be. */
+  maxStartAheadMs: number;
+}
+
+const OPEN_STATUSES: readonly GrantStatus[] = ['PENDING_APPROVAL', 'APPROVED', 'SCHEDULED'];
+
+function actorOf(caller: Caller): Actor {
+  return { id: caller.userId, name: caller.email || caller.userName };
+}
+
+/** Hash of the request body that identifies a retry under one Idempotency-Key. */
+export function requestFingerprint(input: GrantRequestInput): string {
+  const canonical = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([, x]) => x !== undefined)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, x]) => [k, canonical(x)]),
+        )
+      : v;
+  return createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
+}
+
+export class GrantService {
+  constructor(private readonly deps: GrantServiceDeps) {}
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  private async notify(grant: Grant, event: string): Promise<void> {
+    if (!this.deps.notifier) return;
+    try {
+      await this.deps.notifier.grantChanged(grant, event);
+    } catch {
+      // Notifications are best effort: they never block or undo a grant change.
+    }
+  }
+
+  // ---- identity -------------------------------------------------------------
+
+  /** Maps an authenticated identity (JWT claim or Slack profile email) to the Identity Store user. */
+  async callerFor(identity: { email?: string; userName?: string }): Promise<Caller> {
+    const { email, userName } = identity;
+    if (!email && !userName) throw new UnauthenticatedError('the token carries no identity claim');
+    const user = email
+      ? await this.deps.directory.findUserByEmail(email)
+      : await this.deps.directory.findUserByUserName(userName as string);
+    if (!user) {
+      throw new ForbiddenError(`no IAM Identity Center user matches ${email ? `email ${email}` : `user name ${userName}`}`);
+    }
+    return this.deps.policy.callerFromUser(user);
+  }
+
+  callerForEmail(email: string): Promise<Caller> {
+    return this.callerFor({ email });
+  }
+
+  // ---- queries --------------------------------------------------------------
+
+  private async mustGet(id: string): Promise<Grant> {
+    const grant = await this.deps.store.get(id);
+    if (!grant) throw new NotFoundError(`grant ${id} does not exist`);
+    return grant;
+  }
+
+  private async canSee(caller: Caller, grant: Grant): Promise<boolean> {
+    if (grant.principal.userId === caller.userId) return true;
+    if (await this.deps.policy.isAdmin(caller)) return true;
+    return (await this.deps.policy.rulesApprovableBy(caller)).includes(grant.ruleId);
+  }
+
+  async get(caller: Caller, id: string): Promise<Grant> {
+    const grant = await this.mustGet(id);
+    if (!(await this.canSee(caller, grant))) {
+      throw new ForbiddenError(`grant ${id} belongs to someone else and you are not an approver or admin for it`);
+    }
+    return grant;
+  }
+
+  async list(caller: Caller, q: ListQuery): Promise<Page<Grant>> {
+    const page = { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) };
+    const { store, policy } = this.deps;
+    switch (q.view) {
+      case 'mine':
+        return store.listByPrincipal(caller.userId, page, q.status);
+      case 'active':
+        if (await policy.isAdmin(caller)) return store.listByStatus('ACTIVE', page);
+        return store.listByPrincipal(caller.userId, page, 'ACTIVE');
+      case 'all':
+        if (!(await policy.isAdmin(caller))) throw new ForbiddenError('view=all is for admins (policy `admins`)');
+        return q.status ? store.listByStatus(q.status, page) : store.listAll(page);
+      case 'approvals':
+        return this.listApprovals(caller, q.limit, q.cursor);
+    }
+  }
+
+  /** Pending requests the caller may decide, across every rule they approve for. The cursor carries the rule position. */
+  private async listApprovals(caller: Caller, limit: number, cursor?: string): Promise<Page<Grant>> {
+    const rules = (await this.deps.policy.rulesApprovableBy(caller)).sort();
+    let ruleIndex = 0;
+    let inner: string | undefined;
+    if (cursor) {
+      const sep = cursor.indexOf('.');
+      ruleIndex = Number(cursor.slice(0, sep));
+      inner = cursor.slice(sep + 1) || undefined;
+      if (sep < 0 || !Number.isInteger(ruleIndex) || ruleIndex < 0) {
+        throw new UnprocessableError('cursor is not valid: pass the cursor from the previous page unchanged');
+      }
+    }
+    const items: Grant[] = [];
+    while (ruleIndex < rules.length && items.length < limit) {
+      const res = await this.deps.store.listPendingForRule(rules[ruleIndex] as string, {
+        limit: limit - items.length,
+        ...(inner ? { cursor: inner } : {}),
+      });
+      items.push(...res.items.filter((g) => g.principal.userId !== caller.userId || this.selfApprovable(g)));
+      if (res.cursor) {
+        inner = res.cursor;
+        break;
+      }
+      inner = undefined;
+      ruleIndex++;
+    }
+    return ruleIndex < rules.length ? { items, cursor: `${ruleIndex}.${inner ?? ''}` } : { items };
+  }
+
+  private selfApprovable(g: Grant): boolean {
+    return this.deps.policy.rule(g.ruleId)?.approval.allowSelfApproval === true;
+  }
+
+  eligibility(caller: Caller): Promise<EligibilityEntry[]> {
+    return this.deps.policy.eligibility(caller);
+  }
+
+  // ---- commands -------------------------------------------------------------
+
+  async request(
+    caller: Caller,
+    input: GrantRequestInput,
+    idempotencyKey?: string,
+  ): Promise<{ grant: Grant; replayed: boolean }> {
+    const now = this.deps.clock.now();
+    if (input.startsAt !== undefined) {
+      const start = Date.parse(input.startsAt);
+      if (start < now.getTime() - 60_000) throw new UnprocessableError(`startsAt ${input.startsAt} is in the past`);
+      if (start > now.getTime() + this.deps.maxStartAheadMs) {
+        throw new UnprocessableError(`startsAt may be at most ${formatDuration(this.deps.maxStartAheadMs)} ahead`);
+      }
+    }
+    const { rule, target } = await this.deps.policy.matchRequest(caller, input.target, input.duration);
+
+    let id = ulid(now.getTime());
+    if (idempotencyKey) {
+      const bodyHash = requestFingerprint(input);
+      const previous = await this.deps.store.claimIdempotencyKey({ key: idempotencyKey, principalId: caller.userId, bodyHash, grantId: id });
+      if (previous) {
+        if (previous.bodyHash !== bodyHash) {
+          throw new UnprocessableError('Idempotency-Key was already used with a different request body; use a new key');
+        }
+        const existing = await this.deps.store.get(previous.grantId);
+        if (existing) return { grant: existing, replayed: true };
+        id = previous.grantId; // the first attempt claimed the key but never wrote the grant
+      }
+    }
+
+    const at = now.toISOString();
+    const approval = this.deps.policy.approvalFor(rule);
+    const requester = actorOf(caller);
+    const futureStart = input.startsAt !== undefined && Date.parse(input.startsAt) > now.getTime();
+    const grant: Grant = {
+      id,
+      principal: { userId: caller.userId, userName: caller.userName, email: caller.email },
+      target,
+      justification: input.justification,
+      ...(input.ticket ? { ticket: input.ticket } : {}),
+      ruleId: rule.id,
+      requestedAt: at,
+      ...(input.startsAt ? { startsAt: new Date(input.startsAt).toISOString() } : {}),
+      duration: input.duration,
+      status: 'PENDING_APPROVAL',
+      quorum: approval.quorum,
+      approvals: [],
+      history: [{ at, actor: requester, action: 'requested', from: null, to: 'PENDING_APPROVAL', detail: `${describeTarget(target)} for ${input.duration}: ${input.justification}` }],
+      version: 1,
+    };
+    if (approval.quorum === 0) {
+      const to: GrantStatus = futureStart ? 'SCHEDULED' : 'APPROVED';
+      grant.status = to;
+      grant.history.push({ at, actor: requester, action: 'auto-approved', from: 'PENDING_APPROVAL', to, detail: `rule ${rule.id} approves automatically` });
+    } else {
+      grant.pendingExpiresAt = addDuration(at, this.deps.policy.pendingExpiryFor(rule));
+    }
+
+    await this.deps.store.create(grant);
+    await this.afterApproval(grant);
+    await this.notify(grant, grant.status === 'PENDING_APPROVAL' ? 'requested' : 'approved');
+    return { grant, replayed: false };
+  }
+
+  /** Starts access for a grant that just became APPROVED or SCHEDULED. */
+  private async afterApproval(grant: Grant): Promise<void> {
+    if (grant.status === 'APPROVED') await this.deps.workflows.startGrant(grant);
+    else if (grant.status === 'SCHEDULED') await this.deps.workflows.scheduleActivation(grant);
+  }
+
+  /** A pending request past its expiry is closed as APPROVAL_EXPIRED before anyone may act on it. */
+  private async expireIfStale(grant: Grant): Promise<Grant> {
+    if (grant.status !== 'PENDING_APPROVAL' || !grant.pendingExpiresAt) return grant;
+    if (Date.parse(grant.pendingExpiresAt) > this.deps.clock.now().getTime()) return grant;
+    return this.expirePending(grant);
+  }
+
+  async expirePending(grant: Grant): Promise<Grant> {
+    const expired = await this.deps.store.transition({
+      current: grant,
+      to: 'APPROVAL_EXPIRED',
+      set: { endedAt: this.now() },
+      entry: { at: this.now(), actor: SYSTEM_ACTORS.expirer, action: 'approval expired', detail: `no decision by ${grant.pendingExpiresAt}` },
+    });
+    await this.notify(expired, 'approval-expired');
+    return expired;
+  }
+
+  private async mustBePending(id: string, action: string): Promise<Grant> {
+    const grant = await this.mustGet(id);
+    if (grant.status === 'PENDING_APPROVAL') {
+      const fresh = await this.expireIfStale(grant);
+      if (fresh.status === 'PENDING_APPROVAL') return fresh;
+      throw new ConflictError(`grant ${id} expired unapproved at ${grant.pendingExpiresAt}; it can no longer be ${action}`);
+    }
+    throw new ConflictError(`grant ${id} is ${grant.status}; only a PENDING_APPROVAL request can be ${action}`);
+  }
+
+  async approve(caller: Caller, id: string, comment?: string): Promise<Grant> {
+    const grant = await this.mustBePending(id, 'approved');
+    await this.deps.policy.checkApprover(caller, grant);
+    const at = this.now();
+    const approvals = [...grant.approvals, { by: actorOf(caller), at, ...(comment ? { comment } : {}) }];
+    const reached = approvals.length >= grant.quorum;
+    const futureStart = grant.startsAt !== undefined && Date.parse(grant.startsAt) > this.deps.clock.now().getTime();
+    const to: GrantStatus = !reached ? 'PENDING_APPROVAL' : futureStart ? 'SCHEDULED' : 'APPROVED';
+    const updated = await this.deps.store.transition({
+      current: grant,
+      to,
+      set: { approvals, ...(reached ? { pendingExpiresAt: undefined } : {}) },
+      entry: { at, actor: actorOf(caller), action: 'approved', detail: `${approvals.length}/${grant.quorum}${comment ? `: ${comment}` : ''}` },
+    });
+    await this.afterApproval(updated);
+    await this.notify(updated, reached ? 'approved' : 'approval-recorded');
+    return updated;
+  }
+
+  async deny(caller: Caller, id: string, comment?: string): Promise<Grant> {
+    const grant = await this.mustBePending(id, 'denied');
+    await this.deps.policy.checkApprover(caller, grant, { forDenial: true });
+    const at = this.now();
+    const denied = await this.deps.store.transition({
+      current: grant,
+      to: 'DENIED',
+      set: { endedAt: at, pendingExpiresAt: undefined },
+      entry: { at, actor: actorOf(caller), action: 'denied', ...(comment ? { detail: comment } : {}) },
+    });
+    await this.notify(denied, 'denied');
+    return denied;
+  }
+
+  async cancel(caller: Caller, id: string): Promise<Grant> {
+    const grant = await this.mustGet(id);
+    if (grant.principal.userId !== caller.userId && !(await this.deps.policy.isAdmin(caller))) {
+      throw new ForbiddenError('only the requester or an admin can cancel a request');
+    }
+    if (!OPEN_STATUSES.includes(grant.status)) {
+      throw new ConflictError(
+        grant.status === 'ACTIVE' || grant.status === 'ACTIVATING'
+          ? `grant ${id} is ${grant.status}; revoke it instead`
+          : `grant ${id} is ${grant.status}; it can no longer be cancelled`,
+      );
+    }
+    const at = this.now();
+    const cancelled = await this.deps.store.transition({
+      current: grant,
+      to: 'CANCELLED',
+      set: { endedAt: at, pendingExpiresAt: undefined },
+      entry: { at, actor: actorOf(caller), action: 'cancelled' },
+    });
+    if (grant.status === 'SCHEDULED') await this.deps.workflows.deleteSchedules(cancelled);
+    await this.notify(cancelled, 'cancelled');
+    return cancelled;
+  }
+
+  /** Early revoke by the requester, an approver of the grant's rule, or an admin. */
+  async revoke(caller: Caller, id: string, reason: string): Promise<Grant> {
+    const grant = await this.mustGet(id);
+    const allowed =
+      grant.principal.userId === caller.userId ||
+      (await this.deps.policy.isAdmin(caller)) ||
+      (await this.deps.policy.rulesApprovableBy(caller)).includes(grant.ruleId);
+    if (!allowed) throw new ForbiddenError('only the requester, an approver of this grant or an admin can revoke it');
+    if (grant.status === 'REVOKING') return grant; // already on its way out: revoking twice is not an error
+    if (grant.status !== 'ACTIVE') {
+      throw new ConflictError(
+        OPEN_STATUSES.includes(grant.status)
+          ? `grant ${id} is ${grant.status}; cancel it instead`
+          : `grant ${id} is ${grant.status}; only an ACTIVE grant can be revoked`,
+      );
+    }
+    const at = this.now();
+    const revoking = await this.deps.store.transition({
+      current: grant,
+      to: 'REVOKING',
+      set: { revokeReason: reason },
+      entry: { at, actor: actorOf(caller), action: 'revoke requested', detail: reason },
+    });
+    await this.deps.workflows.startRevoke(revoking, 'early');
+    await this.notify(revoking, 'revoking');
+    return revoking;
+  }
+
+  /** Moves expiresAt later, within the rule's maximum total; the revocation schedule follows. */
+  async extend(caller: Caller, id: string, duration: string): Promise<Grant> {
+    const grant = await this.mustGet(id);
+    if (grant.principal.userId !== caller.userId) throw new ForbiddenError('only the requester can extend a grant');
+    if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.activatedAt) {
+      throw new ConflictError(`grant ${id} is ${grant.status}; only an ACTIVE grant can be extended`);
+    }
+    const nowMs = this.deps.clock.now().getTime();
+    if (Date.parse(grant.expiresAt) <= nowMs) throw new ConflictError(`grant ${id} has already expired; request a new one`);
+    // Policy is evaluated again: the caller must still be allowed to request this target.
+    const { rule } = await this.deps.policy.matchRequest(caller, this.targetRequestOf(grant), duration);
+    const expiresAt = addDuration(grant.expiresAt, duration);
+    const total = Date.parse(expiresAt) - Date.parse(grant.activatedAt);
+    const maxTotal = durationMs(this.deps.policy.maxTotalFor(rule));
+    if (total > maxTotal) {
+      throw new UnprocessableError(
+        `extending by ${duration} would make the grant last ${formatDuration(total)}; rule ${rule.id} allows at most ${this.deps.policy.maxTotalFor(rule)} in total`,
+      );
+    }
+    const at = this.now();
+    const extended = await this.deps.store.transition({
+      current: grant,
+      to: 'ACTIVE',
+      set: { expiresAt },
+      entry: { at, actor: actorOf(caller), action: 'extended', detail: `by ${duration}, now until ${expiresAt}` },
+    });
+    await this.deps.workflows.scheduleRevocation(extended);
+    await this.notify(extended, 'extended');
+    return extended;
+  }
+
+  private targetRequestOf(grant: Grant): TargetRequest {
+    return grant.target.type === 'account'
+      ? { type: 'account', accountId: grant.target.accountId, permissionSet: grant.target.permissionSet }
+      : { type: 'group', group: grant.target.group };
+  }
+}
+
+export { isTerminal };

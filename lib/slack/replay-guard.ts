@@ -1,0 +1,46 @@
+/**
+ * Replay protection for signed Slack requests: a (timestamp, signature) pair is
+ * accepted once. The signature covers the timestamp, so the signature alone is the key.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SLACK_MAX_SKEW_SECONDS } from './signature.ts';
+
+export interface ReplayGuard {
+  /** True the first time a signed request is seen; false for a replay. */
+  consume(signature: string, timestamp: number): Promise<boolean>;
+}
+
+export class DynamoReplayGuard implements ReplayGuard {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async consume(signature: string, timestamp: number): Promise<boolean> {
+    const key = { pk: { S: `SLACKREPLAY#${signature}` }, sk: { S: '-' } };
+    // A nonce tells our own SDK retry (first attempt written, response lost) apart from a real replay.
+    const nonce = randomUUID();
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            ...key,
+            nonce: { S: nonce },
+            // Past this instant the timestamp check refuses the request anyway, so the item can go.
+            ttl: { N: String(timestamp + SLACK_MAX_SKEW_SECONDS + 60) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException) && (e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+      const existing = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ProjectionExpression: 'nonce' }),
+      );
+      return existing.Item?.nonce?.S === nonce;
+    }
+  }
+}

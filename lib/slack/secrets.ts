@@ -1,0 +1,52 @@
+/**
+ * The Slack signing secret and bot token, read from SSM Parameter Store once per
+ * container. The values are never logged; errors name the parameter, not the value.
+ */
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ConfigError } from '../errors.ts';
+
+export interface SlackSecrets {
+  signingSecret: string;
+  botToken: string;
+}
+
+export interface SlackSecretNames {
+  signingSecretParam: string;
+  botTokenParam: string;
+}
+
+export function slackSecretNamesFromEnv(env: NodeJS.ProcessEnv = process.env): SlackSecretNames {
+  const signingSecretParam = env.SLACK_SIGNING_SECRET_PARAM;
+  const botTokenParam = env.SLACK_BOT_TOKEN_PARAM;
+  const missing = [!signingSecretParam && 'SLACK_SIGNING_SECRET_PARAM', !botTokenParam && 'SLACK_BOT_TOKEN_PARAM'].filter(Boolean);
+  if (missing.length) throw new ConfigError(`missing environment variable(s): ${missing.join(', ')}`);
+  return { signingSecretParam: signingSecretParam!, botTokenParam: botTokenParam! };
+}
+
+async function readParameter(ssm: SSMClient, name: string): Promise<string> {
+  let value: string | undefined;
+  try {
+    const out = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    value = out.Parameter?.Value;
+  } catch (e) {
+    throw new ConfigError(`cannot read SSM parameter ${name}: ${(e as Error).name}`);
+  }
+  if (!value) throw new ConfigError(`SSM parameter ${name} is empty`);
+  return value;
+}
+
+/** Returns a loader that fetches both secrets on first use and then serves them from memory. */
+export function slackSecretsLoader(names: SlackSecretNames, ssm: SSMClient = new SSMClient({ maxAttempts: 5 })): () => Promise<SlackSecrets> {
+  let cached: Promise<SlackSecrets> | undefined;
+  return () => {
+    cached ??= Promise.all([readParameter(ssm, names.signingSecretParam), readParameter(ssm, names.botTokenParam)]).then(
+      ([signingSecret, botToken]) => ({ signingSecret, botToken }),
+      (e: unknown) => {
+        // A failed read must not poison the container: the next request tries again.
+        cached = undefined;
+        throw e;
+      },
+    );
+    return cached;
+  };
+}
