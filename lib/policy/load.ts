@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { LineCounter, isCollection, isMap, isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { parseDuration } from '../domain/duration.ts';
 import { ConfigError } from '../errors.ts';
@@ -145,19 +145,27 @@ interface Ranged {
 function locate(doc: Document, issue: Issue, toPosition: (offset: number) => { line: number; column: number }): PolicyProblem {
   const path = formatPath(issue.path);
   if (issue.key !== undefined) {
-    const holder = doc.getIn(issue.path.slice(0, -1) as unknown[], true);
-    if (isMap(holder)) {
-      const pair = holder.items.find((p) => isScalar(p.key) && String(p.key.value) === issue.key);
-      const range = (pair?.key as Ranged | undefined)?.range;
-      if (range) return { ...toPosition(range[0]), path, message: issue.message };
-    }
+    const range = keyRange(doc, issue.path as unknown[]);
+    if (range) return { ...toPosition(range[0]), path, message: issue.message };
   }
   // A missing field has no node: point at the nearest ancestor that exists.
   for (let n = issue.path.length; n >= 0; n--) {
-    const node = (n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n) as unknown[], true)) as Ranged | null | undefined;
-    if (node && typeof node === 'object' && node.range) return { ...toPosition(node.range[0]), path, message: issue.message };
+    const prefix = issue.path.slice(0, n) as unknown[];
+    const node = (n === 0 ? doc.contents : doc.getIn(prefix, true)) as Ranged | null | undefined;
+    if (!node || typeof node !== 'object' || !node.range) continue;
+    // A map or list is located by its key ("requesters:"), a scalar by its value.
+    const offset = isCollection(node) && n > 0 ? (keyRange(doc, prefix) ?? node.range)[0] : node.range[0];
+    return { ...toPosition(offset), path, message: issue.message };
   }
   return { line: 1, column: 1, path, message: issue.message };
+}
+
+function keyRange(doc: Document, path: unknown[]): [number, number, number] | undefined {
+  const holder = doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (!isMap(holder)) return undefined;
+  const pair = holder.items.find((p) => isScalar(p.key) && p.key.value === last);
+  return (pair?.key as Ranged | undefined)?.range ?? undefined;
 }
 
 function dedupe(problems: PolicyProblem[]): PolicyProblem[] {
