@@ -1,0 +1,612 @@
+/**
+ * IAM Identity Center + Organizations through the AWS SDK v3.
+ *
+ * - `IdentityCenterDirectory` implements the `Directory` port (read side policy
+ *   and eligibility need): GetUserId with a unique attribute (never a ListUsers
+ *   scan), emails case-insensitive, names→ids cached per container with a TTL,
+ *   OU paths through ListParents up to the root, tags via ListTagsForResource.
+ * - `IdentityCenterWriter` holds the calls Lambda code needs around the
+ *   workflows' writes: does an assignment / membership exist, create and delete
+ *   them with ConflictException retried, and wait for an async status.
+ *
+ * The instance ARN and identity store id come from options or, when absent,
+ * from ListInstances (the first instance). Clients retry throttling with the
+ * SDK's adaptive mode (maxAttempts 8); ConflictException, which the SDK does not
+ * retry, goes through `withAwsRetry`. Optionally every client uses credentials
+ * from STS AssumeRole (role ARN + external ID) in the account that holds
+ * Identity Center.
+ */
+import {
+  CreateAccountAssignmentCommand,
+  DeleteAccountAssignmentCommand,
+  DescribeAccountAssignmentCreationStatusCommand,
+  DescribeAccountAssignmentDeletionStatusCommand,
+  DescribePermissionSetCommand,
+  ListAccountAssignmentsCommand,
+  ListInstancesCommand,
+  ListPermissionSetsCommand,
+  SSOAdminClient,
+  type AccountAssignmentOperationStatus,
+} from '@aws-sdk/client-sso-admin';
+import {
+  CreateGroupMembershipCommand,
+  DeleteGroupMembershipCommand,
+  DescribeUserCommand,
+  GetGroupIdCommand,
+  GetGroupMembershipIdCommand,
+  GetUserIdCommand,
+  IdentitystoreClient,
+  IsMemberInGroupsCommand,
+  ListGroupMembershipsForMemberCommand,
+  type DescribeUserCommandOutput,
+} from '@aws-sdk/client-identitystore';
+import {
+  DescribeAccountCommand,
+  DescribeOrganizationCommand,
+  ListAccountsCommand,
+  ListParentsCommand,
+  ListTagsForResourceCommand,
+  OrganizationsClient,
+  type Account,
+} from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { ConfigError } from '../errors.ts';
+import type { AccountInfo, Directory, IdentityUser } from '../ports.ts';
+import { errorName, withAwsRetry, type RetryOptions } from './aws-retry.ts';
+
+export interface AssumeRoleConfig {
+  roleArn: string;
+  externalId?: string;
+  sessionName?: string;
+  durationSeconds?: number;
+}
+
+export interface IdentityCenterConfig {
+  region?: string;
+  /** From config; else ListInstances (first instance). */
+  instanceArn?: string;
+  identityStoreId?: string;
+  assumeRole?: AssumeRoleConfig;
+  /** SDK attempts per call, throttling included (default 8). */
+  maxAttempts?: number;
+  /** Default 'adaptive': client-side rate limiting once throttled (the 20 TPS quota is shared). */
+  retryMode?: 'standard' | 'adaptive';
+}
+
+export interface IdentityCenterClients {
+  ssoAdmin: SSOAdminClient;
+  identityStore: IdentitystoreClient;
+  organizations: OrganizationsClient;
+}
+
+export interface IdentityCenterOptions extends IdentityCenterConfig {
+  /** Clients to use as they are (tests, or shared clients); the missing ones are built from the config. */
+  clients?: Partial<IdentityCenterClients>;
+  /** How long names→ids and account facts are cached (default 5 minutes). */
+  cacheTtlMs?: number;
+  now?: () => number;
+  /** Backoff for the errors the SDK does not retry (ConflictException). */
+  retry?: RetryOptions;
+}
+
+/** Refresh assumed-role credentials this long before they expire. */
+const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** Credentials from STS AssumeRole, cached until shortly before they expire; concurrent callers share one call. */
+export function assumeRoleCredentials(
+  role: AssumeRoleConfig,
+  opts: { region?: string; sts?: STSClient; now?: () => number } = {},
+): AwsCredentialIdentityProvider {
+  const sts = opts.sts ?? new STSClient({ ...(opts.region ? { region: opts.region } : {}), maxAttempts: 8 });
+  const now = opts.now ?? Date.now;
+  let cached: AwsCredentialIdentity | undefined;
+  let inflight: Promise<AwsCredentialIdentity> | undefined;
+  return async () => {
+    if (cached?.expiration && cached.expiration.getTime() - now() > CREDENTIAL_REFRESH_MARGIN_MS) return cached;
+    inflight ??= sts
+      .send(
+        new AssumeRoleCommand({
+          RoleArn: role.roleArn,
+          RoleSessionName: role.sessionName ?? 'identity-center-jit',
+          ...(role.externalId ? { ExternalId: role.externalId } : {}),
+          ...(role.durationSeconds ? { DurationSeconds: role.durationSeconds } : {}),
+        }),
+      )
+      .then((out) => {
+        const c = out.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${role.roleArn} returned no credentials`);
+        cached = {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+          ...(c.Expiration ? { expiration: c.Expiration } : {}),
+        };
+        return cached;
+      })
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
+  };
+}
+
+/** Builds the three clients with retries configured (and assumed-role credentials when configured). */
+export function createIdentityCenterClients(config: IdentityCenterConfig = {}, existing: Partial<IdentityCenterClients> = {}): IdentityCenterClients {
+  const common = {
+    ...(config.region ? { region: config.region } : {}),
+    maxAttempts: config.maxAttempts ?? 8,
+    retryMode: config.retryMode ?? 'adaptive',
+    ...(config.assumeRole ? { credentials: assumeRoleCredentials(config.assumeRole, config.region ? { region: config.region } : {}) } : {}),
+  };
+  return {
+    ssoAdmin: existing.ssoAdmin ?? new SSOAdminClient(common),
+    identityStore: existing.identityStore ?? new IdentitystoreClient(common),
+    organizations: existing.organizations ?? new OrganizationsClient(common),
+  };
+}
+
+/** A per-container cache of promises with a TTL; failures and `undefined` results are not kept. */
+class TtlCache<V> {
+  private readonly entries = new Map<string, { at: number; value: Promise<V> }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  get(key: string, load: () => Promise<V>): Promise<V> {
+    const hit = this.entries.get(key);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
+    const value = load();
+    this.entries.set(key, { at: this.now(), value });
+    value.then(
+      (v) => {
+        if (v === undefined && this.entries.get(key)?.value === value) this.entries.delete(key);
+      },
+      () => {
+        if (this.entries.get(key)?.value === value) this.entries.delete(key);
+      },
+    );
+    return value;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+export interface InstanceIds {
+  instanceArn: string;
+  identityStoreId: string;
+}
+
+/** Base of the directory and the writer: clients, instance resolution, retry settings. */
+abstract class IdentityCenterBase {
+  readonly clients: IdentityCenterClients;
+  protected readonly now: () => number;
+  protected readonly retry: RetryOptions;
+  private instancePromise: Promise<InstanceIds> | undefined;
+
+  constructor(protected readonly options: IdentityCenterOptions = {}) {
+    this.clients = createIdentityCenterClients(options, options.clients);
+    this.now = options.now ?? Date.now;
+    this.retry = options.retry ?? {};
+  }
+
+  /** The configured instance, or the first one ListInstances reports (resolved once per container). */
+  instance(): Promise<InstanceIds> {
+    const { instanceArn, identityStoreId } = this.options;
+    if (instanceArn && identityStoreId) return Promise.resolve({ instanceArn, identityStoreId });
+    this.instancePromise ??= this.clients.ssoAdmin.send(new ListInstancesCommand({})).then((out) => {
+      const found = instanceArn ? out.Instances?.find((i) => i.InstanceArn === instanceArn) : out.Instances?.[0];
+      if (!found?.InstanceArn || !found.IdentityStoreId) {
+        throw new ConfigError(
+          instanceArn
+            ? `IAM Identity Center instance ${instanceArn} is not visible to these credentials`
+            : 'No IAM Identity Center instance is visible to these credentials: set the instance ARN and identity store id in config',
+        );
+      }
+      return { instanceArn: found.InstanceArn, identityStoreId: identityStoreId ?? found.IdentityStoreId };
+    });
+    this.instancePromise.catch(() => {
+      this.instancePromise = undefined;
+    });
+    return this.instancePromise;
+  }
+}
+
+const isNotFound = (e: unknown, ...names: string[]) => {
+  const name = errorName(e);
+  return name === 'ResourceNotFoundException' || (name !== undefined && names.includes(name));
+};
+
+function toIdentityUser(out: DescribeUserCommandOutput): IdentityUser {
+  const email = out.Emails?.find((e) => e.Primary)?.Value ?? out.Emails?.[0]?.Value ?? '';
+  return {
+    userId: out.UserId ?? '',
+    userName: out.UserName ?? '',
+    email,
+    ...(out.DisplayName ? { displayName: out.DisplayName } : {}),
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight (Organizations' own rate limits are low). */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const isActiveAccount = (a: Account) => (a.State ?? a.Status ?? 'ACTIVE') === 'ACTIVE';
+
+export class IdentityCenterDirectory extends IdentityCenterBase implements Directory {
+  private readonly userIds: TtlCache<string | undefined>;
+  private readonly users: TtlCache<IdentityUser | undefined>;
+  private readonly groupIds: TtlCache<string | undefined>;
+  private readonly permissionSets: TtlCache<Map<string, string>>;
+  private readonly accounts: TtlCache<AccountInfo | undefined>;
+  private readonly accountList: TtlCache<AccountInfo[]>;
+  private readonly ouParents: TtlCache<string | undefined>;
+  private readonly management: TtlCache<string | undefined>;
+
+  constructor(options: IdentityCenterOptions = {}) {
+    super(options);
+    const ttl = options.cacheTtlMs ?? 5 * 60_000;
+    const cache = <V>() => new TtlCache<V>(ttl, this.now);
+    this.userIds = cache();
+    this.users = cache();
+    this.groupIds = cache();
+    this.permissionSets = cache();
+    this.accounts = cache();
+    this.accountList = cache();
+    this.ouParents = cache();
+    this.management = cache();
+  }
+
+  /** Forgets every cached name and account fact. */
+  clearCache(): void {
+    for (const c of [this.userIds, this.users, this.groupIds, this.permissionSets, this.accounts, this.accountList, this.ouParents, this.management]) c.clear();
+  }
+
+  private async getUserId(attributePath: 'userName' | 'emails.value', value: string): Promise<string | undefined> {
+    const { identityStoreId } = await this.instance();
+    try {
+      const out = await this.clients.identityStore.send(
+        new GetUserIdCommand({ IdentityStoreId: identityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: attributePath, AttributeValue: value } } }),
+      );
+      return out.UserId;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async findUserByEmail(email: string): Promise<IdentityUser | undefined> {
+    const trimmed = email.trim();
+    if (!trimmed) return undefined;
+    const userId = await this.userIds.get(`email:${trimmed.toLowerCase()}`, async () => {
+      // The Identity Store may hold the address in any case: as given first, then lower-cased.
+      const exact = await this.getUserId('emails.value', trimmed);
+      if (exact || trimmed === trimmed.toLowerCase()) return exact;
+      return this.getUserId('emails.value', trimmed.toLowerCase());
+    });
+    return userId ? this.describeUser(userId) : undefined;
+  }
+
+  async findUserByUserName(userName: string): Promise<IdentityUser | undefined> {
+    if (!userName) return undefined;
+    const userId = await this.userIds.get(`userName:${userName}`, () => this.getUserId('userName', userName));
+    return userId ? this.describeUser(userId) : undefined;
+  }
+
+  describeUser(userId: string): Promise<IdentityUser | undefined> {
+    return this.users.get(userId, async () => {
+      const { identityStoreId } = await this.instance();
+      try {
+        return toIdentityUser(await this.clients.identityStore.send(new DescribeUserCommand({ IdentityStoreId: identityStoreId, UserId: userId })));
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  /** Not cached: memberships change with JIT group grants and approvals must see the current state. */
+  async groupIdsOfUser(userId: string): Promise<string[]> {
+    const { identityStoreId } = await this.instance();
+    const ids: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.clients.identityStore.send(
+        new ListGroupMembershipsForMemberCommand({ IdentityStoreId: identityStoreId, MemberId: { UserId: userId }, ...(token ? { NextToken: token } : {}) }),
+      );
+      for (const m of out.GroupMemberships ?? []) if (m.GroupId) ids.push(m.GroupId);
+      token = out.NextToken;
+    } while (token);
+    return ids;
+  }
+
+  findGroupId(displayName: string): Promise<string | undefined> {
+    return this.groupIds.get(displayName, async () => {
+      const { identityStoreId } = await this.instance();
+      try {
+        const out = await this.clients.identityStore.send(
+          new GetGroupIdCommand({ IdentityStoreId: identityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'displayName', AttributeValue: displayName } } }),
+        );
+        return out.GroupId;
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  async findPermissionSetArn(name: string): Promise<string | undefined> {
+    const byName = await this.permissionSets.get('all', async () => {
+      const { instanceArn } = await this.instance();
+      const arns: string[] = [];
+      let token: string | undefined;
+      do {
+        const out = await this.clients.ssoAdmin.send(new ListPermissionSetsCommand({ InstanceArn: instanceArn, ...(token ? { NextToken: token } : {}) }));
+        arns.push(...(out.PermissionSets ?? []));
+        token = out.NextToken;
+      } while (token);
+      const described = await mapLimited(arns, 4, (arn) =>
+        this.clients.ssoAdmin.send(new DescribePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn })),
+      );
+      return new Map(described.flatMap((d) => (d.PermissionSet?.Name && d.PermissionSet.PermissionSetArn ? [[d.PermissionSet.Name, d.PermissionSet.PermissionSetArn] as const] : [])));
+    });
+    return byName.get(name);
+  }
+
+  /** Parent of an account or OU; undefined when it is the root. */
+  private parentOu(childId: string): Promise<string | undefined> {
+    return this.ouParents.get(childId, async () => {
+      const out = await this.clients.organizations.send(new ListParentsCommand({ ChildId: childId }));
+      const parent = out.Parents?.[0];
+      if (!parent?.Id || parent.Type === 'ROOT') return undefined;
+      return parent.Id;
+    });
+  }
+
+  private async ouPath(accountId: string): Promise<string[]> {
+    const path: string[] = [];
+    let current = await this.parentOu(accountId);
+    // Organizations nests OUs at most 5 deep; the bound guards against a cycle in a broken fake.
+    while (current && path.length < 10) {
+      path.push(current);
+      current = await this.parentOu(current);
+    }
+    return path;
+  }
+
+  private async accountInfo(account: Account): Promise<AccountInfo> {
+    const id = account.Id ?? '';
+    const [ouPath, tags] = await Promise.all([this.ouPath(id), this.tagsOf(id)]);
+    return { id, name: account.Name ?? id, ouPath, tags };
+  }
+
+  private async tagsOf(resourceId: string): Promise<Record<string, string>> {
+    const tags: Record<string, string> = {};
+    let token: string | undefined;
+    do {
+      const out = await this.clients.organizations.send(new ListTagsForResourceCommand({ ResourceId: resourceId, ...(token ? { NextToken: token } : {}) }));
+      for (const t of out.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
+      token = out.NextToken;
+    } while (token);
+    return tags;
+  }
+
+  describeAccount(accountId: string): Promise<AccountInfo | undefined> {
+    return this.accounts.get(accountId, async () => {
+      try {
+        const out = await this.clients.organizations.send(new DescribeAccountCommand({ AccountId: accountId }));
+        return out.Account && isActiveAccount(out.Account) ? this.accountInfo(out.Account) : undefined;
+      } catch (e) {
+        if (isNotFound(e, 'AccountNotFoundException')) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  listAccounts(): Promise<AccountInfo[]> {
+    return this.accountList.get('all', async () => {
+      const accounts: Account[] = [];
+      let token: string | undefined;
+      do {
+        const out = await this.clients.organizations.send(new ListAccountsCommand({ ...(token ? { NextToken: token } : {}) }));
+        accounts.push(...(out.Accounts ?? []).filter(isActiveAccount));
+        token = out.NextToken;
+      } while (token);
+      return mapLimited(accounts, 4, (a) => this.accountInfo(a));
+    });
+  }
+
+  managementAccountId(): Promise<string | undefined> {
+    return this.management.get('id', async () => {
+      try {
+        const out = await this.clients.organizations.send(new DescribeOrganizationCommand({}));
+        return out.Organization?.MasterAccountId;
+      } catch (e) {
+        if (errorName(e) === 'AWSOrganizationsNotInUseException') return undefined;
+        throw e;
+      }
+    });
+  }
+}
+
+export type AssignmentOperationKind = 'create' | 'delete';
+
+export interface AssignmentRef {
+  principalId: string;
+  accountId: string;
+  permissionSetArn: string;
+  principalType?: 'USER' | 'GROUP';
+}
+
+export interface AssignmentStatus {
+  requestId: string;
+  status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+  failureReason?: string;
+}
+
+function toStatus(s: AccountAssignmentOperationStatus | undefined): AssignmentStatus {
+  if (!s?.RequestId || !s.Status) throw new Error('Identity Center returned an assignment operation without RequestId or Status');
+  return { requestId: s.RequestId, status: s.Status, ...(s.FailureReason ? { failureReason: s.FailureReason } : {}) };
+}
+
+/** Write-side Identity Center calls for Lambda code (the workflows do the same through SDK integrations). */
+export class IdentityCenterWriter extends IdentityCenterBase {
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: IdentityCenterOptions & { sleep?: (ms: number) => Promise<void> } = {}) {
+    super(options);
+    this.sleep = options.sleep ?? options.retry?.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  private retried<T>(call: () => Promise<T>): Promise<T> {
+    return withAwsRetry(call, { sleep: this.sleep, ...this.retry });
+  }
+
+  /** Whether Identity Center holds this assignment now (ListAccountAssignments, filtered). */
+  async assignmentExists(principalId: string, accountId: string, permissionSetArn: string, principalType: 'USER' | 'GROUP' = 'USER'): Promise<boolean> {
+    const { instanceArn } = await this.instance();
+    let token: string | undefined;
+    do {
+      const out = await this.clients.ssoAdmin.send(
+        new ListAccountAssignmentsCommand({ InstanceArn: instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, ...(token ? { NextToken: token } : {}) }),
+      );
+      if (out.AccountAssignments?.some((a) => a.PrincipalId === principalId && a.PrincipalType === principalType)) return true;
+      token = out.NextToken;
+    } while (token);
+    return false;
+  }
+
+  /** The membership id (needed to delete it), or undefined when the user is not in the group. */
+  async membershipId(groupId: string, userId: string): Promise<string | undefined> {
+    const { identityStoreId } = await this.instance();
+    try {
+      const out = await this.clients.identityStore.send(new GetGroupMembershipIdCommand({ IdentityStoreId: identityStoreId, GroupId: groupId, MemberId: { UserId: userId } }));
+      return out.MembershipId;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async isMember(groupId: string, userId: string): Promise<boolean> {
+    const { identityStoreId } = await this.instance();
+    const out = await this.clients.identityStore.send(new IsMemberInGroupsCommand({ IdentityStoreId: identityStoreId, MemberId: { UserId: userId }, GroupIds: [groupId] }));
+    return out.Results?.some((r) => r.GroupId === groupId && r.MembershipExists === true) ?? false;
+  }
+
+  /** Starts CreateAccountAssignment (IN_PROGRESS); ConflictException and throttling are retried with backoff. */
+  async createAssignment(ref: AssignmentRef): Promise<AssignmentStatus> {
+    const { instanceArn } = await this.instance();
+    const out = await this.retried(() =>
+      this.clients.ssoAdmin.send(
+        new CreateAccountAssignmentCommand({
+          InstanceArn: instanceArn,
+          TargetId: ref.accountId,
+          TargetType: 'AWS_ACCOUNT',
+          PermissionSetArn: ref.permissionSetArn,
+          PrincipalType: ref.principalType ?? 'USER',
+          PrincipalId: ref.principalId,
+        }),
+      ),
+    );
+    return toStatus(out.AccountAssignmentCreationStatus);
+  }
+
+  /** Starts DeleteAccountAssignment; undefined when the assignment does not exist (already gone). */
+  async deleteAssignment(ref: AssignmentRef): Promise<AssignmentStatus | undefined> {
+    const { instanceArn } = await this.instance();
+    try {
+      const out = await this.retried(() =>
+        this.clients.ssoAdmin.send(
+          new DeleteAccountAssignmentCommand({
+            InstanceArn: instanceArn,
+            TargetId: ref.accountId,
+            TargetType: 'AWS_ACCOUNT',
+            PermissionSetArn: ref.permissionSetArn,
+            PrincipalType: ref.principalType ?? 'USER',
+            PrincipalId: ref.principalId,
+          }),
+        ),
+      );
+      return toStatus(out.AccountAssignmentDeletionStatus);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async assignmentStatus(kind: AssignmentOperationKind, requestId: string): Promise<AssignmentStatus> {
+    const { instanceArn } = await this.instance();
+    if (kind === 'create') {
+      const out = await this.clients.ssoAdmin.send(
+        new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: instanceArn, AccountAssignmentCreationRequestId: requestId }),
+      );
+      return toStatus(out.AccountAssignmentCreationStatus);
+    }
+    const out = await this.clients.ssoAdmin.send(
+      new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: instanceArn, AccountAssignmentDeletionRequestId: requestId }),
+    );
+    return toStatus(out.AccountAssignmentDeletionStatus);
+  }
+
+  /** Polls the status with bounded backoff until SUCCEEDED or FAILED; the last status when attempts run out. */
+  async waitForAssignment(kind: AssignmentOperationKind, requestId: string, opts: { maxPolls?: number; firstDelayMs?: number; maxDelayMs?: number } = {}): Promise<AssignmentStatus> {
+    const maxPolls = opts.maxPolls ?? 30;
+    let delay = opts.firstDelayMs ?? 250;
+    let status = await this.assignmentStatus(kind, requestId);
+    for (let i = 1; i < maxPolls && status.status === 'IN_PROGRESS'; i++) {
+      await this.sleep(delay);
+      delay = Math.min(opts.maxDelayMs ?? 5_000, delay * 2);
+      status = await this.assignmentStatus(kind, requestId);
+    }
+    return status;
+  }
+
+  /** Adds the user to the group; an existing membership is reused (created: false). */
+  async addMembership(groupId: string, userId: string): Promise<{ membershipId: string; created: boolean }> {
+    const { identityStoreId } = await this.instance();
+    const create = async () => {
+      const out = await this.clients.identityStore.send(
+        new CreateGroupMembershipCommand({ IdentityStoreId: identityStoreId, GroupId: groupId, MemberId: { UserId: userId } }),
+      );
+      if (!out.MembershipId) throw new Error('CreateGroupMembership returned no MembershipId');
+      return { membershipId: out.MembershipId, created: true };
+    };
+    return this.retried(async () => {
+      try {
+        return await create();
+      } catch (e) {
+        // ConflictException is either "already a member" (reuse it) or a race that has not propagated (retry).
+        if (errorName(e) !== 'ConflictException') throw e;
+        const existing = await this.membershipId(groupId, userId);
+        if (existing) return { membershipId: existing, created: false };
+        throw e;
+      }
+    });
+  }
+
+  /** Removes a membership by id; false when it was already gone. */
+  async removeMembership(membershipId: string): Promise<boolean> {
+    const { identityStoreId } = await this.instance();
+    try {
+      await this.retried(() => this.clients.identityStore.send(new DeleteGroupMembershipCommand({ IdentityStoreId: identityStoreId, MembershipId: membershipId })));
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+}
