@@ -1,0 +1,662 @@
+/**
+ * Local Step Functions (awsJson1_0, target prefix `AWSStepFunctions`), executing state
+ * machines in this process with aws-local-stepfunctions.
+ *
+ * Every Task state is bound to a local handler (the engine would otherwise call real AWS Lambda):
+ *  - `arn:aws:states:::aws-sdk:<service>:<action>` → the real SDK v3 client at the local edge;
+ *  - a Lambda function ARN, or `arn:aws:states:::lambda:invoke` → a handler registered with `registerLambda`.
+ * StartExecution follows AWS's name rules: while an execution is open, the same name and input
+ * answer the same executionArn; a different input, or a name whose execution has closed,
+ * is ExecutionAlreadyExists.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context as LambdaContext } from 'aws-lambda';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type JsonService } from '../aws-protocol.ts';
+import { parseSdkResource, SdkTaskInvoker, TaskError, type SdkClientConfig } from './sdk-integration.ts';
+
+export type LambdaHandler = (event: any, context: LambdaContext) => Promise<unknown> | unknown;
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  /** Epoch milliseconds (sent to clients as epoch seconds, like AWS). */
+  timestamp: number;
+  type: string;
+  details?: { key: string; value: Record<string, unknown> };
+}
+
+export interface ExecutionRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  startDate: number;
+  stopDate?: number;
+  history: HistoryEvent[];
+}
+
+interface LiveExecution extends ExecutionRecord {
+  abort?: () => void;
+  stopRequest?: { error?: string; cause?: string };
+  closed: Promise<ExecutionRecord>;
+}
+
+interface StateMachineRecord {
+  arn: string;
+  name: string;
+  definition: string;
+  roleArn: string;
+  type: 'STANDARD' | 'EXPRESS';
+  creationDate: number;
+  engine: StateMachine;
+  taskHandlers: Record<string, (input: any) => Promise<any>>;
+  /** State name → Resource, for TaskFailed/TaskSucceeded history details. */
+  taskResources: Map<string, string>;
+  retryableStates: string[];
+}
+
+export interface LocalStepFunctionsOptions {
+  region?: string;
+  accountId?: string;
+  /** Endpoint the aws-sdk:* tasks call (the local edge). A function, because the edge port is known only after it starts. */
+  sdkEndpoint?: string | (() => string);
+  /** Replace every Retry pause with this many ms (fast local runs); absent: the real IntervalSeconds/BackoffRate. */
+  retryIntervalMs?: number;
+  /** One line per state transition; default stdout. */
+  log?: (line: string) => void;
+}
+
+export interface CreateStateMachineInput {
+  name: string;
+  definition: string | object;
+  roleArn?: string;
+  type?: 'STANDARD' | 'EXPRESS';
+}
+
+const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+
+export class LocalStepFunctions implements JsonService {
+  readonly targetPrefixes = ['AWSStepFunctions'];
+  private readonly region: string;
+  private readonly accountId: string;
+  private readonly log: (line: string) => void;
+  private readonly stateMachines = new Map<string, StateMachineRecord>();
+  private readonly executions = new Map<string, LiveExecution>();
+  private readonly lambdas = new Map<string, LambdaHandler>();
+  private readonly sdk: SdkTaskInvoker;
+  private sdkEndpoint: string | (() => string) | undefined;
+
+  constructor(private readonly options: LocalStepFunctionsOptions = {}) {
+    this.region = options.region ?? LOCAL_REGION;
+    this.accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
+    this.log = options.log ?? ((line) => console.log(line));
+    this.sdkEndpoint = options.sdkEndpoint;
+    this.sdk = new SdkTaskInvoker(() => this.sdkClientConfig());
+  }
+
+  /** Point aws-sdk:* tasks at the edge once its port is known. */
+  setSdkEndpoint(endpoint: string | (() => string)): void {
+    this.sdkEndpoint = endpoint;
+  }
+
+  /** Lambda ARN (any qualifier) or bare function name → the handler Task states invoke. */
+  registerLambda(arnOrName: string, handler: LambdaHandler): void {
+    this.lambdas.set(functionName(arnOrName), handler);
+  }
+
+  stateMachineArn(name: string): string {
+    return `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
+  }
+
+  /** Registers a definition; the same name with the same definition is a no-op, like CreateStateMachine. */
+  createStateMachine(input: CreateStateMachineInput): { stateMachineArn: string; creationDate: number } {
+    if (!NAME_PATTERN.test(input.name)) throw new AwsError('InvalidName', `Invalid State Machine Name: '${input.name}'`);
+    const definition = typeof input.definition === 'string' ? input.definition : JSON.stringify(input.definition);
+    const roleArn = input.roleArn ?? `arn:aws:iam::${this.accountId}:role/local-stepfunctions`;
+    const existing = this.stateMachines.get(input.name);
+    if (existing) {
+      if (existing.definition === definition && existing.roleArn === roleArn) {
+        return { stateMachineArn: existing.arn, creationDate: existing.creationDate };
+      }
+      throw new AwsError('StateMachineAlreadyExists', `State Machine Already Exists: '${existing.arn}'`);
+    }
+    const record = this.buildStateMachine(input.name, definition, roleArn, input.type ?? 'STANDARD', Date.now());
+    this.stateMachines.set(input.name, record);
+    return { stateMachineArn: record.arn, creationDate: record.creationDate };
+  }
+
+  /** Replaces a definition (the local counterpart of a redeploy); running executions keep the old one. */
+  putStateMachine(input: CreateStateMachineInput): string {
+    const definition = typeof input.definition === 'string' ? input.definition : JSON.stringify(input.definition);
+    const previous = this.stateMachines.get(input.name);
+    const record = this.buildStateMachine(
+      input.name,
+      definition,
+      input.roleArn ?? previous?.roleArn ?? `arn:aws:iam::${this.accountId}:role/local-stepfunctions`,
+      input.type ?? previous?.type ?? 'STANDARD',
+      previous?.creationDate ?? Date.now(),
+    );
+    this.stateMachines.set(input.name, record);
+    return record.arn;
+  }
+
+  startExecution(stateMachineArn: string, name?: string, input = '{}'): { executionArn: string; startDate: number } {
+    const machine = this.machineByArn(stateMachineArn);
+    const executionName = name ?? randomUUID();
+    if (!NAME_PATTERN.test(executionName)) throw new AwsError('InvalidName', `Invalid Name: '${executionName}'`);
+    let parsedInput: unknown;
+    try {
+      parsedInput = JSON.parse(input);
+    } catch {
+      throw new AwsError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${input}'`);
+    }
+    const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${executionName}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && existing.input === input) {
+        return { executionArn, startDate: existing.startDate };
+      }
+      throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const execution = this.run(machine, executionArn, executionName, input, parsedInput);
+    return { executionArn, startDate: execution.startDate };
+  }
+
+  stopExecution(executionArn: string, error?: string, cause?: string): { stopDate: number } {
+    const execution = this.executionByArn(executionArn);
+    if (execution.status === 'RUNNING' && execution.abort) {
+      execution.stopRequest = { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) };
+      execution.abort();
+    }
+    return { stopDate: execution.stopDate ?? Date.now() };
+  }
+
+  describeExecution(executionArn: string): ExecutionRecord {
+    return snapshotOf(this.executionByArn(executionArn));
+  }
+
+  /** Resolves when the execution has closed (any terminal status). */
+  async waitForExecution(executionArn: string): Promise<ExecutionRecord> {
+    return this.executionByArn(executionArn).closed;
+  }
+
+  /** Resolves when no execution is running (for clean shutdown and tests). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.executions.values()].filter((e) => e.status === 'RUNNING').map((e) => e.closed));
+  }
+
+  listExecutionRecords(stateMachineArn?: string): ExecutionRecord[] {
+    return [...this.executions.values()]
+      .filter((e) => !stateMachineArn || e.stateMachineArn === stateMachineArn)
+      .map(snapshotOf);
+  }
+
+  /** Definitions and executions as plain JSON, for persistence across a restart. */
+  snapshot(): { stateMachines: Array<Omit<CreateStateMachineInput, 'definition'> & { definition: string; creationDate: number }>; executions: ExecutionRecord[] } {
+    return {
+      stateMachines: [...this.stateMachines.values()].map((m) => ({
+        name: m.name,
+        definition: m.definition,
+        roleArn: m.roleArn,
+        type: m.type,
+        creationDate: m.creationDate,
+      })),
+      executions: [...this.executions.values()].map(snapshotOf),
+    };
+  }
+
+  /**
+   * Loads a snapshot. Executions that were running cannot resume mid-state: they are
+   * recorded as ABORTED (say so in the log) so nothing waits on them forever.
+   */
+  restore(snapshot: ReturnType<LocalStepFunctions['snapshot']>): void {
+    for (const m of snapshot.stateMachines) {
+      this.stateMachines.set(m.name, this.buildStateMachine(m.name, m.definition, m.roleArn ?? '', m.type ?? 'STANDARD', m.creationDate));
+    }
+    for (const e of snapshot.executions) {
+      const record: ExecutionRecord = { ...e, history: [...e.history] };
+      if (record.status === 'RUNNING') {
+        record.status = 'ABORTED';
+        record.error = 'States.Runtime';
+        record.cause = 'The local cloud restarted while this execution was running';
+        record.stopDate = Date.now();
+        this.log(`[sfn] ${record.name}: aborted, it was running when the local cloud stopped`);
+      }
+      this.executions.set(record.executionArn, { ...record, closed: Promise.resolve(record) });
+    }
+  }
+
+  /** Aborts running executions and releases SDK clients. */
+  async close(): Promise<void> {
+    for (const execution of this.executions.values()) {
+      if (execution.status === 'RUNNING') execution.abort?.();
+    }
+    await this.idle();
+    this.sdk.destroy();
+  }
+
+  async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
+    switch (operation) {
+      case 'CreateStateMachine': {
+        const result = this.createStateMachine({
+          name: requireString(input, 'name'),
+          definition: requireString(input, 'definition'),
+          roleArn: requireString(input, 'roleArn'),
+          ...(input.type === 'EXPRESS' ? { type: 'EXPRESS' as const } : {}),
+        });
+        return { stateMachineArn: result.stateMachineArn, creationDate: seconds(result.creationDate) };
+      }
+      case 'DescribeStateMachine': {
+        const m = this.machineByArn(requireString(input, 'stateMachineArn'));
+        return {
+          stateMachineArn: m.arn,
+          name: m.name,
+          status: 'ACTIVE',
+          definition: m.definition,
+          roleArn: m.roleArn,
+          type: m.type,
+          creationDate: seconds(m.creationDate),
+        };
+      }
+      case 'ListStateMachines':
+        return {
+          stateMachines: [...this.stateMachines.values()].map((m) => ({
+            stateMachineArn: m.arn,
+            name: m.name,
+            type: m.type,
+            creationDate: seconds(m.creationDate),
+          })),
+        };
+      case 'DeleteStateMachine': {
+        const arn = requireString(input, 'stateMachineArn');
+        const m = this.stateMachines.get(stateMachineName(arn) ?? '');
+        if (m?.arn === arn) this.stateMachines.delete(m.name);
+        return {};
+      }
+      case 'StartExecution': {
+        const result = this.startExecution(
+          requireString(input, 'stateMachineArn'),
+          optionalString(input, 'name'),
+          optionalString(input, 'input') ?? '{}',
+        );
+        return { executionArn: result.executionArn, startDate: seconds(result.startDate) };
+      }
+      case 'StopExecution': {
+        const result = this.stopExecution(requireString(input, 'executionArn'), optionalString(input, 'error'), optionalString(input, 'cause'));
+        return { stopDate: seconds(result.stopDate) };
+      }
+      case 'DescribeExecution':
+        return describeForApi(this.executionByArn(requireString(input, 'executionArn')));
+      case 'ListExecutions':
+        return this.listExecutions(input);
+      case 'GetExecutionHistory':
+        return this.getExecutionHistory(input);
+      default:
+        throw new AwsError('UnknownOperationException', `Local Step Functions does not implement ${operation}`);
+    }
+  }
+
+  private listExecutions(input: Record<string, unknown>): unknown {
+    const machine = this.machineByArn(requireString(input, 'stateMachineArn'));
+    const statusFilter = optionalString(input, 'statusFilter');
+    const all = [...this.executions.values()]
+      .filter((e) => e.stateMachineArn === machine.arn && (!statusFilter || e.status === statusFilter))
+      .sort((a, b) => b.startDate - a.startDate);
+    const { page, nextToken } = paginate(all, input);
+    return {
+      executions: page.map((e) => ({
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: seconds(e.startDate),
+        ...(e.stopDate !== undefined ? { stopDate: seconds(e.stopDate) } : {}),
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  private getExecutionHistory(input: Record<string, unknown>): unknown {
+    const execution = this.executionByArn(requireString(input, 'executionArn'));
+    const events = input.reverseOrder === true ? [...execution.history].reverse() : execution.history;
+    const { page, nextToken } = paginate(events, input);
+    return {
+      events: page.map((e) => ({
+        id: e.id,
+        previousEventId: e.previousEventId,
+        timestamp: seconds(e.timestamp),
+        type: e.type,
+        ...(e.details ? { [e.details.key]: e.details.value } : {}),
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  private sdkClientConfig(): SdkClientConfig {
+    const endpoint = typeof this.sdkEndpoint === 'function' ? this.sdkEndpoint() : this.sdkEndpoint;
+    if (!endpoint) throw new TaskError('States.Runtime', 'Local Step Functions has no SDK endpoint: call setSdkEndpoint(edge.url)');
+    return { endpoint, region: this.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  }
+
+  private machineByArn(arn: string): StateMachineRecord {
+    const name = stateMachineName(arn);
+    if (!name) throw new AwsError('InvalidArn', `Invalid Arn: '${arn}'`);
+    const machine = this.stateMachines.get(name);
+    if (!machine || machine.arn !== arn) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  }
+
+  private executionByArn(arn: string): LiveExecution {
+    if (!/^arn:aws[a-z-]*:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/.test(arn)) throw new AwsError('InvalidArn', `Invalid Arn: '${arn}'`);
+    const execution = this.executions.get(arn);
+    if (!execution) throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return execution;
+  }
+
+  private buildStateMachine(name: string, definition: string, roleArn: string, type: 'STANDARD' | 'EXPRESS', creationDate: number): StateMachineRecord {
+    let parsed: StateMachineDefinition;
+    try {
+      parsed = JSON.parse(definition) as StateMachineDefinition;
+    } catch (e) {
+      throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: not JSON (${(e as Error).message})`);
+    }
+    let engine: StateMachine;
+    try {
+      // Resource ARNs are ours to interpret (aws-sdk:*, local Lambda names), so only their syntax is skipped.
+      engine = new StateMachine(parsed, { validationOptions: { checkArn: false } });
+    } catch (e) {
+      throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: ${(e as Error).message}`);
+    }
+    const taskHandlers: StateMachineRecord['taskHandlers'] = {};
+    const taskResources = new Map<string, string>();
+    const retryableStates: string[] = [];
+    visitStates(parsed, (stateName, state) => {
+      if (Array.isArray(state.Retry) && state.Retry.length > 0) retryableStates.push(stateName);
+      if (state.Type !== 'Task' || typeof state.Resource !== 'string') return;
+      taskResources.set(stateName, state.Resource);
+      taskHandlers[stateName] = this.taskHandler(state.Resource);
+    });
+    return {
+      arn: this.stateMachineArn(name),
+      name,
+      definition,
+      roleArn,
+      type,
+      creationDate,
+      engine,
+      taskHandlers,
+      taskResources,
+      retryableStates,
+    };
+  }
+
+  private taskHandler(resource: string): (input: any) => Promise<any> {
+    const sdkResource = parseSdkResource(resource);
+    if (sdkResource) return (input) => this.sdk.invoke(sdkResource, input) as Promise<any>;
+    if (/^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource)) {
+      return async (input: { FunctionName?: string; Payload?: unknown }) => {
+        if (typeof input?.FunctionName !== 'string') throw new TaskError('States.Runtime', 'lambda:invoke needs Parameters.FunctionName');
+        const payload = await this.invokeLambda(input.FunctionName, input.Payload ?? {});
+        return { ExecutedVersion: '$LATEST', Payload: payload, StatusCode: 200 };
+      };
+    }
+    if (/^arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:[^:]+(:[^:]+)?$/.test(resource)) {
+      return (input) => this.invokeLambda(resource, input) as Promise<any>;
+    }
+    return async () => {
+      throw new TaskError('States.Runtime', `The local cloud cannot run Task resource '${resource}' (supported: aws-sdk:*, Lambda ARNs, lambda:invoke)`);
+    };
+  }
+
+  private async invokeLambda(arnOrName: string, event: unknown): Promise<unknown> {
+    const name = functionName(arnOrName);
+    const handler = this.lambdas.get(name);
+    if (!handler) throw new TaskError('Lambda.ResourceNotFoundException', `Function not found: ${arnOrName} (no local handler registered)`);
+    const deadline = Date.now() + 900_000;
+    const context: LambdaContext = {
+      callbackWaitsForEmptyEventLoop: true,
+      functionName: name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`,
+      memoryLimitInMB: '1024',
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${name}`,
+      logStreamName: `local/${name}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    try {
+      // A Lambda's result crosses a JSON boundary: same here, so no shared references leak into the state.
+      const result = await handler(structuredClone(event), context);
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    } catch (error) {
+      // Step Functions names a Lambda error by its errorType (the thrown error's name).
+      const e = error instanceof Error ? error : new Error(String(error));
+      const errorType = e.name || 'Error';
+      throw new TaskError(errorType, JSON.stringify({ errorType, errorMessage: e.message, trace: (e.stack ?? '').split('\n') }));
+    }
+  }
+
+  private run(machine: StateMachineRecord, executionArn: string, name: string, input: string, parsedInput: unknown): LiveExecution {
+    const startDate = Date.now();
+    const retryIntervalOverrides =
+      this.options.retryIntervalMs === undefined
+        ? undefined
+        : Object.fromEntries(machine.retryableStates.map((s) => [s, this.options.retryIntervalMs!]));
+    const { result, abort, eventLogs } = machine.engine.run(parsedInput as never, {
+      overrides: {
+        taskResourceLocalHandlers: machine.taskHandlers,
+        ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
+      },
+      context: {
+        Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: new Date(startDate).toISOString(), Input: parsedInput as never },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+      },
+    });
+    const execution: LiveExecution = {
+      executionArn,
+      stateMachineArn: machine.arn,
+      name,
+      status: 'RUNNING',
+      input,
+      startDate,
+      history: [],
+      abort,
+      closed: undefined as unknown as Promise<ExecutionRecord>,
+    };
+    this.executions.set(executionArn, execution);
+    this.log(`[sfn] ${machine.name}/${name} started`);
+
+    const historyDone = this.recordHistory(machine, execution, eventLogs, input);
+    execution.closed = result.then(
+      (output) => {
+        execution.status = 'SUCCEEDED';
+        execution.output = JSON.stringify(output ?? null);
+      },
+      (error: unknown) => {
+        if (error instanceof ExecutionAbortedError) {
+          execution.status = 'ABORTED';
+          if (execution.stopRequest?.error !== undefined) execution.error = execution.stopRequest.error;
+          if (execution.stopRequest?.cause !== undefined) execution.cause = execution.stopRequest.cause;
+        } else if (error instanceof ExecutionTimeoutError) {
+          execution.status = 'TIMED_OUT';
+          execution.error = 'States.Timeout';
+        } else {
+          const cause = error instanceof ExecutionError ? (error.cause as Error | undefined) : (error as Error);
+          execution.status = 'FAILED';
+          execution.error = cause?.name ?? 'States.Runtime';
+          execution.cause = cause?.message ?? String(error);
+        }
+      },
+    ).then(async () => {
+      execution.stopDate = Date.now();
+      delete execution.abort;
+      await historyDone;
+      this.log(`[sfn] ${machine.name}/${name} ${execution.status}${execution.error ? ` ${execution.error}` : ''}`);
+      return snapshotOf(execution);
+    });
+    return execution;
+  }
+
+  /** Turns the engine's event log into AWS-shaped history events, logging one line per state entered. */
+  private async recordHistory(machine: StateMachineRecord, execution: LiveExecution, eventLogs: AsyncGenerator<any>, input: string): Promise<void> {
+    const push = (type: string, timestamp: number, key?: string, value?: Record<string, unknown>) => {
+      const id = execution.history.length + 1;
+      execution.history.push({ id, previousEventId: id - 1, timestamp, type, ...(key && value ? { details: { key, value } } : {}) });
+    };
+    const resourceDetails = (stateName: string) => {
+      const resource = machine.taskResources.get(stateName) ?? '';
+      const sdk = parseSdkResource(resource);
+      return sdk ? { resourceType: `aws-sdk:${sdk.service}`, resource: sdk.action } : { resourceType: 'lambda', resource };
+    };
+    try {
+      for await (const event of eventLogs) {
+        const ts: number = event.timestamp ?? Date.now();
+        switch (event.type) {
+          case 'ExecutionStarted':
+            push('ExecutionStarted', ts, 'executionStartedEventDetails', { input, roleArn: machine.roleArn });
+            break;
+          case 'ExecutionSucceeded':
+            push('ExecutionSucceeded', ts, 'executionSucceededEventDetails', { output: JSON.stringify(event.output ?? null) });
+            break;
+          case 'ExecutionFailed':
+            push('ExecutionFailed', ts, 'executionFailedEventDetails', { error: event.Error, cause: String(event.Cause?.message ?? event.Cause ?? '') });
+            break;
+          case 'ExecutionAborted':
+            push('ExecutionAborted', ts, 'executionAbortedEventDetails', { ...execution.stopRequest });
+            break;
+          case 'ExecutionTimeout':
+            push('ExecutionTimedOut', ts, 'executionTimedOutEventDetails', { error: 'States.Timeout' });
+            break;
+          case 'StateEntered':
+            this.log(`[sfn] ${machine.name}/${execution.name} → ${event.state.name}${event.index !== undefined ? ` [${event.index}]` : ''}`);
+            push(`${event.state.type}StateEntered`, ts, 'stateEnteredEventDetails', { name: event.state.name, input: JSON.stringify(event.state.input ?? null) });
+            break;
+          case 'StateExited':
+            if (event.state.type === 'Task') {
+              push('TaskSucceeded', ts, 'taskSucceededEventDetails', { ...resourceDetails(event.state.name), output: JSON.stringify(event.state.output ?? null) });
+            }
+            push(`${event.state.type}StateExited`, ts, 'stateExitedEventDetails', { name: event.state.name, output: JSON.stringify(event.state.output ?? null) });
+            break;
+          case 'StateFailed':
+            if (event.state.type === 'Task') {
+              push('TaskFailed', ts, 'taskFailedEventDetails', { ...resourceDetails(event.state.name), error: event.Error, cause: String(event.Cause ?? '') });
+            } else if (event.state.type === 'Map' || event.state.type === 'Parallel') {
+              push(`${event.state.type}StateFailed`, ts);
+            }
+            break;
+          case 'MapIterationStarted':
+          case 'MapIterationSucceeded':
+          case 'MapIterationFailed': {
+            const key = `mapIteration${event.type.slice('MapIteration'.length)}EventDetails`;
+            push(event.type, ts, key[0]!.toLowerCase() + key.slice(1), { name: event.parentState.name, index: event.index });
+            break;
+          }
+          default:
+            break; // StateRetried, StateCaught, Parallel branch events: AWS history has no event of its own for them.
+        }
+      }
+    } catch (error) {
+      this.log(`[sfn] ${machine.name}/${execution.name}: history recording stopped: ${(error as Error).message}`);
+    }
+  }
+}
+
+type AnyState = { Type?: string; Resource?: unknown; Retry?: unknown; Iterator?: unknown; ItemProcessor?: unknown; Branches?: unknown };
+
+/** Calls `visit` for every state, including those inside Map and Parallel. */
+export function visitStates(definition: { States?: Record<string, unknown> }, visit: (name: string, state: AnyState) => void): void {
+  for (const [name, raw] of Object.entries(definition.States ?? {})) {
+    const state = raw as AnyState;
+    visit(name, state);
+    if (state.Type === 'Map') {
+      const inner = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, unknown> } | undefined;
+      if (inner) visitStates(inner, visit);
+    }
+    if (state.Type === 'Parallel' && Array.isArray(state.Branches)) {
+      for (const branch of state.Branches as Array<{ States?: Record<string, unknown> }>) visitStates(branch, visit);
+    }
+  }
+}
+
+function functionName(arnOrName: string): string {
+  const match = /^arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:([^:]+)(?::[^:]+)?$/.exec(arnOrName);
+  if (match) return match[1]!;
+  // Partial ARN `123456789012:function:name` or `name:alias`.
+  const partial = /(?:^|:)function:([^:]+)/.exec(arnOrName);
+  if (partial) return partial[1]!;
+  return arnOrName.split(':')[0]!;
+}
+
+function stateMachineName(arn: string): string | undefined {
+  return /^arn:aws[a-z-]*:states:[^:]+:\d{12}:stateMachine:([^:]+)$/.exec(arn)?.[1];
+}
+
+function snapshotOf(e: ExecutionRecord): ExecutionRecord {
+  const { executionArn, stateMachineArn, name, status, input, output, error, cause, startDate, stopDate, history } = e;
+  return {
+    executionArn,
+    stateMachineArn,
+    name,
+    status,
+    input,
+    startDate,
+    history: [...history],
+    ...(output !== undefined ? { output } : {}),
+    ...(error !== undefined ? { error } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+    ...(stopDate !== undefined ? { stopDate } : {}),
+  };
+}
+
+function describeForApi(e: ExecutionRecord): Record<string, unknown> {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: seconds(e.startDate),
+    input: e.input,
+    inputDetails: { included: true },
+    ...(e.stopDate !== undefined ? { stopDate: seconds(e.stopDate) } : {}),
+    ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
+    ...(e.error !== undefined ? { error: e.error } : {}),
+    ...(e.cause !== undefined ? { cause: e.cause } : {}),
+  };
+}
+
+const seconds = (ms: number) => ms / 1000;
+
+function paginate<T>(items: T[], input: Record<string, unknown>): { page: T[]; nextToken?: string } {
+  const max = typeof input.maxResults === 'number' && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
+  const start = typeof input.nextToken === 'string' ? Number.parseInt(Buffer.from(input.nextToken, 'base64').toString('utf8'), 10) || 0 : 0;
+  const page = items.slice(start, start + max);
+  const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+  return next ? { page, nextToken: next } : { page };
+}
+
+function requireString(input: Record<string, unknown>, key: string): string {
+  const value = input[key];
+  if (typeof value !== 'string' || value === '') throw new AwsError('ValidationException', `1 validation error detected: Value null at '${key}' failed to satisfy constraint: Member must not be null`);
+  return value;
+}
+
+function optionalString(input: Record<string, unknown>, key: string): string | undefined {
+  const value = input[key];
+  return typeof value === 'string' ? value : undefined;
+}
