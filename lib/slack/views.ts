@@ -157,7 +157,7 @@ export function consoleLink(startUrl: string | undefined, grant: Grant): string 
   return `${base}/#/console?${q.toString()}`;
 }
 
-export type DmKind = 'approved' | 'denied' | 'active' | 'expiry-warning' | 'expired' | 'revoked' | 'failed' | 'cancelled' | 'approval-expired' | 'scheduled';
+export type DmKind = 'extended' | 'approved' | 'denied' | 'active' | 'expiry-warning' | 'expired' | 'revoked' | 'failed' | 'cancelled' | 'approval-expired' | 'scheduled';
 
 /** The requester's DM for one change. */
 export function requesterDm(kind: DmKind, grant: Grant, opts: { startUrl?: string } = {}): SlackMessage {
@@ -187,6 +187,10 @@ export function requesterDm(kind: DmKind, grant: Grant, opts: { startUrl?: strin
       blocks.push({ type: 'actions', block_id: `active:${grant.id}`, elements: [button('End access now', ACTION.revoke, grant.id, 'danger')] });
       break;
     }
+    case 'extended':
+      text = `:arrows_clockwise: Your access to ${what} was extended${grant.expiresAt ? ` until ${slackDate(grant.expiresAt)}` : ''}.`;
+      blocks.push(section(text));
+      break;
     case 'expiry-warning':
       text = `:alarm_clock: Your access to ${what} ends ${grant.expiresAt ? slackDate(grant.expiresAt) : 'soon'}.`;
       blocks.push(section(text));
