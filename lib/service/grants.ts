@@ -304,7 +304,10 @@ export class GrantService {
 
   async deny(caller: Caller, id: string, comment?: string): Promise<Grant> {
     const grant = await this.mustBePending(id, 'denied');
-    await this.deps.policy.checkApprover(caller, grant, { forDenial: true });
+    // Denying needs approver rights on the rule (or admin), not a still-valid rule: a stale request can always be refused.
+    const approver = (await this.deps.policy.rulesApprovableBy(caller)).includes(grant.ruleId) || (await this.deps.policy.isAdmin(caller));
+    if (!approver) throw new ForbiddenError(`you are not an approver for policy rule "${grant.ruleId}"`);
+    if (grant.principal.userId === caller.userId) throw new ForbiddenError('you cannot deny your own request; cancel it instead');
     const at = this.now();
     const denied = await this.deps.store.transition({
       current: grant,

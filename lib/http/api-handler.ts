@@ -1,0 +1,87 @@
+/**
+ * Builds a thin Lambda handler for one HTTP operation: validate path, query,
+ * headers and body against the operation's zod schemas, resolve the caller
+ * from the JWT claims, run the use case, answer JSON or problem+json.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { UnauthenticatedError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import type { Runtime } from '../runtime.ts';
+import type { Caller } from '../service/grants.ts';
+import { jsonBody, type ParsedBodyEvent } from './middleware/json-body.ts';
+import { problemErrors } from './middleware/problem-errors.ts';
+import { validationErrorFrom } from './problem.ts';
+import { idempotencyKeySchema, operation } from './schemas.ts';
+
+type Event = APIGatewayProxyEventV2WithJWTAuthorizer & ParsedBodyEvent;
+
+export interface ApiRequest<B, Q, P> {
+  caller: Caller;
+  body: B;
+  query: Q;
+  params: P;
+  idempotencyKey?: string;
+  runtime: Runtime;
+}
+
+export interface ApiResult {
+  status?: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+function parsePart<T>(part: 'body' | 'query' | 'path' | 'header', schema: z.ZodType<T> | undefined, value: unknown): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationErrorFrom(part, result.error);
+  return result.data;
+}
+
+function header(event: Event, name: string): string | undefined {
+  const entry = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name);
+  return entry?.[1];
+}
+
+/** The identity claim (default `email`) from the API Gateway JWT authorizer, mapped to the Identity Store user. */
+export async function callerFromEvent(event: APIGatewayProxyEventV2WithJWTAuthorizer, runtime: Runtime): Promise<Caller> {
+  const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
+  const claimName = runtime.config.IDENTITY_CLAIM;
+  const value = claims[claimName];
+  if (typeof value !== 'string' || value === '') {
+    throw new UnauthenticatedError(`the token has no \`${claimName}\` claim to identify you`);
+  }
+  return runtime.service.callerFor(claimName === 'email' || value.includes('@') ? { email: value } : { userName: value });
+}
+
+export function apiHandler<B = undefined, Q = undefined, P = undefined>(
+  functionName: string,
+  getRuntime: () => Runtime,
+  run: (req: ApiRequest<B, Q, P>) => Promise<ApiResult>,
+) {
+  const op = operation(functionName);
+  const base = async (event: Event, _context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const runtime = getRuntime();
+    const params = parsePart('path', op.params as z.ZodType<P> | undefined, event.pathParameters ?? {});
+    if (params && typeof params === 'object' && 'id' in params) logger.appendKeys({ grantId: String(params.id) });
+    const query = parsePart('query', op.query as z.ZodType<Q> | undefined, event.queryStringParameters ?? {});
+    const body = parsePart('body', op.body as z.ZodType<B> | undefined, event.parsedBody);
+    const idempotencyKey = op.idempotencyKey ? parsePart('header', idempotencyKeySchema, header(event, 'idempotency-key')) : undefined;
+    const caller = await callerFromEvent(event, runtime);
+    const result = await run({ caller, body, query, params, runtime, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const resultBody = result.body as { id?: unknown } | undefined;
+    if (resultBody && typeof resultBody.id === 'string') logger.appendKeys({ grantId: resultBody.id });
+    return {
+      statusCode: result.status ?? op.success.status,
+      headers: { 'content-type': 'application/json', ...result.headers },
+      body: JSON.stringify(result.body),
+    };
+  };
+  return middy<Event, APIGatewayProxyStructuredResultV2>(base)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({ before: async (request) => logger.appendKeys({ requestId: request.event.requestContext?.requestId }) })
+    .use(problemErrors(logger))
+    .use(jsonBody());
+}

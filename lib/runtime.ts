@@ -1,0 +1,94 @@
+/**
+ * The composition root: config, SDK clients, adapters and the grant service,
+ * built once per container. Environment and policy are validated here, so a
+ * misconfigured function fails at init with a message, not on a request.
+ * The endpoints come from the SDK's standard settings (AWS_ENDPOINT_URL*), which
+ * is also how the local cloud is reached: there is no local branch here.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoStore } from './adapters/dynamo-store.ts';
+import { createIdentityCenterClients, IdentityCenterDirectory, IdentityCenterWriter, type IdentityCenterClients, type IdentityCenterConfig } from './adapters/identity-center.ts';
+import { StepFunctionsWorkflows } from './adapters/workflows.ts';
+import { loadConfig, type Config } from './config.ts';
+import { loadPolicyFileSync, PolicyEngine } from './policy/index.ts';
+import { systemClock, type Clock, type Notifier, type Workflows } from './ports.ts';
+import { GrantService } from './service/grants.ts';
+
+export interface Runtime {
+  config: Config;
+  clock: Clock;
+  store: DynamoStore;
+  directory: IdentityCenterDirectory;
+  identityCenter: IdentityCenterWriter;
+  policy: PolicyEngine;
+  workflows: Workflows;
+  service: GrantService;
+  clients: { dynamodb: DynamoDBClient; sfn: SFNClient; scheduler: SchedulerClient } & IdentityCenterClients;
+}
+
+export interface RuntimeOverrides {
+  clock?: Clock;
+  notifier?: Notifier;
+  workflows?: Workflows;
+}
+
+/** Placeholder ARNs keep read-only functions (list, get) free of workflow settings; starting a workflow without them fails loudly. */
+const UNSET_ARN = 'arn:aws:states:unset';
+
+export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: RuntimeOverrides = {}): Runtime {
+  const config = loadConfig(env);
+  const clock = overrides.clock ?? systemClock;
+  const policyDocument = loadPolicyFileSync(config.POLICY_PATH);
+
+  const retry = { maxAttempts: 8, retryMode: 'adaptive' as const };
+  const dynamodb = new DynamoDBClient(retry);
+  const sfn = new SFNClient(retry);
+  const scheduler = new SchedulerClient(retry);
+  const idcConfig: IdentityCenterConfig = {
+    ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}),
+    ...(config.IDENTITY_STORE_ID ? { identityStoreId: config.IDENTITY_STORE_ID } : {}),
+    ...(config.IDC_ROLE_ARN ? { assumeRole: { roleArn: config.IDC_ROLE_ARN, ...(config.IDC_EXTERNAL_ID ? { externalId: config.IDC_EXTERNAL_ID } : {}), sessionName: 'identity-center-jit' } } : {}),
+  };
+  const idcClients = createIdentityCenterClients(idcConfig);
+  const idcOptions = { ...idcConfig, clients: idcClients, now: () => clock.now().getTime() };
+  const directory = new IdentityCenterDirectory(idcOptions);
+  const identityCenter = new IdentityCenterWriter(idcOptions);
+
+  const store = new DynamoStore(dynamodb, { tableName: config.GRANTS_TABLE, retentionDays: config.CLOSED_GRANT_RETENTION_DAYS });
+  const policy = new PolicyEngine(policyDocument, directory, { delegatedAdmin: config.DELEGATED_ADMIN, clock });
+  const workflows =
+    overrides.workflows ??
+    new StepFunctionsWorkflows(sfn, scheduler, {
+      grantStateMachineArn: config.GRANT_STATE_MACHINE_ARN ?? UNSET_ARN,
+      revokeStateMachineArn: config.REVOKE_STATE_MACHINE_ARN ?? UNSET_ARN,
+      scheduleGroup: config.SCHEDULE_GROUP,
+      schedulerRoleArn: config.SCHEDULER_ROLE_ARN ?? 'arn:aws:iam::000000000000:role/unset',
+      ...(config.SCHEDULER_DLQ_ARN ? { deadLetterQueueArn: config.SCHEDULER_DLQ_ARN } : {}),
+      clock,
+    });
+  const service = new GrantService({
+    store,
+    directory,
+    policy,
+    workflows,
+    clock,
+    maxStartAheadMs: config.MAX_START_AHEAD_DAYS * 86_400_000,
+    ...(overrides.notifier ? { notifier: overrides.notifier } : {}),
+  });
+  return { config, clock, store, directory, identityCenter, policy, workflows, service, clients: { dynamodb, sfn, scheduler, ...idcClients } };
+}
+
+let current: Runtime | undefined;
+
+/** The container's runtime, built on first use (handlers call it at module load to fail fast). */
+export function getRuntime(): Runtime {
+  current ??= createRuntime();
+  return current;
+}
+
+/** Replaces the container's runtime (local cloud, tests). */
+export function setRuntime(runtime: Runtime | undefined): void {
+  current = runtime;
+}
