@@ -1,0 +1,255 @@
+/**
+ * Cheap structural checks of the deployable serverless.yml (the slow `sls package` +
+ * cfn-lint run is in .ci/run): least-privilege IAM, routes and handler files, the table
+ * the store expects, and an environment lib/config.ts accepts.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { grantsTableDefinition } from '../../lib/adapters/table-schema.ts';
+import { loadConfig } from '../../lib/config.ts';
+import {
+  lambdaLogicalIdStem,
+  loadServerlessConfig,
+  resolveFunctionEnvironment,
+  resolveIntrinsics,
+  type ServerlessConfig,
+} from '../../local/serverless-config.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const FILE = path.join(ROOT, 'serverless.yml');
+const config = loadServerlessConfig({ file: FILE });
+const IDC_ROLE = 'arn:aws:iam::123456789012:role/jit-identity-center';
+const assumingConfig = loadServerlessConfig({ file: FILE, params: { idcRoleArn: IDC_ROLE } });
+
+interface Statement {
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  Condition?: unknown;
+}
+
+const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Every IAM statement in the stack's own resources, with where it sits. */
+function allStatements(cfg: ServerlessConfig): { where: string; statement: Statement }[] {
+  const out: { where: string; statement: Statement }[] = [];
+  for (const [id, resource] of Object.entries(cfg.resources.Resources)) {
+    const props = (resource.Properties ?? {}) as Record<string, any>;
+    const documents: unknown[] = [];
+    if (resource.Type === 'AWS::IAM::Role') for (const p of asList(props.Policies)) documents.push(p.PolicyDocument);
+    if (resource.Type === 'AWS::IAM::ManagedPolicy' || resource.Type === 'AWS::IAM::Policy') documents.push(props.PolicyDocument);
+    for (const doc of documents) for (const s of asList((doc as { Statement: Statement[] }).Statement)) out.push({ where: id, statement: s });
+  }
+  return out;
+}
+
+/** The actions a function's role grants, with conditions evaluated for the given parameters. */
+function effectiveActions(cfg: ServerlessConfig, functionName: string): string[] {
+  const fn = cfg.functions.find((f) => f.name === functionName)!;
+  const roleId = String(fn.role);
+  const resources = cfg.resources.Resources;
+  // Evaluate the role with managed policy Refs kept as logical ids, so they can be followed.
+  const role = resolveIntrinsics(resources[roleId], cfg, {
+    ref: (id) => (resources[id]?.Type === 'AWS::IAM::ManagedPolicy' ? `managed:${id}` : undefined),
+  }) as { Properties: { ManagedPolicyArns?: string[]; Policies?: { PolicyDocument: { Statement: Statement[] } }[] } };
+  const statements: Statement[] = [];
+  for (const p of role.Properties.Policies ?? []) statements.push(...p.PolicyDocument.Statement);
+  for (const arn of role.Properties.ManagedPolicyArns ?? []) {
+    expect(arn, `${roleId} attaches ${arn}`).toMatch(/^managed:/);
+    const policyId = arn.slice('managed:'.length);
+    const condition = resources[policyId]!.Condition;
+    if (condition) expect(resolveIntrinsics({ Condition: condition }, cfg), `${roleId} attaches ${policyId} only when ${condition}`).toBe(true);
+    const policy = resolveIntrinsics(resources[policyId], cfg) as { Properties: { PolicyDocument: { Statement: Statement[] } } };
+    statements.push(...policy.Properties.PolicyDocument.Statement);
+  }
+  expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+  return [...new Set(statements.flatMap((s) => asList(s.Action)))].sort();
+}
+
+const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
+const TABLE_WRITE = [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const DIRECTORY_READ = [
+  'identitystore:DescribeUser',
+  'identitystore:GetGroupId',
+  'identitystore:GetUserId',
+  'identitystore:ListGroupMembershipsForMember',
+  'organizations:DescribeAccount',
+  'organizations:DescribeOrganization',
+  'organizations:ListAccounts',
+  'organizations:ListParents',
+  'organizations:ListTagsForResource',
+  'sso:DescribePermissionSet',
+  'sso:ListInstances',
+  'sso:ListPermissionSets',
+];
+const START_WORKFLOW = ['states:StartExecution'];
+const SCHEDULES = ['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'];
+
+/**
+ * What each function calls, reviewed by hand. A function added to serverless.yml should get
+ * its line here; functions not listed still go through every structural check below.
+ */
+const EXPECTED_ACTIONS: Record<string, string[]> = {
+  createGrant: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW],
+  approveGrant: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW],
+  denyGrant: [...LOGS, ...TABLE_WRITE],
+  cancelGrant: [...LOGS, ...TABLE_WRITE],
+  revokeGrant: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES],
+  extendGrant: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES],
+  getGrant: [...LOGS, ...TABLE_READ],
+  listGrants: [...LOGS, ...TABLE_READ],
+  getEligibility: [...LOGS, ...TABLE_READ],
+};
+const PUBLIC_FUNCTIONS = new Set(['getOpenApi']);
+
+describe('serverless.yml IAM', () => {
+  it('gives every function its own role', () => {
+    const roles = config.functions.map((f) => f.role);
+    for (const fn of config.functions) {
+      expect(typeof fn.role, `${fn.name} names its role by logical id`).toBe('string');
+      expect(config.resources.Resources[String(fn.role)]?.Type, `${fn.name}'s role ${String(fn.role)}`).toBe('AWS::IAM::Role');
+    }
+    expect(new Set(roles).size).toBe(roles.length);
+  });
+
+  it('grants no "*" action, no service-wide wildcard and no NotAction anywhere', () => {
+    const statements = allStatements(config);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const { where, statement } of statements) {
+      expect(statement.NotAction, where).toBeUndefined();
+      for (const action of asList(statement.Action)) {
+        expect(action, where).not.toBe('*');
+        expect(action, where).not.toMatch(/:\*$/);
+      }
+    }
+  });
+
+  it('uses Resource "*" only for actions that support no resource-level permissions', () => {
+    const unscopable = new Set(['sso:ListInstances', 'organizations:DescribeOrganization', 'organizations:ListAccounts']);
+    for (const { where, statement } of allStatements(config)) {
+      if (!asList(statement.Resource).includes('*')) continue;
+      for (const action of asList(statement.Action)) expect(unscopable.has(action), `${where}: ${action} on "*"`).toBe(true);
+    }
+  });
+
+  it.each(Object.entries(EXPECTED_ACTIONS))('%s may call exactly what it needs (directory reads with its own role)', (name, expected) => {
+    expect(effectiveActions(config, name)).toEqual([...new Set([...expected, ...DIRECTORY_READ])].sort());
+  });
+
+  it.each(Object.entries(EXPECTED_ACTIONS))('%s assumes the Identity Center role instead of reading the directory when idcRoleArn is set', (name, expected) => {
+    expect(effectiveActions(assumingConfig, name)).toEqual([...new Set([...expected, 'sts:AssumeRole'])].sort());
+    const assume = resolveIntrinsics(assumingConfig.resources.Resources.AssumeIdcRolePolicy, assumingConfig) as any;
+    expect(assume.Properties.PolicyDocument.Statement[0].Resource).toBe(IDC_ROLE);
+  });
+
+  it('lets getOpenApi write its logs and nothing else', () => {
+    expect(effectiveActions(config, 'getOpenApi')).toEqual(LOGS);
+  });
+
+  it('lets each role write only its own function log group', () => {
+    for (const fn of config.functions) {
+      const role = resolveIntrinsics(config.resources.Resources[String(fn.role)], config) as any;
+      const logStatements = (role.Properties.Policies ?? [])
+        .flatMap((p: any) => p.PolicyDocument.Statement)
+        .filter((s: Statement) => asList(s.Action).some((a) => a.startsWith('logs:')));
+      expect(logStatements.length, fn.name).toBe(1);
+      expect(logStatements[0].Resource).toBe(`arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/${fn.lambdaName}:*`);
+      expect(config.resources.Resources[String(fn.role)]!.Properties!.Policies).toBeDefined();
+      expect(lambdaLogicalIdStem(fn.name) + 'Role').toBe(String(fn.role));
+    }
+  });
+
+  it('scopes table access to the grants table and its indexes', () => {
+    for (const id of ['GrantsTableReadPolicy', 'GrantsTableWritePolicy']) {
+      const policy = resolveIntrinsics(config.resources.Resources[id], config) as any;
+      const arn = 'arn:aws:dynamodb:us-east-1:000000000000:table/identity-center-jit-dev-grants';
+      expect(policy.Properties.PolicyDocument.Statement[0].Resource).toEqual([arn, `${arn}/index/*`]);
+    }
+  });
+});
+
+describe('serverless.yml functions and routes', () => {
+  it('serves the grants API contract, JWT-protected except the OpenAPI document', () => {
+    const routes = Object.fromEntries(config.httpRoutes.map((r) => [r.routeKey, r]));
+    const contract: Record<string, string> = {
+      'POST /grants': 'createGrant',
+      'GET /grants/{id}': 'getGrant',
+      'GET /grants': 'listGrants',
+      'POST /grants/{id}/approve': 'approveGrant',
+      'POST /grants/{id}/deny': 'denyGrant',
+      'POST /grants/{id}/revoke': 'revokeGrant',
+      'POST /grants/{id}/extend': 'extendGrant',
+      'POST /grants/{id}/cancel': 'cancelGrant',
+      'GET /eligibility': 'getEligibility',
+      'GET /openapi.json': 'getOpenApi',
+    };
+    for (const [routeKey, functionName] of Object.entries(contract)) {
+      expect(routes[routeKey]?.functionName, routeKey).toBe(functionName);
+      expect(routes[routeKey]?.authorizer, routeKey).toBe(PUBLIC_FUNCTIONS.has(functionName) ? undefined : 'jwt');
+    }
+  });
+
+  it('has a handler file functions/<name>.ts exporting `handler` for every HTTP function', () => {
+    for (const fn of config.functions.filter((f) => f.httpRoutes.length)) {
+      expect(fn.handler.reference).toBe(`functions/${fn.name}.handler`);
+      expect(fn.handler.relativeFile).toBe(`functions/${fn.name}.ts`);
+      expect(existsSync(fn.handler.file), `${fn.handler.relativeFile} exists`).toBe(true);
+    }
+  });
+
+  it('takes the JWT issuer and audience from deploy parameters', () => {
+    expect(config.jwtAuthorizers.jwt).toMatchObject({ issuerUrl: 'https://issuer.invalid/', audience: ['identity-center-jit'] });
+    const custom = loadServerlessConfig({ file: FILE, params: { jwtIssuer: 'https://idp.example.com/', jwtAudience: 'portal' } });
+    expect(custom.jwtAuthorizers.jwt).toMatchObject({ issuerUrl: 'https://idp.example.com/', audience: ['portal'] });
+  });
+
+  it('gives every function an environment lib/config.ts accepts', () => {
+    for (const fn of config.functions) {
+      const env = resolveFunctionEnvironment(config, fn);
+      const parsed = loadConfig(env);
+      expect(parsed.GRANTS_TABLE).toBe('identity-center-jit-dev-grants');
+      expect(parsed.GRANT_STATE_MACHINE_ARN).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:identity-center-jit-dev-grant');
+      expect(parsed.IDENTITY_CLAIM).toBe('email');
+      expect(parsed.CLOSED_GRANT_RETENTION_DAYS).toBe(400);
+    }
+  });
+
+  it('ships the policy file POLICY_PATH names inside every package', () => {
+    const policyPath = String(config.provider.environment && (config.provider.environment as Record<string, unknown>).POLICY_PATH);
+    expect(existsSync(path.join(ROOT, policyPath)), policyPath).toBe(true);
+    expect((config.document.package as { patterns: string[] }).patterns).toContain(policyPath);
+    expect((config.document.package as { individually: boolean }).individually).toBe(true);
+  });
+
+  it('runs on nodejs24.x, arm64, bundled with esbuild and linked (not inline) source maps', () => {
+    expect(config.provider).toMatchObject({ runtime: 'nodejs24.x', architecture: 'arm64' });
+    const esbuild = config.custom.esbuild as Record<string, unknown>;
+    expect(esbuild).toMatchObject({ bundle: true, minify: true, sourcemap: 'linked', exclude: [] });
+  });
+});
+
+describe('serverless.yml grants table', () => {
+  const table = config.resources.Resources.GrantsTable!;
+  const props = table.Properties as Record<string, any>;
+  const expected = grantsTableDefinition('ignored');
+
+  it('declares the key schema and indexes the store uses', () => {
+    const byName = <T extends { AttributeName?: string; IndexName?: string }>(list: T[]) =>
+      [...list].sort((a, b) => String(a.AttributeName ?? a.IndexName).localeCompare(String(b.AttributeName ?? b.IndexName)));
+    expect(props.KeySchema).toEqual(expected.KeySchema);
+    expect(byName(props.AttributeDefinitions)).toEqual(byName(expected.AttributeDefinitions!));
+    expect(byName(props.GlobalSecondaryIndexes)).toEqual(byName(expected.GlobalSecondaryIndexes!));
+    expect(props.BillingMode).toBe(expected.BillingMode);
+  });
+
+  it('is on-demand with point-in-time recovery, encryption and a TTL on `ttl`, and survives stack deletion', () => {
+    expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(props.SSESpecification).toEqual({ SSEEnabled: true });
+    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+});
