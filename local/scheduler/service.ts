@@ -103,6 +103,9 @@ export interface LocalSchedulerOptions {
   /** How a Step Functions target is started. Default: the real SFNClient at `sfnEndpoint`. */
   startExecution?: StartExecutionFn;
   sfnEndpoint?: string | (() => string);
+  /** Lambda function targets. Scheduler invokes them asynchronously (InvocationType Event):
+   *  delivery succeeds once the call is handed over; a failing function is logged, not retried here. */
+  invokeLambda?: (functionArn: string, payload: unknown) => Promise<unknown>;
   /** JSON file the schedules persist to (written after every change). */
   statePath?: string;
   /** Fault knobs for invariant tests: deliver some invocations twice (at-least-once) or lose them. */
@@ -526,6 +529,9 @@ export class LocalScheduler implements RestService {
       };
     } else if (/^arn:aws[a-z-]*:states:[^:]+:\d{12}:stateMachine:[^:]+$/.test(schedule.Target.Arn)) {
       request = { stateMachineArn: schedule.Target.Arn, input };
+    } else if (/^arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:[^:]+(:[^:]+)?$/.test(schedule.Target.Arn)) {
+      this.invokeLambdaAsync(schedule, input);
+      return;
     } else {
       throw new DeliveryError('ValidationException', `The local scheduler cannot deliver to ${schedule.Target.Arn}`, false);
     }
@@ -534,6 +540,24 @@ export class LocalScheduler implements RestService {
     } catch (error) {
       throw classify(error);
     }
+  }
+
+  private invokeLambdaAsync(schedule: StoredSchedule, input: string): void {
+    const invoke = this.options.invokeLambda;
+    if (!invoke) throw new DeliveryError('ValidationException', `No local Lambda handler wiring for ${schedule.Target.Arn} (invokeLambda option)`, false);
+    let payload: unknown;
+    try {
+      payload = JSON.parse(input);
+    } catch {
+      payload = input;
+    }
+    const run: Promise<void> = invoke(schedule.Target.Arn, payload)
+      .then(
+        () => undefined,
+        (e: Error) => this.log(`[scheduler] ${schedule.GroupName}/${schedule.Name}: Lambda ${schedule.Target.Arn} failed: ${e.message}`),
+      )
+      .finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
   }
 
   private async startWithSdk(request: StartExecutionRequest): Promise<{ executionArn?: string }> {

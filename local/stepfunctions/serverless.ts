@@ -22,6 +22,8 @@ export interface LoadServerlessOptions {
   region?: string;
   accountId?: string;
   env?: Record<string, string | undefined>;
+  /** `${param:x}` values; serverless.yml's own `params:` (stage, then default) are used after these. */
+  params?: Record<string, unknown>;
 }
 
 export interface LoadedStateMachine {
@@ -218,15 +220,28 @@ class ServerlessVariables {
 
   private resolveString(text: string, where: string): unknown {
     // Only `${source:...}` / `${file(...)}` are Serverless variables; a bare `${Name}` is a
-    // DefinitionSubstitutions / Fn::Sub placeholder and is left alone.
-    const pattern = /\$\{((?:self|sls|opt|env|aws|file)\b[^{}]*)\}/g;
-    const whole = /^\$\{((?:self|sls|opt|env|aws|file)\b[^{}]*)\}$/.exec(text);
-    if (whole) return this.variable(whole[1]!, where);
-    return text.replace(pattern, (_m, expr: string) => {
-      const v = this.variable(expr, where);
-      if (v !== null && typeof v === 'object') throw new Error(`${where}: \${${expr}} is an object and cannot be part of a string`);
-      return String(v);
-    });
+    // DefinitionSubstitutions / Fn::Sub placeholder and is left alone. Innermost first,
+    // so `${file(${param:policyFile})}` works.
+    const whole = /^\$\{((?:self|sls|opt|env|aws|file|param)\b[^{}]*)\}$/;
+    const inner = /\$\{((?:self|sls|opt|env|aws|file|param)\b[^{}]*)\}/g;
+    let current = text;
+    for (let round = 0; round < 20; round++) {
+      const single = whole.exec(current);
+      if (single) {
+        const value = this.variable(single[1]!, where);
+        if (typeof value !== 'string') return value;
+        current = value;
+        continue;
+      }
+      const next = current.replace(inner, (_m, expr: string) => {
+        const v = this.variable(expr, where);
+        if (v !== null && typeof v === 'object') throw new Error(`${where}: \${${expr}} is an object and cannot be part of a string`);
+        return String(v);
+      });
+      if (next === current) return current;
+      current = next;
+    }
+    throw new Error(`${where}: Serverless variables in '${text}' do not settle (a cycle?)`);
   }
 
   private variable(expression: string, where: string): unknown {
@@ -240,7 +255,9 @@ class ServerlessVariables {
       const quoted = /^(['"])(.*)\1$/.exec(fallbackText);
       if (quoted) return quoted[2];
       if (/^-?\d+(\.\d+)?$/.test(fallbackText)) return Number(fallbackText);
-      return this.variable(fallbackText.replace(/^\$\{|\}$/g, ''), where);
+      if (/^(self|sls|opt|env|aws|file|param)\b/.test(fallbackText)) return this.variable(fallbackText, where);
+      return fallbackText; // an inner variable already resolved to this literal
+
     }
     throw new Error(`${where}: cannot resolve Serverless variable \${${expression}}`);
   }
@@ -259,6 +276,11 @@ class ServerlessVariables {
     switch (source) {
       case 'self':
         return this.resolve(getPath(this.document, address), `${where} (self:${address})`);
+      case 'param': {
+        const params = (this.document.params ?? {}) as Record<string, Record<string, unknown> | undefined>;
+        const stage = this.options.stage ?? 'dev';
+        return this.options.params?.[address] ?? params[stage]?.[address] ?? params.default?.[address];
+      }
       case 'sls':
         if (address === 'stage') return this.options.stage ?? 'dev';
         if (address === 'instanceId') return 'local';

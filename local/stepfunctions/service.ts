@@ -421,6 +421,11 @@ export class LocalStepFunctions implements JsonService {
     };
   }
 
+  /** Calls a registered Lambda handler as Lambda would (for other local callers, e.g. Scheduler Lambda targets). */
+  invokeFunction(arnOrName: string, event: unknown): Promise<unknown> {
+    return this.invokeLambda(arnOrName, event);
+  }
+
   private async invokeLambda(arnOrName: string, event: unknown): Promise<unknown> {
     const name = functionName(arnOrName);
     const handler = this.lambdas.get(name);

@@ -94,7 +94,7 @@ async function observe(endpoint: string, runId: string, statuses = new Map<strin
   await record('update missing', () => client.send(new UpdateScheduleCommand({ ...schedule(`missing-${runId}`), State: 'ENABLED' })));
   await record(
     'list by group',
-    () => client.send(new ListSchedulesCommand({ ScheduleGroup: group })),
+    () => client.send(new ListSchedulesCommand({ GroupName: group })),
     (r) => r.Schedules.map((s: any) => [s.Name, s.GroupName, s.State, s.Target?.Arn, s.Arn]),
   );
   await record(
@@ -140,6 +140,10 @@ describe('EventBridge Scheduler conformance: local cloud vs moto_server', () => 
     // The comparison is only worth something if the scenario did what it says.
     expect(local).toContainEqual(['create duplicate', 'error', 'ConflictException']);
     expect(local).toContainEqual(['get missing', 'error', 'ResourceNotFoundException']);
+    expect(local.find((o) => (o as unknown[])[0] === 'list by group')).toEqual([
+      'list by group',
+      [['b-RUN', 'conf-RUN', 'ENABLED', 'arn:aws:scheduler:::aws-sdk:sfn:startExecution', 'arn:aws:scheduler:us-east-1:ACCOUNT:schedule/conf-RUN/b-RUN']],
+    ]);
     expect(localStatuses.get('create duplicate')).toBe(409);
     expect(localStatuses.get('get missing')).toBe(404);
   }, 60_000);

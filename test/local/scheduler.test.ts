@@ -275,3 +275,42 @@ describe('local EventBridge Scheduler', () => {
     await timed.stop();
   });
 });
+
+describe('local EventBridge Scheduler, Lambda targets', () => {
+  it('invokes a Lambda target asynchronously with the rendered input', async () => {
+    let clock = T0;
+    const received: Array<{ arn: string; payload: unknown }> = [];
+    const scheduler = new LocalScheduler({
+      now: () => clock,
+      timer: false,
+      firingDelayMs: () => 0,
+      log: () => {},
+      invokeLambda: async (arn, payload) => {
+        received.push({ arn, payload });
+        throw new Error('handler failures are the function’s business, not the schedule’s');
+      },
+    });
+    const fn = 'arn:aws:lambda:us-east-1:000000000000:function:jit-dev-slackNotify';
+    await scheduler.handle(
+      {
+        method: 'POST',
+        path: '/schedules/warn-1',
+        query: new URLSearchParams(),
+        headers: {},
+        body: JSON.stringify({
+          ScheduleExpression: `at(${new Date(T0 + 60_000).toISOString().slice(0, 19)})`,
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          ActionAfterCompletion: 'DELETE',
+          Target: { Arn: fn, RoleArn: ROLE, Input: '{"kind":"expiry-warning","at":"<aws.scheduler.scheduled-time>"}' },
+        }),
+      },
+      { region: 'us-east-1', accountId: '000000000000' },
+    );
+    clock = T0 + 60_000;
+    await scheduler.runDue();
+    await scheduler.idle();
+    expect(received).toEqual([{ arn: fn, payload: { kind: 'expiry-warning', at: new Date(T0 + 60_000).toISOString().replace('.000Z', 'Z') } }]);
+    expect(scheduler.listStoredSchedules()).toEqual([]);
+    expect(scheduler.deadLetters()).toEqual([]);
+  });
+});

@@ -10,6 +10,9 @@ service: jit
 provider:
   name: aws
   stage: \${opt:stage, 'dev'}
+params:
+  default:
+    grantAsl: ./statemachines/grant.asl.json
 custom:
   tablePrefix: \${self:service}-\${sls:stage}
 resources:
@@ -23,7 +26,7 @@ resources:
       Properties:
         StateMachineName: \${self:service}-\${sls:stage}-grant
         RoleArn: !GetAtt StatesRole.Arn
-        Definition: \${file(./statemachines/grant.asl.json)}
+        Definition: \${file(\${param:grantAsl})}
         DefinitionSubstitutions:
           CheckFunctionArn: !GetAtt CheckLambdaFunction.Arn
           TableName: !Ref GrantsTable
@@ -78,7 +81,7 @@ describe('loading state machines from serverless.yml', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('resolves file(), self:, sls:stage and DefinitionSubstitutions intrinsics', () => {
+  it('resolves file() (nested param:), self:, sls:stage and DefinitionSubstitutions intrinsics', () => {
     const machines = loadStateMachinesFromServerless(join(dir, 'serverless.yml'), resolve);
     expect(machines.map((m) => [m.logicalId, m.name])).toEqual([
       ['GrantStateMachine', 'jit-dev-grant'],
