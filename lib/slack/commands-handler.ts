@@ -81,7 +81,7 @@ export function createSlackCommandsHandler(deps: SlackEndpointDeps) {
       }
       case 'revoke': {
         const grant = await service.revoke(caller, command.grantId, command.reason ?? `revoked from Slack by ${caller.email}`);
-        return json(ephemeral(`Revoking \`${grant.id}\`: access is being removed. You will get a message when it is gone.`));
+        return json(ephemeral(`Revoking \`${grant.id}\`: access is being removed now; the requester is told in Slack when it is gone.`));
       }
     }
   }
