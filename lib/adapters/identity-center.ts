@@ -318,8 +318,22 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
     });
   }
 
-  /** Not cached: memberships change with JIT group grants and approvals must see the current state. */
-  async groupIdsOfUser(userId: string): Promise<string[]> {
+  private readonly groupLookups = new Map<string, Promise<string[]>>();
+
+  /**
+   * Not cached: memberships change with JIT group grants and approvals must see the
+   * current state. Concurrent calls for one user share one lookup (a burst of
+   * approvals by one approver costs one call, not one per request, under the 20 TPS quota).
+   */
+  groupIdsOfUser(userId: string): Promise<string[]> {
+    const inflight = this.groupLookups.get(userId);
+    if (inflight) return inflight;
+    const lookup = this.listGroupIds(userId).finally(() => this.groupLookups.delete(userId));
+    this.groupLookups.set(userId, lookup);
+    return lookup;
+  }
+
+  private async listGroupIds(userId: string): Promise<string[]> {
     const { identityStoreId } = await this.instance();
     const ids: string[] = [];
     let token: string | undefined;

@@ -119,6 +119,16 @@ describe('IdentityCenterDirectory', () => {
     expect(ids).toHaveReceivedNthCommandWith(ListGroupMembershipsForMemberCommand, 2, { NextToken: 't1', MemberId: { UserId: 'u-1' } });
   });
 
+  it('concurrent group lookups for one user share one call, later ones call again (no cache)', async () => {
+    ids.on(ListGroupMembershipsForMemberCommand).resolves({ GroupMemberships: [{ GroupId: 'g-1', IdentityStoreId: STORE }] });
+    const dir = directory();
+    const results = await Promise.all([dir.groupIdsOfUser('u-1'), dir.groupIdsOfUser('u-1'), dir.groupIdsOfUser('u-2')]);
+    expect(results).toEqual([['g-1'], ['g-1'], ['g-1']]);
+    expect(ids).toHaveReceivedCommandTimes(ListGroupMembershipsForMemberCommand, 2);
+    await dir.groupIdsOfUser('u-1');
+    expect(ids).toHaveReceivedCommandTimes(ListGroupMembershipsForMemberCommand, 3);
+  });
+
   it('maps permission set names to ARNs across pages', async () => {
     sso.on(ListPermissionSetsCommand).resolvesOnce({ PermissionSets: ['ps-a'], NextToken: 'n' }).resolvesOnce({ PermissionSets: ['ps-b'] });
     sso.on(DescribePermissionSetCommand, { PermissionSetArn: 'ps-a' }).resolves({ PermissionSet: { Name: 'AdministratorAccess', PermissionSetArn: 'ps-a' } });
