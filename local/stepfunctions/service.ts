@@ -86,6 +86,9 @@ export interface CreateStateMachineInput {
   type?: 'STANDARD' | 'EXPRESS';
 }
 
+/** Definition texts the engine has already validated (process-wide; definitions are immutable text). */
+const VALIDATED_DEFINITIONS = new Set<string>();
+
 const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 export class LocalStepFunctions implements JsonService {
@@ -376,7 +379,10 @@ export class LocalStepFunctions implements JsonService {
     let engine: StateMachine;
     try {
       // Resource ARNs are ours to interpret (aws-sdk:*, local Lambda names), so only their syntax is skipped.
-      engine = new StateMachine(parsed, { validationOptions: { checkArn: false } });
+      // Validation costs 100-500 ms (the validator compiles its schemas per call): once per definition text.
+      const validated = VALIDATED_DEFINITIONS.has(definition);
+      engine = new StateMachine(parsed, { validationOptions: validated ? { noValidate: true } : { checkArn: false } });
+      VALIDATED_DEFINITIONS.add(definition);
     } catch (e) {
       throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: ${(e as Error).message}`);
     }

@@ -319,6 +319,22 @@ describe('local Step Functions', () => {
     expect((invalid as Error).name).toBe('InvalidDefinition');
   });
 
+  it('snapshots and restores definitions and executions; a running one comes back ABORTED', async () => {
+    const arn = await create('snap', { StartAt: 'Hold', States: { Hold: { Type: 'Wait', SecondsPath: '$.wait', End: true } } });
+    const done = await runToEnd(arn, { wait: 0 }, 'snap-done');
+    const running = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'snap-running', input: '{"wait":3600}' }));
+    const snapshot = JSON.parse(JSON.stringify(sfn.snapshot())) as ReturnType<LocalStepFunctions['snapshot']>;
+
+    const restarted = new LocalStepFunctions({ log: () => {} });
+    restarted.restore(snapshot);
+    expect(restarted.describeExecution(done.executionArn!)).toMatchObject({ status: 'SUCCEEDED', output: '{"wait":0}' });
+    expect(restarted.describeExecution(running.executionArn!)).toMatchObject({ status: 'ABORTED', error: 'States.Runtime' });
+    const again = restarted.startExecution(arn, 'snap-again', '{"wait":0}');
+    expect((await restarted.waitForExecution(again.executionArn)).status).toBe('SUCCEEDED');
+    await restarted.close();
+    await client.send(new StopExecutionCommand({ executionArn: running.executionArn }));
+  });
+
   it('logs one line per state transition', () => {
     expect(lines.some((l) => l.includes('retry/') && l.includes('→ Assign'))).toBe(true);
     expect(lines.some((l) => l.includes('SUCCEEDED'))).toBe(true);
