@@ -257,6 +257,29 @@ describe('local EventBridge Scheduler', () => {
     expect(newScheduler({ statePath }).listStoredSchedules()).toEqual([]);
   });
 
+  it('fault knobs: a duplicated delivery of a named execution is a no-op; a lost one never starts', async () => {
+    const named = (name: string) =>
+      schedule(name, {
+        Target: { Arn: UNIVERSAL_SFN_START_EXECUTION, RoleArn: ROLE, Input: JSON.stringify({ StateMachineArn: machineArn, Name: `x-${name}`, Input: '{}' }) },
+      });
+    const twice = newScheduler({ duplicateDeliveryRate: 1 });
+    await twice.handle(
+      { method: 'POST', path: '/schedules/dup-1', query: new URLSearchParams(), headers: {}, body: JSON.stringify(named('dup-1')) },
+      { region: 'us-east-1', accountId: '000000000000' },
+    );
+    const lost = newScheduler({ loseRate: 1 });
+    await lost.handle(
+      { method: 'POST', path: '/schedules/lost-1', query: new URLSearchParams(), headers: {}, body: JSON.stringify(named('lost-1')) },
+      { region: 'us-east-1', accountId: '000000000000' },
+    );
+    clock = T0 + 10 * 60_000;
+    await twice.runDue();
+    await lost.runDue();
+    expect(executionsOf().filter((e) => e.name === 'x-dup-1')).toHaveLength(1);
+    expect(executionsOf().filter((e) => e.name === 'x-lost-1')).toHaveLength(0);
+    expect(lost.listStoredSchedules()).toEqual([]);
+  });
+
   it('arms its timer for the next due invocation', async () => {
     const armed: Array<{ fn: () => void; ms: number }> = [];
     const timer: SchedulerTimer = { set: (fn, ms) => armed.push({ fn, ms }), clear: () => {} };
