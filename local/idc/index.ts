@@ -3,3 +3,4 @@ export * from './emulator.ts';
 export * from './fixture.ts';
 export * from './knobs.ts';
 export * from './server.ts';
+export * from './persist.ts';

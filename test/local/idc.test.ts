@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ConflictException as SsoConflict,
   CreateAccountAssignmentCommand,
@@ -33,6 +36,8 @@ import {
   knobsFromEnv,
   loadOrgFixture,
   parseOrgFixture,
+  readSnapshotFile,
+  snapshotWriter,
   serveJsonServices,
   type IdentityCenterEmulator,
   type JsonEndpoint,
@@ -369,6 +374,19 @@ describe('snapshot and restore', () => {
     expect(await principalsOn(DEV, 'ReadOnlyAccess')).toEqual([]);
 
     expect(() => createIdentityCenterEmulator({ fixture, snapshot: { ...saved, instanceArn: 'arn:aws:sso:::instance/ssoins-ffffffffffffffff' } })).toThrow(/instance/);
+  });
+
+  it('persists to a JSON file and comes back from it', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'idc-')), 'state', 'idc.json');
+    expect(readSnapshotFile(file)).toBeUndefined();
+    const writer = snapshotWriter(file, () => emu.snapshot());
+    await sso.send(new CreateAccountAssignmentCommand(assignment(PROD, 'PowerUserAccess', 'dave')));
+    clock.t += 1000;
+    writer.flush();
+    const restarted = createIdentityCenterEmulator({ fixture, clock, snapshot: readSnapshotFile(file) });
+    expect(restarted.assignments().map((a) => a.principalId)).toContain(emu.userId('dave'));
+    writeFileSync(file, '{"version": 7}');
+    expect(() => readSnapshotFile(file)).toThrow(/idc\.json is unreadable/);
   });
 
   it('onChange fires on every state change', async () => {
