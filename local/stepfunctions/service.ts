@@ -61,7 +61,6 @@ interface StateMachineRecord {
   roleArn: string;
   type: 'STANDARD' | 'EXPRESS';
   creationDate: number;
-  engine: StateMachine;
   taskHandlers: Record<string, (input: any) => Promise<any>>;
   /** State name → Resource, for TaskFailed/TaskSucceeded history details. */
   taskResources: Map<string, string>;
@@ -376,12 +375,11 @@ export class LocalStepFunctions implements JsonService {
     } catch (e) {
       throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: not JSON (${(e as Error).message})`);
     }
-    let engine: StateMachine;
     try {
       // Resource ARNs are ours to interpret (aws-sdk:*, local Lambda names), so only their syntax is skipped.
       // Validation costs 100-500 ms (the validator compiles its schemas per call): once per definition text.
       const validated = VALIDATED_DEFINITIONS.has(definition);
-      engine = new StateMachine(parsed, { validationOptions: validated ? { noValidate: true } : { checkArn: false } });
+      if (!validated) new StateMachine(parsed, { validationOptions: { checkArn: false } });
       VALIDATED_DEFINITIONS.add(definition);
     } catch (e) {
       throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: ${(e as Error).message}`);
@@ -402,7 +400,6 @@ export class LocalStepFunctions implements JsonService {
       roleArn,
       type,
       creationDate,
-      engine,
       taskHandlers,
       taskResources,
       retryableStates,
@@ -469,7 +466,13 @@ export class LocalStepFunctions implements JsonService {
       this.options.retryIntervalMs === undefined
         ? undefined
         : Object.fromEntries(machine.retryableStates.map((s) => [s, this.options.retryIntervalMs!]));
-    const { result, abort, eventLogs } = machine.engine.run(parsedInput as never, {
+    // One engine per execution over a definition whose state lookups record $$.State (the engine
+    // itself fills only what it is given); validation already happened when the machine was created.
+    const stateContext: { Name?: string; EnteredTime?: string } = {};
+    const engine = new StateMachine(trackStateEntry(JSON.parse(machine.definition), stateContext) as StateMachineDefinition, {
+      validationOptions: { noValidate: true },
+    });
+    const { result, abort, eventLogs } = engine.run(parsedInput as never, {
       overrides: {
         taskResourceLocalHandlers: machine.taskHandlers,
         ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
@@ -477,6 +480,7 @@ export class LocalStepFunctions implements JsonService {
       context: {
         Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: new Date(startDate).toISOString(), Input: parsedInput as never },
         StateMachine: { Id: machine.arn, Name: machine.name },
+        State: stateContext,
       },
     });
     const execution: LiveExecution = {
@@ -586,6 +590,34 @@ export class LocalStepFunctions implements JsonService {
       this.log(`[sfn] ${machine.name}/${execution.name}: history recording stopped: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * Wraps every `States` map (Map and Parallel included) so that the engine's lookup of the next
+ * state, which it does right before entering it, updates `$$.State.Name` and `$$.State.EnteredTime`.
+ */
+function trackStateEntry(definition: { States?: Record<string, unknown> }, state: { Name?: string; EnteredTime?: string }): unknown {
+  const states = definition.States ?? {};
+  for (const raw of Object.values(states)) {
+    const s = raw as AnyState;
+    if (s.Type === 'Map') {
+      if (s.ItemProcessor) trackStateEntry(s.ItemProcessor as { States?: Record<string, unknown> }, state);
+      if (s.Iterator) trackStateEntry(s.Iterator as { States?: Record<string, unknown> }, state);
+    }
+    if (s.Type === 'Parallel' && Array.isArray(s.Branches)) {
+      for (const branch of s.Branches as Array<{ States?: Record<string, unknown> }>) trackStateEntry(branch, state);
+    }
+  }
+  definition.States = new Proxy(states, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && Object.hasOwn(target, key)) {
+        state.Name = key;
+        state.EnteredTime = new Date().toISOString();
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  return definition;
 }
 
 type AnyState = { Type?: string; Resource?: unknown; Retry?: unknown; Iterator?: unknown; ItemProcessor?: unknown; Branches?: unknown };

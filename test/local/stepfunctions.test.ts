@@ -186,6 +186,8 @@ describe('local Step Functions', () => {
             'greeting.$': "States.Format('hello {}', $$.Execution.Name)",
             'sum.$': 'States.MathAdd($.a, 2)',
             'machine.$': '$$.StateMachine.Name',
+            'state.$': '$$.State.Name',
+            'entered.$': '$$.State.EnteredTime',
             'at.$': '$.at',
           },
           Next: 'Decide',
@@ -199,7 +201,9 @@ describe('local Step Functions', () => {
     const at = new Date(Date.now() + 50).toISOString();
     const out = await runToEnd(arn, { a: 1, at }, 'exec-flow-1');
     expect(out.status).toBe('SUCCEEDED');
-    expect(JSON.parse(out.output!)).toEqual({ greeting: 'hello exec-flow-1', sum: 3, machine: 'flow', at });
+    const output = JSON.parse(out.output!);
+    expect(output).toEqual({ greeting: 'hello exec-flow-1', sum: 3, machine: 'flow', state: 'Compute', entered: expect.any(String), at });
+    expect(Date.parse(output.entered)).toBeGreaterThanOrEqual(out.startDate!.getTime() - 1000);
     const history = await client.send(new GetExecutionHistoryCommand({ executionArn: out.executionArn }));
     expect(history.events!.map((e) => e.stateEnteredEventDetails?.name).filter(Boolean)).toEqual(['Compute', 'Decide', 'WaitUntil', 'Done']);
 
