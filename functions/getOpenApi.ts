@@ -1,6 +1,6 @@
 /** GET /openapi.json: generated from the zod schemas the handlers validate with. No authorizer, no AWS calls. */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { openApiDocument } from '../lib/http/schemas.ts';
+import { openApiDocument } from '../lib/http/openapi.ts';
 
 export const handler = async (): Promise<APIGatewayProxyStructuredResultV2> => ({
   statusCode: 200,

@@ -3,7 +3,7 @@
  * bad environment fails its init with a message naming every wrong variable,
  * instead of failing later on some request.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.ts';
 
 const optionalString = z

@@ -1,39 +1,37 @@
 /**
- * The HTTP contract: every request schema the handlers validate with, and the
- * OpenAPI document generated from those same schemas. Routes are declared in
- * serverless.yml; `OPERATIONS` mirrors them for the document, and a test checks
- * that the two agree.
+ * The HTTP contract: every request schema the handlers validate with. The
+ * OpenAPI document (lib/http/openapi.ts) is generated from these same schemas,
+ * whose documentation rides on zod's own `.meta()` so that handlers do not
+ * bundle the generator. Routes are declared in serverless.yml; `OPERATIONS`
+ * mirrors them for the document, and a test checks that the two agree.
  */
-import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isDuration, parseDuration } from '../domain/duration.ts';
 import { GRANT_ID_PATTERN, GRANT_STATUSES } from '../domain/grant.ts';
-
-extendZodWithOpenApi(z);
 
 export const durationSchema = z
   .string()
   .max(32)
   .refine((d) => isDuration(d) && (parseDuration(d) ?? 0) > 0, 'must be a positive ISO 8601 duration such as PT30M, PT8H or P1D')
-  .openapi({ example: 'PT1H', description: 'ISO 8601 duration (days, hours, minutes, seconds)' });
+  .meta({ example: 'PT1H', description: 'ISO 8601 duration (days, hours, minutes, seconds)' });
 
 export const accountTargetSchema = z
   .strictObject({
     type: z.literal('account'),
-    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').openapi({ example: '111122223333' }),
+    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').meta({ example: '111122223333' }),
     permissionSet: z
       .string()
       .regex(/^[\w+=,.@-]{1,32}$/, 'must be a permission set name (1-32 of letters, digits and +=,.@_-)')
-      .openapi({ example: 'ReadOnlyAccess' }),
+      .meta({ example: 'ReadOnlyAccess' }),
   })
-  .openapi('AccountTarget');
+  .meta({ id: 'AccountTarget' });
 
 export const groupTargetSchema = z
   .strictObject({
     type: z.literal('group'),
-    group: z.string().trim().min(1, 'must not be empty').max(1024).openapi({ example: 'BreakGlass' }),
+    group: z.string().trim().min(1, 'must not be empty').max(1024).meta({ example: 'BreakGlass' }),
   })
-  .openapi('GroupTarget');
+  .meta({ id: 'GroupTarget' });
 
 export const targetSchema = z.discriminatedUnion('type', [accountTargetSchema, groupTargetSchema], {
   error: 'must be {"type":"account", accountId, permissionSet} or {"type":"group", group}',
@@ -49,15 +47,15 @@ export const createGrantBodySchema = z
     ticket: text(128).optional(),
     startsAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T09:00:00Z' }).optional(),
   })
-  .openapi('GrantRequest');
+  .meta({ id: 'GrantRequest' });
 
-export const decisionBodySchema = z.strictObject({ comment: text(1000).optional() }).openapi('Decision');
-export const revokeBodySchema = z.strictObject({ reason: text(1000) }).openapi('Revocation');
-export const extendBodySchema = z.strictObject({ duration: durationSchema }).openapi('Extension');
+export const decisionBodySchema = z.strictObject({ comment: text(1000).optional() }).meta({ id: 'Decision' });
+export const revokeBodySchema = z.strictObject({ reason: text(1000) }).meta({ id: 'Revocation' });
+export const extendBodySchema = z.strictObject({ duration: durationSchema }).meta({ id: 'Extension' });
 export const emptyBodySchema = z.strictObject({});
 
 export const grantIdParamsSchema = z.strictObject({
-  id: z.string().regex(GRANT_ID_PATTERN, 'must be a grant id (26-character ULID)').openapi({ example: '01JD2X7Q8R9S0T1V2W3X4Y5Z6A' }),
+  id: z.string().regex(GRANT_ID_PATTERN, 'must be a grant id (26-character ULID)').meta({ example: '01JD2X7Q8R9S0T1V2W3X4Y5Z6A' }),
 });
 
 export const listQuerySchema = z.strictObject({
@@ -75,7 +73,7 @@ export const idempotencyKeySchema = z
 // ---- response shapes (documentation) ------------------------------------------
 
 const actorSchema = z.object({ id: z.string(), name: z.string() });
-const statusSchema = z.enum(GRANT_STATUSES).openapi('GrantStatus');
+const statusSchema = z.enum(GRANT_STATUSES).meta({ id: 'GrantStatus' });
 
 export const grantSchema = z
   .object({
@@ -106,9 +104,9 @@ export const grantSchema = z
     failureReason: z.string().optional(),
     revokeReason: z.string().optional(),
   })
-  .openapi('Grant');
+  .meta({ id: 'Grant' });
 
-export const grantPageSchema = z.object({ items: z.array(grantSchema), cursor: z.string().optional() }).openapi('GrantPage');
+export const grantPageSchema = z.object({ items: z.array(grantSchema), cursor: z.string().optional() }).meta({ id: 'GrantPage' });
 
 export const eligibilitySchema = z
   .object({
@@ -123,7 +121,7 @@ export const eligibilitySchema = z
       }),
     ),
   })
-  .openapi('Eligibility');
+  .meta({ id: 'Eligibility' });
 
 export const problemSchema = z
   .object({
@@ -134,7 +132,7 @@ export const problemSchema = z
     instance: z.string().optional(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   })
-  .openapi('Problem');
+  .meta({ id: 'Problem' });
 
 // ---- operations ---------------------------------------------------------------
 
@@ -174,52 +172,3 @@ export function operation(functionName: string): Operation {
   return op;
 }
 
-const PROBLEM_STATUSES: Record<number, string> = {
-  400: 'The request is malformed; `errors` names each bad field',
-  401: 'Missing or invalid bearer token',
-  403: 'Policy does not allow this caller to do this',
-  404: 'No such grant',
-  409: 'The grant changed concurrently or is in a status that does not allow this',
-  422: 'Well-formed, but policy or the current state refuses it',
-};
-
-let cachedDocument: unknown;
-
-export function openApiDocument(): unknown {
-  if (cachedDocument) return cachedDocument;
-  const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'jwt', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  for (const op of OPERATIONS) {
-    const problems = Object.fromEntries(
-      Object.entries(PROBLEM_STATUSES)
-        .filter(([s]) => op.auth || s === '400')
-        .map(([s, description]) => [s, { description, content: { 'application/problem+json': { schema: problemSchema } } }]),
-    );
-    registry.registerPath({
-      method: op.method,
-      path: op.path,
-      operationId: op.functionName,
-      summary: op.summary,
-      ...(op.auth ? { security: [{ jwt: [] }] } : {}),
-      request: {
-        ...(op.params ? { params: op.params } : {}),
-        ...(op.query ? { query: op.query } : {}),
-        ...(op.idempotencyKey ? { headers: z.object({ 'idempotency-key': idempotencyKeySchema }) } : {}),
-        ...(op.body ? { body: { content: { 'application/json': { schema: op.body } }, required: op.body !== decisionBodySchema && op.body !== emptyBodySchema } } : {}),
-      },
-      responses: {
-        [op.success.status]: { description: op.success.description, content: { 'application/json': { schema: op.success.schema } } },
-        ...problems,
-      },
-    });
-  }
-  cachedDocument = new OpenApiGeneratorV31(registry.definitions).generateDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'Identity Center JIT',
-      version: '1',
-      description: 'Just-in-time, expiring access to AWS accounts and Identity Store groups through IAM Identity Center.',
-    },
-  });
-  return cachedDocument;
-}

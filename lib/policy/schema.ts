@@ -5,7 +5,7 @@
  * cross-field checks (duration ordering, duplicate ids, quorum...) that need
  * defaults merged in. Both report paths into the YAML so errors carry line and column.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../domain/duration.ts';
 
 export const RULE_ID_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const accountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id (quote it in YAML)');
 const tagValueSchema = z.union([z.string(), z.number(), z.boolean()]).transform(String);

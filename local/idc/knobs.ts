@@ -3,7 +3,7 @@
  * quotas (on by default) and fault injection. Settable at construction, from
  * the environment (or a JSON config file) and at runtime (`setKnobs`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Error codes a fault rule may answer with (as AWS names them). */
 export const INJECTABLE_ERRORS = [

@@ -61,7 +61,7 @@ describe('StepFunctionsWorkflows', () => {
   });
 
   it('moves an existing schedule on extension (Conflict → Update)', async () => {
-    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', $metadata: {} }));
+    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
     const g = makeGrant({ status: 'ACTIVE', expiresAt: new Date(NOW + 7200_000).toISOString() });
     await workflows.scheduleRevocation(g);
     expect(scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, { Name: `${g.id}-revoke`, ScheduleExpression: 'at(2030-05-01T13:59:00)' });
@@ -84,7 +84,7 @@ describe('StepFunctionsWorkflows', () => {
   });
 
   it('deletes both schedules, ignoring the ones already gone', async () => {
-    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
     const g = makeGrant();
     await workflows.deleteSchedules(g);
     expect(scheduler).toHaveReceivedCommandTimes(DeleteScheduleCommand, 2);

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
+import type { Grant } from '../../lib/domain/grant.ts';
 import { ConflictError, ValidationError } from '../../lib/errors.ts';
 import { startTestTable, type TestTable } from '../support/dynamo.ts';
 import { makeGrant, testActor } from '../support/grants.ts';
@@ -66,7 +67,7 @@ describe('grants', () => {
 
   it('orders grants by status deadline and finds the overdue ones (the sweeper query)', async () => {
     const base = Date.parse('2030-01-01T00:00:00Z');
-    const made = [];
+    const made: Grant[] = [];
     for (const minutes of [30, 10, 20]) {
       const g = makeGrant({ status: 'ACTIVE', activatedAt: new Date(base).toISOString(), expiresAt: new Date(base + minutes * 60_000).toISOString() });
       await store.create(g);

@@ -1,17 +1,20 @@
 import middy from '@middy/core';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { ConflictError, ValidationError } from '../../errors.ts';
 import { problemErrors } from './problem-errors.ts';
 
 const logger = () => ({ error: vi.fn(), warn: vi.fn() });
 const event = { requestContext: { requestId: 'req-1' } } as never;
+const failing = (err: Error) =>
+  middy<never, APIGatewayProxyStructuredResultV2>(async () => {
+    throw err;
+  });
 
 describe('problemErrors', () => {
   it('maps an AppError to its status as problem+json with the field errors', async () => {
     const log = logger();
-    const handler = middy(async () => {
-      throw new ValidationError('invalid body: body.duration: bad', [{ field: 'body.duration', message: 'bad' }]);
-    }).use(problemErrors(log));
+    const handler = failing(new ValidationError('invalid body: body.duration: bad', [{ field: 'body.duration', message: 'bad' }])).use(problemErrors(log));
     const res = await handler(event, {} as never);
     expect(res.statusCode).toBe(400);
     expect(res.headers).toEqual({ 'content-type': 'application/problem+json' });
@@ -27,17 +30,13 @@ describe('problemErrors', () => {
   });
 
   it('keeps 409 as 409', async () => {
-    const handler = middy(async () => {
-      throw new ConflictError('grant X is DENIED');
-    }).use(problemErrors(logger()));
+    const handler = failing(new ConflictError('grant X is DENIED')).use(problemErrors(logger()));
     expect((await handler(event, {} as never)).statusCode).toBe(409);
   });
 
   it('hides unexpected errors behind a 500 and logs them', async () => {
     const log = logger();
-    const handler = middy(async () => {
-      throw new Error('secret internals');
-    }).use(problemErrors(log));
+    const handler = failing(new Error('secret internals')).use(problemErrors(log));
     const res = await handler(event, {} as never);
     expect(res.statusCode).toBe(500);
     expect(res.body).not.toContain('secret internals');
