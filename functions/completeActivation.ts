@@ -1,0 +1,8 @@
+/** Grant workflow task 2: slot released, then ACTIVE + revocation schedule, or FAILED with a readable reason. */
+import { completeActivation, type CompleteActivationInput } from '../lib/workflow/activation.ts';
+import { workflowDeps } from '../lib/workflow/runtime.ts';
+import { getRuntime } from '../lib/runtime.ts';
+
+getRuntime(); // validate env and policy at cold start
+
+export const handler = (event: CompleteActivationInput) => completeActivation(workflowDeps(getRuntime()), event);

@@ -1,0 +1,279 @@
+/**
+ * The grant workflow's two Lambda tasks (statemachines/grant.asl.json):
+ *
+ *  prepareActivation  APPROVED/SCHEDULED → ACTIVATING, takes a holder on the assignment key,
+ *                     decides whether Identity Center must create anything, and (account
+ *                     targets) leases one of the slots that keep the system within the
+ *                     10-outstanding-operations quota.
+ *  completeActivation gives the slot back, then ACTIVE (activatedAt = now, expiresAt =
+ *                     now + duration) + the revocation schedule, or FAILED with a reason
+ *                     the requester can act on and the holder released.
+ *
+ * The create and the status polling run in the state machine (SDK integrations).
+ * Both tasks are idempotent: a re-run after a crash or a Retry finds its own earlier
+ * writes and carries on.
+ */
+import { addDuration } from '../domain/duration.ts';
+import { assignmentKey, SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
+import { ConflictError } from '../errors.ts';
+import type { Holder } from '../ports.ts';
+import { HolderBusy, SlotsBusy } from './errors.ts';
+import { userFacingFailureReason } from './failure-reason.ts';
+import { leaveHolder, onConflictRetry } from './holders.ts';
+import type { SlotLease, WorkflowDeps } from './ports.ts';
+
+/** A slot lease outlives the longest creation wait (15 min) with margin; a crashed execution frees it then. */
+export const SLOT_LEASE_MS = 20 * 60_000;
+/** How long a task waits in-process for a free slot before handing the wait to Step Functions' Retry. */
+export const SLOT_WAIT_MS = 8_000;
+
+export type ActivationAction = 'stop' | 'activate' | 'createAssignment' | 'createMembership';
+
+export interface ActivationInput {
+  grantId: string;
+}
+
+/** What the state machine needs; every field a path reads is present on that path. */
+export interface ActivationPlan {
+  grantId: string;
+  action: ActivationAction;
+  /** Why the workflow stops (stop only). */
+  reason?: string;
+  instanceArn: string;
+  identityStoreId: string;
+  principalId: string;
+  accountId: string;
+  permissionSetArn: string;
+  groupId: string;
+  coveredByExistingAccess: boolean;
+  /** Present while a slot is leased (createAssignment). */
+  slot?: SlotLease;
+}
+
+export type ActivationOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ERROR';
+
+export interface ActivationResult {
+  outcome: ActivationOutcome;
+  failureReason?: string;
+  membershipId?: string;
+  /** Step Functions error name and cause, for ERROR. */
+  error?: string;
+  cause?: string;
+}
+
+export interface CompleteActivationInput {
+  grantId: string;
+  plan?: Partial<ActivationPlan>;
+  result: ActivationResult;
+}
+
+export interface CompleteActivationOutput {
+  grantId: string;
+  status: GrantStatus;
+  expiresAt?: string;
+}
+
+const ACTIVATABLE: readonly GrantStatus[] = ['APPROVED', 'SCHEDULED'];
+
+function sleeper(deps: WorkflowDeps): (ms: number) => Promise<void> {
+  return deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+}
+
+/** Leases a slot, waiting in-process up to SLOT_WAIT_MS; throws SlotsBusy so Step Functions retries with backoff. */
+export async function acquireSlot(deps: WorkflowDeps, owner: string, waitMs = SLOT_WAIT_MS): Promise<SlotLease> {
+  const sleep = sleeper(deps);
+  const random = deps.random ?? Math.random;
+  const deadline = deps.clock.now().getTime() + waitMs;
+  for (;;) {
+    const lease = await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
+    if (lease) return lease;
+    if (deps.clock.now().getTime() >= deadline) {
+      throw new SlotsBusy('every slot for Identity Center assignment operations is in use; retrying');
+    }
+    await sleep(200 + Math.floor(random() * 600));
+  }
+}
+
+function basePlan(grant: Grant, ids: { instanceArn: string; identityStoreId: string }): ActivationPlan {
+  const t = grant.target;
+  return {
+    grantId: grant.id,
+    action: 'stop',
+    instanceArn: ids.instanceArn,
+    identityStoreId: ids.identityStoreId,
+    principalId: grant.principal.userId,
+    accountId: t.type === 'account' ? t.accountId : '',
+    permissionSetArn: t.type === 'account' ? t.permissionSetArn : '',
+    groupId: t.type === 'group' ? t.groupId : '',
+    coveredByExistingAccess: false,
+  };
+}
+
+async function accessExists(deps: WorkflowDeps, grant: Grant): Promise<{ exists: boolean; membershipId?: string }> {
+  const t = grant.target;
+  if (t.type === 'account') {
+    return { exists: await deps.identityCenter.assignmentExists(grant.principal.userId, t.accountId, t.permissionSetArn) };
+  }
+  const membershipId = await deps.identityCenter.membershipId(t.groupId, grant.principal.userId);
+  return membershipId ? { exists: true, membershipId } : { exists: false };
+}
+
+/**
+ * Takes (or finds) this grant's place in the holder and says whether Identity Center
+ * must create the access. Holder DELETING → HolderBusy (retried until the deletion is done).
+ */
+async function takeHolder(deps: WorkflowDeps, grant: Grant): Promise<{ needsCreate: boolean; covered: boolean }> {
+  const key = assignmentKey(grant.principal, grant.target);
+  return onConflictRetry(deps, async () => {
+    let holder: Holder | undefined = await deps.store.getHolder(key);
+    if (!holder) {
+      // First holder: access that exists now was not created by this system (invariant 3).
+      const found = await accessExists(deps, grant);
+      await deps.store.createHolder({
+        key,
+        target: grant.target,
+        principalId: grant.principal.userId,
+        grantIds: [grant.id],
+        managed: !found.exists,
+        state: 'PRESENT',
+        ...(found.membershipId ? { membershipId: found.membershipId } : {}),
+      });
+      return { needsCreate: !found.exists, covered: found.exists };
+    }
+    if (holder.state === 'DELETING') {
+      throw new HolderBusy(`the access for ${key} is being removed after another grant ended; waiting for that to finish`);
+    }
+    if (!holder.grantIds.includes(grant.id)) holder = await deps.store.joinHolder(key, grant.id, holder.version);
+    if (!holder.managed) return { needsCreate: false, covered: true };
+    // A managed holder's create may still be in flight (or may have failed): make sure the access
+    // exists. Creating an existing assignment is harmless; AWS answers with a request that SUCCEEDS.
+    const found = await accessExists(deps, grant);
+    return { needsCreate: !found.exists, covered: false };
+  });
+}
+
+export async function prepareActivation(deps: WorkflowDeps, input: ActivationInput): Promise<ActivationPlan> {
+  const ids = await deps.identityCenter.instance();
+  let grant = await deps.store.get(input.grantId);
+  if (!grant) {
+    return { grantId: input.grantId, action: 'stop', reason: 'grant does not exist', ...ids, principalId: '', accountId: '', permissionSetArn: '', groupId: '', coveredByExistingAccess: false };
+  }
+  if (!ACTIVATABLE.includes(grant.status) && grant.status !== 'ACTIVATING') {
+    // Cancelled before it started, or already active/ended: a re-run is a no-op.
+    return { ...basePlan(grant, ids), reason: `grant is ${grant.status}` };
+  }
+
+  const plan = basePlan(grant, ids);
+  const lease = grant.target.type === 'account' ? await acquireSlot(deps, `activate#${grant.id}`) : undefined;
+  try {
+    if (grant.status !== 'ACTIVATING') {
+      const current = grant;
+      grant = await deps.store.transition({
+        current,
+        to: 'ACTIVATING',
+        entry: { at: deps.clock.now().toISOString(), actor: SYSTEM_ACTORS.workflow, action: 'activation started' },
+      });
+    }
+    const { needsCreate, covered } = await takeHolder(deps, grant);
+    plan.coveredByExistingAccess = covered;
+    if (!needsCreate) {
+      if (lease) await deps.slots.release(lease);
+      return { ...plan, action: 'activate' };
+    }
+    if (grant.target.type === 'group') return { ...plan, action: 'createMembership' };
+    return { ...plan, action: 'createAssignment', ...(lease ? { slot: lease } : {}) };
+  } catch (err) {
+    if (lease) await deps.slots.release(lease).catch(() => undefined);
+    // The grant may have been cancelled between the read and the transition.
+    if (err instanceof ConflictError) {
+      const fresh = await deps.store.get(input.grantId);
+      if (fresh && !ACTIVATABLE.includes(fresh.status) && fresh.status !== 'ACTIVATING') {
+        return { ...basePlan(fresh, ids), reason: `grant is ${fresh.status}` };
+      }
+    }
+    throw err;
+  }
+}
+
+/** Last holder of access the system created, after a failed or unknown create: remove whatever exists, then the holder. */
+async function cleanUpAfterFailure(deps: WorkflowDeps, grant: Grant, holder: Holder): Promise<void> {
+  const t = grant.target;
+  if (t.type === 'account') {
+    // A timed-out or errored create may still have succeeded: look before forgetting the holder.
+    if (await deps.identityCenter.assignmentExists(grant.principal.userId, t.accountId, t.permissionSetArn)) {
+      const op = await deps.identityCenter.deleteAssignment({ principalId: grant.principal.userId, accountId: t.accountId, permissionSetArn: t.permissionSetArn });
+      if (op && op.status === 'IN_PROGRESS') await deps.identityCenter.waitForAssignment('delete', op.requestId);
+    }
+  } else {
+    const membershipId = holder.membershipId ?? (await deps.identityCenter.membershipId(t.groupId, grant.principal.userId));
+    if (membershipId) await deps.identityCenter.removeMembership(membershipId);
+  }
+  await deps.store.removeDeletedHolder(holder.key);
+}
+
+async function failActivation(deps: WorkflowDeps, grant: Grant, result: ActivationResult): Promise<CompleteActivationOutput> {
+  const key = assignmentKey(grant.principal, grant.target);
+  const left = await leaveHolder(deps, key, grant.id);
+  if (left.kind === 'delete') await cleanUpAfterFailure(deps, grant, left.holder);
+
+  const kind = result.outcome === 'TIMED_OUT' ? 'timeout' : result.outcome === 'FAILED' ? 'failed' : 'error';
+  const raw = result.failureReason ?? [result.error, result.cause].filter(Boolean).join(': ');
+  const failureReason = userFacingFailureReason(raw, kind);
+  const at = deps.clock.now().toISOString();
+  const failed = await onConflictRetry(deps, async () => {
+    const current = await deps.store.get(grant.id);
+    if (!current || !(ACTIVATABLE.includes(current.status) || current.status === 'ACTIVATING')) return current;
+    return deps.store.transition({
+      current,
+      to: 'FAILED',
+      set: { failureReason, endedAt: at },
+      entry: { at, actor: SYSTEM_ACTORS.workflow, action: 'activation failed', detail: raw ? `${failureReason} (Identity Center: ${raw})` : failureReason },
+    });
+  });
+  return { grantId: grant.id, status: failed?.status ?? 'FAILED' };
+}
+
+export async function completeActivation(deps: WorkflowDeps, input: CompleteActivationInput): Promise<CompleteActivationOutput> {
+  if (input.plan?.slot) await deps.slots.release(input.plan.slot);
+  const grant = await deps.store.get(input.grantId);
+  if (!grant) return { grantId: input.grantId, status: 'FAILED' };
+
+  if (input.result.outcome !== 'SUCCEEDED') {
+    if (!(ACTIVATABLE.includes(grant.status) || grant.status === 'ACTIVATING')) return { grantId: grant.id, status: grant.status };
+    return failActivation(deps, grant, input.result);
+  }
+
+  if (grant.status === 'ACTIVE') {
+    // A re-run after the ACTIVE write: the schedule may be what failed; creating it again is an upsert.
+    await deps.workflows.scheduleRevocation(grant);
+    return { grantId: grant.id, status: grant.status, ...(grant.expiresAt ? { expiresAt: grant.expiresAt } : {}) };
+  }
+  if (grant.status !== 'ACTIVATING') return { grantId: grant.id, status: grant.status };
+
+  const membershipId = input.result.membershipId;
+  if (grant.target.type === 'group' && membershipId) {
+    const key = assignmentKey(grant.principal, grant.target);
+    await onConflictRetry(deps, async () => {
+      const holder = await deps.store.getHolder(key);
+      if (holder && !holder.membershipId) await deps.store.setMembershipId(key, membershipId, holder.version);
+    });
+  }
+
+  // Access began when Identity Center said SUCCEEDED, which is now (the poll that saw it just ended).
+  const activatedAt = deps.clock.now().toISOString();
+  const expiresAt = addDuration(activatedAt, grant.duration);
+  const covered = input.plan?.coveredByExistingAccess === true;
+  const active = await deps.store.transition({
+    current: grant,
+    to: 'ACTIVE',
+    set: { activatedAt, expiresAt, ...(covered ? { coveredByExistingAccess: true } : {}) },
+    entry: {
+      at: activatedAt,
+      actor: SYSTEM_ACTORS.workflow,
+      action: 'activated',
+      detail: covered ? `until ${expiresAt}; the access already existed without this system and will not be removed at expiry` : `until ${expiresAt}`,
+    },
+  });
+  await deps.workflows.scheduleRevocation(active);
+  return { grantId: active.id, status: active.status, expiresAt };
+}

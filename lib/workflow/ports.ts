@@ -1,0 +1,52 @@
+/**
+ * Ports the workflow task logic needs beyond lib/ports.ts. Adapters: the
+ * IdentityCenterWriter (lib/adapters/identity-center.ts) satisfies
+ * `IdentityCenterAccess` as it is; `DynamoCreateSlots` (lib/adapters/dynamo-slots.ts)
+ * implements `CreateSlots`.
+ */
+import type { GrantStore, HolderStore, Workflows, Clock } from '../ports.ts';
+
+export interface AccessRef {
+  principalId: string;
+  accountId: string;
+  permissionSetArn: string;
+}
+
+/** What the activation and revocation tasks ask Identity Center directly (the writes run in the state machines). */
+export interface IdentityCenterAccess {
+  instance(): Promise<{ instanceArn: string; identityStoreId: string }>;
+  assignmentExists(principalId: string, accountId: string, permissionSetArn: string): Promise<boolean>;
+  membershipId(groupId: string, userId: string): Promise<string | undefined>;
+  /** Starts a deletion; undefined when the assignment does not exist. */
+  deleteAssignment(ref: AccessRef): Promise<{ requestId: string; status: string } | undefined>;
+  waitForAssignment(kind: 'create' | 'delete', requestId: string): Promise<{ status: string; failureReason?: string }>;
+  removeMembership(membershipId: string): Promise<boolean>;
+}
+
+/** A lease on one of the N slots that bound outstanding async assignment operations across the whole system. */
+export interface SlotLease {
+  slot: number;
+  owner: string;
+}
+
+/**
+ * A counting semaphore of leases (Identity Center allows 10 outstanding async
+ * assignment operations per instance). Leases expire so a crashed execution
+ * cannot leak a slot.
+ */
+export interface CreateSlots {
+  /** Takes a free (or expired, or already owned) slot; undefined when all are busy. */
+  tryAcquire(owner: string, leaseMs: number): Promise<SlotLease | undefined>;
+  /** Gives the slot back if `owner` still holds it. */
+  release(lease: SlotLease): Promise<void>;
+}
+
+export interface WorkflowDeps {
+  store: GrantStore & HolderStore;
+  identityCenter: IdentityCenterAccess;
+  slots: CreateSlots;
+  workflows: Workflows;
+  clock: Clock;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}

@@ -1,0 +1,150 @@
+/**
+ * The revoke workflow's one Lambda task (statemachines/revoke.asl.json), run at the
+ * exact expiry (or at once for an early revoke or a sweep):
+ *
+ *  - re-read the grant: ended → stop; ACTIVE with a later expiresAt (extended) → stop,
+ *    a newer schedule exists; ACTIVE and due → REVOKING;
+ *  - leave the holder: other holders remain → no delete (invariant 2); last holder of
+ *    pre-existing access → holder forgotten, no delete (invariant 3); last holder of
+ *    access the system created → holder DELETING and the state machine deletes it;
+ *  - no delete: the terminal write (EXPIRED, or REVOKED for an early revoke) happens
+ *    here; with a delete it is prepared here and written by the state machine once
+ *    Identity Center confirms the deletion.
+ *
+ * Idempotent: a second run (double fire, sweeper, retry) that finds REVOKING finishes
+ * the job; the holder is left at most once because leaving reads the holder first.
+ */
+import { assignmentKey, isTerminal, SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
+import { ConflictError } from '../errors.ts';
+import type { TransitionRequest } from '../ports.ts';
+import { acquireSlot } from './activation.ts';
+import { leaveHolder, onConflictRetry } from './holders.ts';
+import type { SlotLease, WorkflowDeps } from './ports.ts';
+
+export type RevocationMode = 'expiry' | 'early' | 'sweep';
+
+export interface RevocationInput {
+  grantId: string;
+  /** The expiry this execution enforces; a grant extended past it is left alone. */
+  expiresAt?: string;
+  mode?: RevocationMode;
+}
+
+export type RevocationAction = 'stop' | 'done' | 'deleteAssignment' | 'deleteMembership';
+
+export interface RevocationPlan {
+  grantId: string;
+  action: RevocationAction;
+  reason?: string;
+  instanceArn: string;
+  identityStoreId: string;
+  principalId: string;
+  accountId: string;
+  permissionSetArn: string;
+  membershipId: string;
+  holderKey: string;
+  slot?: SlotLease;
+  /** The terminal write to make once the access is gone (delete actions). */
+  finish?: TransitionRequest;
+  status?: GrantStatus;
+}
+
+const MAX_ROUNDS = 5;
+
+function finalStatusOf(grant: Grant): 'EXPIRED' | 'REVOKED' {
+  return grant.revokeReason !== undefined ? 'REVOKED' : 'EXPIRED';
+}
+
+function terminalTransition(grant: Grant, at: string, detail: string): TransitionRequest {
+  const to = finalStatusOf(grant);
+  return {
+    current: grant,
+    to,
+    set: { endedAt: at },
+    entry: { at, actor: SYSTEM_ACTORS.revoker, action: to === 'REVOKED' ? 'revoked' : 'expired', detail },
+  };
+}
+
+/** Moves the grant to REVOKING when this run is entitled to; returns the reason to stop otherwise. */
+async function enterRevoking(deps: WorkflowDeps, input: RevocationInput): Promise<Grant | string> {
+  for (let round = 0; ; round++) {
+    const grant = await deps.store.get(input.grantId);
+    if (!grant) return 'grant does not exist';
+    if (isTerminal(grant.status)) return `grant is already ${grant.status}`;
+    if (grant.status === 'REVOKING') return grant;
+    if (grant.status !== 'ACTIVE') return `grant is ${grant.status}, not active`;
+
+    const mode = input.mode ?? 'expiry';
+    const now = deps.clock.now();
+    if (mode !== 'early') {
+      const current = grant.expiresAt ? Date.parse(grant.expiresAt) : Number.NaN;
+      const enforced = input.expiresAt ? Date.parse(input.expiresAt) : now.getTime();
+      // Extended after this run was scheduled: the extension's own schedule will end it (no early removal).
+      if (current > enforced) return `grant was extended to ${grant.expiresAt}; a newer schedule ends it`;
+    }
+    try {
+      return await deps.store.transition({
+        current: grant,
+        to: 'REVOKING',
+        ...(mode === 'early' ? { set: { revokeReason: 'revoked early' } } : {}),
+        entry: {
+          at: now.toISOString(),
+          actor: mode === 'sweep' ? SYSTEM_ACTORS.sweeper : SYSTEM_ACTORS.revoker,
+          action: mode === 'early' ? 'revoke requested' : 'expiry reached',
+          detail: mode === 'sweep' ? `expired at ${grant.expiresAt}; its scheduled revocation did not run` : `expired at ${grant.expiresAt}`,
+        },
+      });
+    } catch (err) {
+      // An extension or an early revoke won the race: read again and decide anew.
+      if (!(err instanceof ConflictError) || round + 1 >= MAX_ROUNDS) throw err;
+    }
+  }
+}
+
+export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput): Promise<RevocationPlan> {
+  const ids = await deps.identityCenter.instance();
+  const empty = { grantId: input.grantId, ...ids, principalId: '', accountId: '', permissionSetArn: '', membershipId: '', holderKey: '' };
+  const entered = await enterRevoking(deps, input);
+  if (typeof entered === 'string') return { ...empty, action: 'stop', reason: entered };
+  const grant = entered;
+  const key = assignmentKey(grant.principal, grant.target);
+  const t = grant.target;
+  const plan: RevocationPlan = {
+    ...empty,
+    action: 'done',
+    principalId: grant.principal.userId,
+    accountId: t.type === 'account' ? t.accountId : '',
+    permissionSetArn: t.type === 'account' ? t.permissionSetArn : '',
+    holderKey: key,
+  };
+
+  const left = await leaveHolder(deps, key, grant.id);
+  // Whatever happens next, no schedule of this grant can do anything useful any more.
+  await deps.workflows.deleteSchedules(grant);
+  const at = deps.clock.now().toISOString();
+
+  if (left.kind === 'delete') {
+    const finish = terminalTransition(grant, at, 'access removed from Identity Center');
+    if (t.type === 'account') {
+      const slot = await acquireSlot(deps, `revoke#${grant.id}`);
+      return { ...plan, action: 'deleteAssignment', slot, finish };
+    }
+    const membershipId = left.holder.membershipId ?? (await deps.identityCenter.membershipId(t.groupId, grant.principal.userId));
+    if (membershipId) return { ...plan, action: 'deleteMembership', membershipId, finish };
+    // The membership is already gone: nothing left to delete.
+    await deps.store.removeDeletedHolder(key);
+  }
+
+  const detail =
+    left.kind === 'others-remain'
+      ? `access kept: ${left.holder.grantIds.length} other grant(s) still hold it`
+      : left.kind === 'keep-unmanaged'
+        ? 'access kept: it existed before this grant and is not removed by the system'
+        : 'access removed from Identity Center';
+  const ended = await onConflictRetry(deps, async () => {
+    const current = await deps.store.get(grant.id);
+    if (!current || current.status !== 'REVOKING') return current;
+    return deps.store.transition(terminalTransition(current, at, detail));
+  });
+  return { ...plan, action: 'done', ...(ended ? { status: ended.status } : {}) };
+}
