@@ -100,8 +100,12 @@ export interface Directory {
   findUserByEmail(email: string): Promise<IdentityUser | undefined>;
   findUserByUserName(userName: string): Promise<IdentityUser | undefined>;
   describeUser(userId: string): Promise<IdentityUser | undefined>;
-  /** Group ids the user is a member of. */
-  groupIdsOfUser(userId: string): Promise<string[]>;
+  /**
+   * Group ids the user is a member of. Answers may come from a short per-container
+   * cache (Identity Center's 20 TPS quota is shared by every caller); pass
+   * `maxAgeMs: 0` where a decision must see membership as it is now (approvals).
+   */
+  groupIdsOfUser(userId: string, options?: { maxAgeMs?: number }): Promise<string[]>;
   findGroupId(displayName: string): Promise<string | undefined>;
   findPermissionSetArn(name: string): Promise<string | undefined>;
   describeAccount(accountId: string): Promise<AccountInfo | undefined>;

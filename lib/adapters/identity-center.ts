@@ -85,6 +85,8 @@ export interface IdentityCenterOptions extends IdentityCenterConfig {
   clients?: Partial<IdentityCenterClients>;
   /** How long names→ids and account facts are cached (default 5 minutes). */
   cacheTtlMs?: number;
+  /** How long a user's group memberships may be reused for requests and reads (default 30 s; approvals always ask afresh). */
+  membershipTtlMs?: number;
   now?: () => number;
   /** Backoff for the errors the SDK does not retry (ConflictException). */
   retry?: RetryOptions;
@@ -255,10 +257,12 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
   private readonly accountList: TtlCache<AccountInfo[]>;
   private readonly ouParents: TtlCache<string | undefined>;
   private readonly management: TtlCache<string | undefined>;
+  private readonly membershipTtlMs: number;
 
   constructor(options: IdentityCenterOptions = {}) {
     super(options);
     const ttl = options.cacheTtlMs ?? 5 * 60_000;
+    this.membershipTtlMs = options.membershipTtlMs ?? 30_000;
     const cache = <V>() => new TtlCache<V>(ttl, this.now);
     this.userIds = cache();
     this.users = cache();
@@ -273,6 +277,7 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
   /** Forgets every cached name and account fact. */
   clearCache(): void {
     for (const c of [this.userIds, this.users, this.groupIds, this.permissionSets, this.accounts, this.accountList, this.ouParents, this.management]) c.clear();
+    this.groupMemberships.clear();
   }
 
   private async getUserId(attributePath: 'userName' | 'emails.value', value: string): Promise<string | undefined> {
@@ -319,16 +324,28 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
   }
 
   private readonly groupLookups = new Map<string, Promise<string[]>>();
+  private readonly groupMemberships = new Map<string, { at: number; ids: string[] }>();
 
   /**
-   * Not cached: memberships change with JIT group grants and approvals must see the
-   * current state. Concurrent calls for one user share one lookup (a burst of
-   * approvals by one approver costs one call, not one per request, under the 20 TPS quota).
+   * Reused for `membershipTtlMs` (requests and reads stay within the shared 20 TPS
+   * quota); `maxAgeMs: 0` asks Identity Center now, as approvals do. Concurrent
+   * calls for one user share one lookup.
    */
-  groupIdsOfUser(userId: string): Promise<string[]> {
+  groupIdsOfUser(userId: string, options: { maxAgeMs?: number } = {}): Promise<string[]> {
+    const maxAge = options.maxAgeMs ?? this.membershipTtlMs;
+    const cached = this.groupMemberships.get(userId);
+    if (cached && this.now() - cached.at < maxAge) return Promise.resolve(cached.ids);
     const inflight = this.groupLookups.get(userId);
-    if (inflight) return inflight;
-    const lookup = this.listGroupIds(userId).finally(() => this.groupLookups.delete(userId));
+    if (inflight && maxAge > 0) return inflight;
+    const startedAt = this.now();
+    const lookup = this.listGroupIds(userId)
+      .then((ids) => {
+        this.groupMemberships.set(userId, { at: startedAt, ids });
+        return ids;
+      })
+      .finally(() => {
+        if (this.groupLookups.get(userId) === lookup) this.groupLookups.delete(userId);
+      });
     this.groupLookups.set(userId, lookup);
     return lookup;
   }

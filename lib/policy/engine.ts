@@ -213,7 +213,9 @@ export class PolicyEngine {
     if (!(await this.covers(rule, resolved))) {
       throw new UnprocessableError(`policy rule "${rule.id}" no longer covers ${describeTarget(target)}`);
     }
-    const requesterGroups = await this.directory.groupIdsOfUser(grant.principal.userId);
+    // Membership as it is now, for both sides: a cached answer could approve on stale rights.
+    const requesterGroups = await this.directory.groupIdsOfUser(grant.principal.userId, { maxAgeMs: 0 });
+    approver = { ...approver, groupIds: await this.directory.groupIdsOfUser(approver.userId, { maxAgeMs: 0 }) };
     const requester: Caller = { ...grant.principal, groupIds: requesterGroups };
     if (!(await this.isIn(requester, rule.requesters))) {
       throw new ForbiddenError(`${grant.principal.email} is no longer a requester under policy rule "${rule.id}"`);

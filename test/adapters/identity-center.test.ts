@@ -119,14 +119,19 @@ describe('IdentityCenterDirectory', () => {
     expect(ids).toHaveReceivedNthCommandWith(ListGroupMembershipsForMemberCommand, 2, { NextToken: 't1', MemberId: { UserId: 'u-1' } });
   });
 
-  it('concurrent group lookups for one user share one call, later ones call again (no cache)', async () => {
+  it('concurrent group lookups for one user share one call; the answer is reused briefly, and maxAgeMs: 0 asks again', async () => {
     ids.on(ListGroupMembershipsForMemberCommand).resolves({ GroupMemberships: [{ GroupId: 'g-1', IdentityStoreId: STORE }] });
-    const dir = directory();
+    const dir = directory({ membershipTtlMs: 30_000 });
     const results = await Promise.all([dir.groupIdsOfUser('u-1'), dir.groupIdsOfUser('u-1'), dir.groupIdsOfUser('u-2')]);
     expect(results).toEqual([['g-1'], ['g-1'], ['g-1']]);
     expect(ids).toHaveReceivedCommandTimes(ListGroupMembershipsForMemberCommand, 2);
     await dir.groupIdsOfUser('u-1');
+    expect(ids).toHaveReceivedCommandTimes(ListGroupMembershipsForMemberCommand, 2);
+    await dir.groupIdsOfUser('u-1', { maxAgeMs: 0 });
     expect(ids).toHaveReceivedCommandTimes(ListGroupMembershipsForMemberCommand, 3);
+    clock.t += 31_000;
+    await dir.groupIdsOfUser('u-1');
+    expect(ids).toHaveReceivedCommandTimes(ListGroupMembershipsForMemberCommand, 4);
   });
 
   it('maps permission set names to ARNs across pages', async () => {
