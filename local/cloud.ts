@@ -1,0 +1,216 @@
+/**
+ * The local cloud: everything the production code talks to, on loopback.
+ *
+ *   gateway  :3000  the HTTP API routed from serverless.yml, JWT checked against a local issuer
+ *   edge     :4566  one AWS endpoint: DynamoDB (dynalite), Step Functions (the files in
+ *                   statemachines/), EventBridge Scheduler, sso-admin + identitystore +
+ *                   organizations (seeded from an org fixture), SSM
+ *
+ * The functions run unchanged: they get the environment serverless.yml gives them (with
+ * CloudFormation references resolved to local names) plus AWS_ENDPOINT_URL, so the SDK's
+ * standard endpoint setting is the only thing that points them here.
+ */
+import { CreateScheduleGroupCommand, ConflictException, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { ensureGrantsTable } from '../lib/adapters/table-schema.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws-protocol.ts';
+import { startDynamo, type LocalDynamo } from './dynamodb.ts';
+import { DEFAULT_EDGE_PORT, startEdge, formatEdgeLog, type Edge } from './edge.ts';
+import { importHandler, startGateway, type Gateway, type LambdaHandler } from './gateway.ts';
+import { createIdentityCenterEmulator, knobsFromEnv, type IdentityCenterEmulator, type IdcKnobsInput } from './idc/index.ts';
+import { readSnapshotFile, snapshotWriter } from './idc/persist.ts';
+import { LocalIssuer } from './jwt.ts';
+import { LocalScheduler } from './scheduler/service.ts';
+import { lambdaLogicalIdStem, loadServerlessConfig, resolveFunctionEnvironment, resolveIntrinsics, type FunctionConfig, type ServerlessConfig } from './serverless-config.ts';
+import { LocalSsm } from './ssm.ts';
+import { LocalStepFunctions } from './stepfunctions/service.ts';
+import { loadStateMachinesFromServerless, registerStateMachines } from './stepfunctions/serverless.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface LocalCloudOptions {
+  /** Folder for persisted state (tables, schedules, Identity Center, issuer key). `undefined`: `.local-data`; `false`: in memory. */
+  dataDir?: string | false;
+  /** Start empty: remove the persisted state first. */
+  fresh?: boolean;
+  /** Gateway port (default PORT or 3000; 0 = any free port). */
+  port?: number;
+  /** Edge port (default EDGE_PORT or 4566; 0 = any free port). */
+  edgePort?: number;
+  /** Org fixture (default LOCAL_ORG or local/org.example.yaml). */
+  orgFixture?: string;
+  /** Policy file the functions load (default LOCAL_POLICY or config/policy.local.yaml). */
+  policyFile?: string;
+  idcKnobs?: IdcKnobsInput;
+  /** Scheduler firing delay after the at() time, ms (default uniform 0–59 s, as AWS). */
+  schedulerFiringDelayMs?: () => number;
+  /** Pause of each Step Functions Retry, ms (default: the definition's own intervals). */
+  retryIntervalMs?: number;
+  /** Extra SSM parameters (Slack secrets). */
+  ssmSeed?: Record<string, string>;
+  /** Extra environment for every function (e.g. SLACK_API_URL). */
+  functionEnv?: Record<string, string>;
+  /** One line per request / state transition; default stdout. `false`: quiet. */
+  log?: ((line: string) => void) | false;
+}
+
+export interface LocalCloud {
+  gatewayUrl: string;
+  edgeUrl: string;
+  config: ServerlessConfig;
+  idc: IdentityCenterEmulator;
+  stepFunctions: LocalStepFunctions;
+  scheduler: LocalScheduler;
+  dynamo: LocalDynamo;
+  issuer: LocalIssuer;
+  /** The environment each function runs with (merged over all functions). */
+  functionEnv: Record<string, string>;
+  tableName: string;
+  stateMachineArns: Record<string, string>;
+  /** A bearer token for a seeded user. */
+  token(email: string, ttlSeconds?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+function envPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  return raw && /^\d+$/.test(raw) ? Number(raw) : fallback;
+}
+
+export function functionArn(config: ServerlessConfig, fn: FunctionConfig): string {
+  return resolveIntrinsics({ 'Fn::GetAtt': [`${lambdaLogicalIdStem(fn.name)}LambdaFunction`, 'Arn'] }, config) as string;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const log = options.log === false ? () => undefined : (options.log ?? ((line: string) => console.log(line)));
+  const dataDir = options.dataDir === false ? undefined : path.resolve(options.dataDir ?? process.env.LOCAL_DATA_DIR ?? path.join(ROOT, '.local-data'));
+  if (dataDir && options.fresh) {
+    // Keep the issuer key so tokens printed earlier stay valid; everything else starts empty.
+    for (const entry of ['dynamodb', 'schedules.json', 'identity-center.json']) rmSync(path.join(dataDir, entry), { recursive: true, force: true });
+  }
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+
+  // Functions and SDK clients in this process find the local cloud through the standard settings.
+  process.env.AWS_REGION ??= LOCAL_REGION;
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+
+  const policyFile = path.resolve(options.policyFile ?? process.env.LOCAL_POLICY ?? path.join(ROOT, 'config/policy.local.yaml'));
+  const config = loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: 'local', params: { policyFile: path.relative(ROOT, policyFile) } });
+
+  const orgFixture = path.resolve(options.orgFixture ?? process.env.LOCAL_ORG ?? path.join(ROOT, 'local/org.example.yaml'));
+  const idcStateFile = dataDir ? path.join(dataDir, 'identity-center.json') : undefined;
+  const snapshot = idcStateFile ? readSnapshotFile(idcStateFile) : undefined;
+  let persistIdc: { onChange(): void; flush(): void } | undefined;
+  const idc = createIdentityCenterEmulator({
+    fixture: orgFixture,
+    knobs: { ...knobsFromEnv(), ...options.idcKnobs },
+    ...(snapshot ? { snapshot } : {}),
+    onChange: () => persistIdc?.onChange(),
+  });
+  if (idcStateFile) persistIdc = snapshotWriter(idcStateFile, () => idc.snapshot());
+
+  const dynamo = await startDynamo(dataDir ? { path: path.join(dataDir, 'dynamodb') } : {});
+  const stepFunctions = new LocalStepFunctions({ log, ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}) });
+  const scheduler = new LocalScheduler({
+    ...(dataDir ? { statePath: path.join(dataDir, 'schedules.json') } : {}),
+    ...(options.schedulerFiringDelayMs ? { firingDelayMs: options.schedulerFiringDelayMs } : {}),
+    invokeLambda: (arn, payload) => stepFunctions.invokeFunction(arn, payload),
+    log,
+  });
+  const ssm = new LocalSsm({ seed: options.ssmSeed ?? {} });
+  const edge: Edge = await startEdge({
+    port: options.edgePort ?? envPort('EDGE_PORT', DEFAULT_EDGE_PORT),
+    jsonServices: [stepFunctions, ssm, ...idc.services],
+    restServices: [scheduler],
+    dynamodb: dynamo,
+    log: (entry) => log(formatEdgeLog(entry)),
+  });
+  stepFunctions.setSdkEndpoint(edge.url);
+  scheduler.setSfnEndpoint(edge.url);
+  process.env.AWS_ENDPOINT_URL = edge.url;
+
+  // Every function's environment, as Lambda would see it, merged into this process.
+  const functionEnv: Record<string, string> = {};
+  for (const fn of Object.values(config.functions)) Object.assign(functionEnv, resolveFunctionEnvironment(config, fn));
+  Object.assign(functionEnv, { POLICY_PATH: policyFile, POWERTOOLS_DEV: 'true', ...options.functionEnv });
+  Object.assign(process.env, functionEnv);
+  const tableName = functionEnv.GRANTS_TABLE ?? `${config.service}-${config.stage}-grants`;
+
+  const clientConfig = { endpoint: edge.url, region: LOCAL_REGION };
+  const ddb = new DynamoDBClient(clientConfig);
+  await ensureGrantsTable(ddb, tableName);
+  ddb.destroy();
+  if (functionEnv.SCHEDULE_GROUP) {
+    const sched = new SchedulerClient(clientConfig);
+    try {
+      await sched.send(new CreateScheduleGroupCommand({ Name: functionEnv.SCHEDULE_GROUP }));
+    } catch (err) {
+      if (!(err instanceof ConflictException)) throw err;
+    }
+    sched.destroy();
+  }
+
+  // Lambda functions: the handlers, loaded on first use, behind their deployed ARNs.
+  const handlers = new Map<string, Promise<LambdaHandler>>();
+  const handlerOf = (fn: FunctionConfig) => {
+    let h = handlers.get(fn.name);
+    if (!h) {
+      h = importHandler(fn);
+      handlers.set(fn.name, h);
+    }
+    return h;
+  };
+  for (const fn of Object.values(config.functions)) {
+    if (!existsSync(fn.handler.file)) continue;
+    const invoke = async (event: unknown, context: unknown) => (await handlerOf(fn))(event, context as never);
+    stepFunctions.registerLambda(functionArn(config, fn), invoke);
+    stepFunctions.registerLambda(fn.lambdaName, invoke);
+  }
+
+  const resolve = (logicalId: string, attribute?: string) =>
+    resolveIntrinsics(attribute ? { 'Fn::GetAtt': [logicalId, attribute] } : { Ref: logicalId }, config) as string;
+  const stateMachineArns = registerStateMachines(stepFunctions, loadStateMachinesFromServerless(config.file, { resolve, stage: config.stage, params: { policyFile: path.relative(ROOT, policyFile) } }));
+
+  const issuer = await LocalIssuer.open(dataDir ?? path.join(ROOT, '.local-data'));
+  const gateway: Gateway = await startGateway({
+    port: options.port ?? envPort('PORT', 3000),
+    serverlessYml: config,
+    loadHandler: (_name, fn) => handlerOf(fn),
+    jwt: { localIssuer: issuer },
+    log,
+  });
+  await scheduler.start();
+
+  return {
+    gatewayUrl: gateway.url,
+    edgeUrl: edge.url,
+    config,
+    idc,
+    stepFunctions,
+    scheduler,
+    dynamo,
+    issuer,
+    functionEnv,
+    tableName,
+    stateMachineArns,
+    token: (email, ttlSeconds = 3600) => issuer.sign(userClaimsFor(idc, email), { issuer: gateway.issuer, ttlSeconds }),
+    async stop() {
+      await gateway.close();
+      await scheduler.stop();
+      await stepFunctions.close();
+      await edge.close();
+      await dynamo.close();
+      persistIdc?.flush();
+    },
+  };
+}
+
+function userClaimsFor(idc: IdentityCenterEmulator, email: string) {
+  const user = idc.fixture.users.find((u) => u.email.toLowerCase() === email.toLowerCase());
+  return { email, ...(user ? { username: user.userName } : {}) };
+}
+
+export { LOCAL_ACCOUNT_ID };
