@@ -1,0 +1,123 @@
+/**
+ * End to end over HTTP on the local cloud (`npm start`'s composition): the
+ * gateway checks real JWTs, the handlers write to dynalite, the real
+ * statemachines/ files run on local Step Functions against the Identity Center
+ * emulator, and the local Scheduler fires the revocation.
+ * request → approve → ACTIVE (assignment exists) → expiry → EXPIRED (assignment gone).
+ */
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalCloud, type LocalCloud } from '../../local/cloud.ts';
+
+let cloud: LocalCloud;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  cloud = await startLocalCloud({
+    dataDir: false,
+    port: 0,
+    edgePort: 0,
+    log: false,
+    policyFile: resolve(import.meta.dirname, '../fixtures/policy.fast.yaml'),
+    idcKnobs: { provisioningDelayMs: { minMs: 50, maxMs: 200 } },
+    schedulerFiringDelayMs: () => 0,
+    retryIntervalMs: 50,
+  });
+  for (const email of ['bob@example.com', 'carol@example.com', 'dave@example.com']) tokens[email] = await cloud.token(email);
+});
+afterAll(async () => cloud?.stop());
+
+async function api(method: string, path: string, as: string, body?: unknown) {
+  const res = await fetch(`${cloud.gatewayUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${tokens[as]}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function waitForStatus(id: string, as: string, wanted: string[], timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api('GET', `/grants/${id}`, as);
+    if (wanted.includes(res.body.status)) return res.body;
+    if (Date.now() > deadline) throw new Error(`grant ${id} stayed ${res.body.status}; wanted ${wanted.join('|')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const hasAssignment = (userName: string, accountId: string, permissionSet: string) =>
+  cloud.idc
+    .assignments()
+    .some((a) => a.accountId === accountId && a.permissionSetArn === cloud.idc.permissionSetArn(permissionSet) && a.principalId === cloud.idc.userId(userName));
+
+describe('request → approve → ACTIVE → expiry → EXPIRED over HTTP', () => {
+  it('refuses requests without a valid token before any handler runs', async () => {
+    const res = await fetch(`${cloud.gatewayUrl}/grants`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const forged = await fetch(`${cloud.gatewayUrl}/grants`, { headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' } });
+    expect(forged.status).toBe(401);
+  });
+
+  it('runs the whole lifecycle of an approved account grant', async () => {
+    const created = await api('POST', '/grants', 'bob@example.com', {
+      target: { type: 'account', accountId: '555555555555', permissionSet: 'PowerUserAccess' },
+      duration: 'PT4S',
+      justification: 'deploy the fix',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.status).toBe('PENDING_APPROVAL');
+    const id = created.body.id as string;
+
+    const refused = await api('POST', `/grants/${id}/approve`, 'carol@example.com', {});
+    expect(refused.status).toBe(403);
+    const approved = await api('POST', `/grants/${id}/approve`, 'dave@example.com', { comment: 'go' });
+    expect(approved.status).toBe(200);
+
+    const active = await waitForStatus(id, 'bob@example.com', ['ACTIVE', 'FAILED']);
+    expect(active.status).toBe('ACTIVE');
+    expect(hasAssignment('bob', '555555555555', 'PowerUserAccess')).toBe(true);
+    expect(Date.parse(active.expiresAt) - Date.parse(active.activatedAt)).toBe(4000);
+
+    const ended = await waitForStatus(id, 'bob@example.com', ['EXPIRED', 'FAILED', 'REVOKED']);
+    expect(ended.status).toBe('EXPIRED');
+    expect(hasAssignment('bob', '555555555555', 'PowerUserAccess')).toBe(false);
+    // Invariant 1 (locally): the access was gone within seconds of expiresAt.
+    expect(Date.parse(ended.endedAt) - Date.parse(active.expiresAt)).toBeLessThan(5000);
+    // Invariant 4: every transition is in the history, in order.
+    expect(ended.history.map((h: { to: string }) => h.to)).toEqual(['PENDING_APPROVAL', 'APPROVED', 'ACTIVATING', 'ACTIVE', 'REVOKING', 'EXPIRED']);
+  });
+
+  it('keeps pre-existing access when a grant on it expires (invariant 3)', async () => {
+    // bob holds ReadOnlyAccess on 444444444444 permanently (local/org.example.yaml).
+    expect(hasAssignment('bob', '444444444444', 'ReadOnlyAccess')).toBe(true);
+    const created = await api('POST', '/grants', 'bob@example.com', {
+      target: { type: 'account', accountId: '444444444444', permissionSet: 'ReadOnlyAccess' },
+      duration: 'PT2S',
+      justification: 'already have it',
+    });
+    expect(created.body.status).toBe('APPROVED');
+    const active = await waitForStatus(created.body.id, 'bob@example.com', ['ACTIVE', 'FAILED']);
+    expect(active.coveredByExistingAccess).toBe(true);
+    await waitForStatus(created.body.id, 'bob@example.com', ['EXPIRED']);
+    expect(hasAssignment('bob', '444444444444', 'ReadOnlyAccess')).toBe(true);
+  });
+
+  it('revokes early on request and removes the access', async () => {
+    const created = await api('POST', '/grants', 'carol@example.com', {
+      target: { type: 'account', accountId: '444444444444', permissionSet: 'PowerUserAccess' },
+      duration: 'PT10M',
+      justification: 'short task',
+    });
+    const id = created.body.id as string;
+    await waitForStatus(id, 'carol@example.com', ['ACTIVE']);
+    expect(hasAssignment('carol', '444444444444', 'PowerUserAccess')).toBe(true);
+    const revoked = await api('POST', `/grants/${id}/revoke`, 'carol@example.com', { reason: 'done' });
+    expect(revoked.status).toBe(200);
+    const ended = await waitForStatus(id, 'carol@example.com', ['REVOKED']);
+    expect(ended.revokeReason).toBe('done');
+    expect(hasAssignment('carol', '444444444444', 'PowerUserAccess')).toBe(false);
+  });
+});
