@@ -634,6 +634,8 @@ class IntrinsicEvaluator {
     switch (`${resource.Type}.${attribute}`) {
       case 'AWS::DynamoDB::Table.Arn':
         return `arn:${partition}:dynamodb:${region}:${accountId}:table/${name}`;
+      case 'AWS::DynamoDB::Table.StreamArn':
+        return `arn:${partition}:dynamodb:${region}:${accountId}:table/${name}/stream/local`;
       case 'AWS::StepFunctions::StateMachine.Arn':
         return name;
       case 'AWS::StepFunctions::StateMachine.Name':
