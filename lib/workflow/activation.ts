@@ -16,6 +16,7 @@
 import { addDuration } from '../domain/duration.ts';
 import { assignmentKey, SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
+import { logger } from '../logger.ts';
 import type { Holder } from '../ports.ts';
 import { HolderBusy, SlotsBusy } from './errors.ts';
 import { userFacingFailureReason } from './failure-reason.ts';
@@ -55,6 +56,8 @@ export type ActivationOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ERROR';
 export interface ActivationResult {
   outcome: ActivationOutcome;
   failureReason?: string;
+  /** The operation status as Identity Center returned it (FAILED carries FailureReason). */
+  status?: { Status?: string; FailureReason?: string };
   membershipId?: string;
   /** Step Functions error name and cause, for ERROR. */
   error?: string;
@@ -217,7 +220,7 @@ async function failActivation(deps: WorkflowDeps, grant: Grant, result: Activati
   if (left.kind === 'delete') await cleanUpAfterFailure(deps, grant, left.holder);
 
   const kind = result.outcome === 'TIMED_OUT' ? 'timeout' : result.outcome === 'FAILED' ? 'failed' : 'error';
-  const raw = result.failureReason ?? [result.error, result.cause].filter(Boolean).join(': ');
+  const raw = result.failureReason ?? result.status?.FailureReason ?? [result.error, result.cause].filter(Boolean).join(': ');
   const failureReason = userFacingFailureReason(raw, kind);
   const at = deps.clock.now().toISOString();
   const failed = await onConflictRetry(deps, async () => {
@@ -253,10 +256,15 @@ export async function completeActivation(deps: WorkflowDeps, input: CompleteActi
   const membershipId = input.result.membershipId;
   if (grant.target.type === 'group' && membershipId) {
     const key = assignmentKey(grant.principal, grant.target);
-    await onConflictRetry(deps, async () => {
-      const holder = await deps.store.getHolder(key);
-      if (holder && !holder.membershipId) await deps.store.setMembershipId(key, membershipId, holder.version);
-    });
+    try {
+      await onConflictRetry(deps, async () => {
+        const holder = await deps.store.getHolder(key);
+        if (holder && !holder.membershipId) await deps.store.setMembershipId(key, membershipId, holder.version);
+      });
+    } catch (err) {
+      // Only saves a lookup: the revocation finds the membership id with GetGroupMembershipId when it is missing.
+      logger.warn('could not record the membership id on the holder', { grantId: grant.id, error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   // Access began when Identity Center said SUCCEEDED, which is now (the poll that saw it just ended).

@@ -1,5 +1,13 @@
+/**
+ * Grant and revoke workflows end to end on the local cloud: the state machines from
+ * serverless.yml (statemachines/*.asl.json), the task Lambdas, dynalite with the real
+ * DynamoStore, and the Identity Center emulator with its asynchrony.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkflowCloud, type WorkflowCloud } from './support/cloud.ts';
+import { executionNames } from '../../lib/adapters/workflows.ts';
+import { assignmentKey, type Grant } from '../../lib/domain/grant.ts';
+import { ConflictError } from '../../lib/errors.ts';
+import { executionCost, startWorkflowCloud, type WorkflowCloud } from './support/cloud.ts';
 
 let cloud: WorkflowCloud;
 beforeAll(async () => {
@@ -11,17 +19,180 @@ afterAll(async () => {
 
 const hasAssignment = (userName: string, account: string, ps: string) =>
   cloud.idc.assignments().some((a) => a.principalId === cloud.idc.userId(userName) && a.accountId === account && a.permissionSetArn === cloud.idc.permissionSetArn(ps));
+const isMember = (userName: string, group: string) =>
+  cloud.idc.memberships().some((m) => m.userId === cloud.idc.userId(userName) && m.groupId === cloud.idc.groupId(group));
+const ENDED = ['EXPIRED', 'REVOKED', 'FAILED'] as const;
+
+async function activate(userName: string, target: Parameters<WorkflowCloud['approvedGrant']>[1], duration: string): Promise<Grant> {
+  const grant = await cloud.approvedGrant(userName, target, duration);
+  await cloud.runtime.workflows.startGrant(grant);
+  const active = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
+  expect(active.status, active.failureReason).toBe('ACTIVE');
+  return active;
+}
 
 describe('grant lifecycle', () => {
-  it('approve → ACTIVE with the assignment → expiry → EXPIRED with the assignment gone', async () => {
-    const grant = await cloud.approvedGrant('carol', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT3S');
-    await cloud.runtime.workflows.startGrant(grant);
-    const active = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
-    expect(active.status).toBe('ACTIVE');
+  it('approve → ACTIVE with the assignment → expiry → EXPIRED with the assignment gone, within the cost budget', async () => {
+    const active = await activate('carol', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT3S');
     expect(hasAssignment('carol', '444444444444', 'PowerUserAccess')).toBe(true);
-    const ended = await cloud.waitForStatus(grant.id, ['EXPIRED', 'FAILED', 'REVOKED']);
+    expect(active.activatedAt).toBeDefined();
+    expect(Date.parse(active.expiresAt!) - Date.parse(active.activatedAt!)).toBe(3000);
+
+    const ended = await cloud.waitForStatus(active.id, ENDED);
     expect(ended.status).toBe('EXPIRED');
     expect(hasAssignment('carol', '444444444444', 'PowerUserAccess')).toBe(false);
+    expect(Date.parse(ended.endedAt!)).toBeGreaterThanOrEqual(Date.parse(active.expiresAt!));
     expect(ended.history.map((h) => h.to)).toEqual(['PENDING_APPROVAL', 'APPROVED', 'ACTIVATING', 'ACTIVE', 'REVOKING', 'EXPIRED']);
+    // The terminal write made by the state machine reads back like one made by the store.
+    const expiredPage = await cloud.runtime.store.listByStatus('EXPIRED', { limit: 100 });
+    expect(expiredPage.items.map((g) => g.id)).toContain(active.id);
+    expect(await cloud.runtime.store.getHolder(assignmentKey(active.principal, active.target))).toBeUndefined();
+
+    await cloud.sfn.idle();
+    const runs = cloud.executionsOf(active.id);
+    expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const total = runs.map(executionCost).reduce((a, c) => ({ transitions: a.transitions + c.transitions, lambdaInvocations: a.lambdaInvocations + c.lambdaInvocations }));
+    expect(total.lambdaInvocations).toBeLessThanOrEqual(3);
+    expect(total.transitions).toBeLessThanOrEqual(30);
   }, 30_000);
+
+  it('group target: membership created, then removed at expiry', async () => {
+    const active = await activate('bob', { group: 'BreakGlass' }, 'PT2S');
+    expect(isMember('bob', 'BreakGlass')).toBe(true);
+    const holder = await cloud.runtime.store.getHolder(assignmentKey(active.principal, active.target));
+    expect(holder?.managed).toBe(true);
+    const ended = await cloud.waitForStatus(active.id, ENDED);
+    expect(ended.status).toBe('EXPIRED');
+    expect(isMember('bob', 'BreakGlass')).toBe(false);
+  }, 30_000);
+});
+
+describe('overlapping grants on one assignment (invariant 2)', () => {
+  it('A expires → access stays for B; B expires → access gone', async () => {
+    const a = await activate('dave', { account: '555555555555', permissionSet: 'ReadOnlyAccess' }, 'PT2S');
+    const b = await activate('dave', { account: '555555555555', permissionSet: 'ReadOnlyAccess' }, 'PT6S');
+    expect(await cloud.waitForStatus(a.id, ENDED)).toMatchObject({ status: 'EXPIRED' });
+    expect(hasAssignment('dave', '555555555555', 'ReadOnlyAccess')).toBe(true);
+    expect((await cloud.runtime.store.get(b.id))?.status).toBe('ACTIVE');
+    expect(await cloud.waitForStatus(b.id, ENDED)).toMatchObject({ status: 'EXPIRED' });
+    expect(hasAssignment('dave', '555555555555', 'ReadOnlyAccess')).toBe(false);
+  }, 30_000);
+
+  it('early revoke of A while B is active → access stays', async () => {
+    const a = await activate('alice', { account: '333333333333', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+    const b = await activate('alice', { account: '333333333333', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+    // What GrantService.revoke does: REVOKING with the reason, then the early revoke workflow.
+    const revoking = await cloud.runtime.store.transition({ current: a, to: 'REVOKING', set: { revokeReason: 'done early' }, entry: { at: new Date().toISOString(), actor: { id: 'alice', name: 'alice' }, action: 'revoke requested' } });
+    await cloud.runtime.workflows.startRevoke(revoking, 'early');
+    expect(await cloud.waitForStatus(a.id, ENDED)).toMatchObject({ status: 'REVOKED' });
+    expect(hasAssignment('alice', '333333333333', 'ReadOnlyAccess')).toBe(true);
+    const holder = await cloud.runtime.store.getHolder(assignmentKey(b.principal, b.target));
+    expect(holder?.grantIds).toEqual([b.id]);
+  }, 30_000);
+});
+
+describe('pre-existing access (invariant 3)', () => {
+  it('an assignment that existed before the grant survives its expiry', async () => {
+    expect(hasAssignment('bob', '444444444444', 'ReadOnlyAccess')).toBe(true);
+    const active = await activate('bob', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, 'PT2S');
+    expect(active.coveredByExistingAccess).toBe(true);
+    expect(cloud.idc.operations().filter((o) => o.principalId === cloud.idc.userId('bob') && o.accountId === '444444444444')).toEqual([]);
+    expect(await cloud.waitForStatus(active.id, ENDED)).toMatchObject({ status: 'EXPIRED' });
+    expect(hasAssignment('bob', '444444444444', 'ReadOnlyAccess')).toBe(true);
+    expect(await cloud.runtime.store.getHolder(assignmentKey(active.principal, active.target))).toBeUndefined();
+  }, 30_000);
+
+  it('a membership that existed before the grant survives its expiry', async () => {
+    expect(isMember('carol', 'Developers')).toBe(true);
+    const active = await activate('carol', { group: 'Developers' }, 'PT2S');
+    expect(active.coveredByExistingAccess).toBe(true);
+    expect(await cloud.waitForStatus(active.id, ENDED)).toMatchObject({ status: 'EXPIRED' });
+    expect(isMember('carol', 'Developers')).toBe(true);
+  }, 30_000);
+});
+
+describe('repeats and failures', () => {
+  it('double start and double revoke fire have no second effect', async () => {
+    const grant = await cloud.approvedGrant('dave', { account: '666666666666', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+    await Promise.all([cloud.runtime.workflows.startGrant(grant), cloud.runtime.workflows.startGrant(grant)]);
+    const active = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
+    expect(active.status).toBe('ACTIVE');
+    await cloud.runtime.workflows.startGrant(grant); // after it closed: ExecutionAlreadyExists, swallowed
+    const expired = { ...active, expiresAt: new Date(Date.now() - 1000).toISOString() };
+    const current = await cloud.runtime.store.transition({ current: active, to: 'ACTIVE', set: { expiresAt: expired.expiresAt }, entry: { at: new Date().toISOString(), actor: { id: 'test', name: 'test' }, action: 'clock moved' } });
+    // The schedule fires twice (at-least-once delivery) and the sweeper starts its own run under another name.
+    await Promise.all([
+      cloud.runtime.workflows.startRevoke(current, 'expiry'),
+      cloud.runtime.workflows.startRevoke(current, 'expiry'),
+      Promise.resolve(cloud.sfn.startExecution(cloud.revokeMachineArn, `revoke-${grant.id}-sweep-1`, JSON.stringify({ grantId: grant.id, expiresAt: current.expiresAt, mode: 'sweep' }))),
+    ]);
+    const ended = await cloud.waitForStatus(grant.id, ENDED);
+    await cloud.sfn.idle();
+    expect(ended.status).toBe('EXPIRED');
+    expect(ended.history.filter((h) => h.to === 'REVOKING')).toHaveLength(1);
+    expect(ended.history.filter((h) => h.to === 'EXPIRED')).toHaveLength(1);
+    expect(ended.history.filter((h) => h.to === 'ACTIVATING')).toHaveLength(1);
+    const ops = cloud.idc.operations().filter((o) => o.principalId === cloud.idc.userId('dave') && o.accountId === '666666666666');
+    expect(ops.filter((o) => o.kind === 'CREATE')).toHaveLength(1);
+    expect(ops.filter((o) => o.kind === 'DELETE' && o.status === 'SUCCEEDED')).toHaveLength(1);
+    expect(hasAssignment('dave', '666666666666', 'ReadOnlyAccess')).toBe(false);
+    expect(cloud.executionsOf(grant.id).every((e) => e.status === 'SUCCEEDED')).toBe(true);
+  }, 30_000);
+
+  it('a FAILED creation → grant FAILED with a reason the requester can act on, no holder, slot free', async () => {
+    cloud.idc.setKnobs({ faults: [{ operations: ['CreateAccountAssignment'], accountId: '222222222222', effect: { type: 'fail' } }] });
+    try {
+      const grant = await cloud.approvedGrant('carol', { account: '222222222222', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+      await cloud.runtime.workflows.startGrant(grant);
+      const failed = await cloud.waitForStatus(grant.id, ['FAILED', 'ACTIVE']);
+      expect(failed.status).toBe('FAILED');
+      expect(failed.failureReason).toMatch(/IAM role quota.*remove unused roles.*request again/);
+      expect(failed.history.at(-1)?.detail).toContain('Request failed because the IAM role quota');
+      expect(await cloud.runtime.store.getHolder(assignmentKey(grant.principal, grant.target))).toBeUndefined();
+      expect(hasAssignment('carol', '222222222222', 'ReadOnlyAccess')).toBe(false);
+      expect(await cloud.slotOwners()).toEqual([]);
+    } finally {
+      cloud.idc.setKnobs({ faults: [] });
+    }
+  }, 30_000);
+});
+
+describe('extension racing expiry', () => {
+  const extend = (grant: Grant, expiresAt: string) =>
+    cloud.runtime.store.transition({ current: grant, to: 'ACTIVE', set: { expiresAt }, entry: { at: new Date().toISOString(), actor: { id: 'u', name: 'u' }, action: 'extended' } });
+
+  it('extension first: the stale revoke stops, the access stays until the new expiry', async () => {
+    const active = await activate('bob', { account: '555555555555', permissionSet: 'PowerUserAccess' }, 'PT1H');
+    const stale = { ...active, expiresAt: new Date(Date.now() - 1000).toISOString() };
+    const extended = await extend(active, new Date(Date.now() + 3000).toISOString());
+    await cloud.runtime.workflows.startRevoke(stale, 'expiry'); // the old schedule's fire
+    await cloud.sfn.idle();
+    expect((await cloud.runtime.store.get(active.id))?.status).toBe('ACTIVE');
+    expect(hasAssignment('bob', '555555555555', 'PowerUserAccess')).toBe(true);
+    await cloud.runtime.workflows.scheduleRevocation(extended); // what extend does: the new expiry's revoke
+    expect(await cloud.waitForStatus(active.id, ENDED)).toMatchObject({ status: 'EXPIRED' });
+    expect(hasAssignment('bob', '555555555555', 'PowerUserAccess')).toBe(false);
+  }, 30_000);
+
+  it('concurrent: either the extension wins and access stays, or it gets a conflict and the grant expires', async () => {
+    const active = await activate('carol', { account: '555555555555', permissionSet: 'AdministratorAccess' }, 'PT1H');
+    const due = await extend(active, new Date(Date.now() - 500).toISOString()); // now due
+    const [extension] = await Promise.allSettled([extend(due, new Date(Date.now() + 60_000).toISOString()), cloud.runtime.workflows.startRevoke(due, 'expiry')]);
+    await cloud.sfn.idle();
+    const after = await cloud.runtime.store.get(active.id);
+    if (extension.status === 'fulfilled') {
+      expect(after?.status).toBe('ACTIVE');
+      expect(hasAssignment('carol', '555555555555', 'AdministratorAccess')).toBe(true);
+    } else {
+      expect(extension.reason).toBeInstanceOf(ConflictError);
+      expect(after?.status).toBe('EXPIRED');
+      expect(hasAssignment('carol', '555555555555', 'AdministratorAccess')).toBe(false);
+    }
+  }, 30_000);
+});
+
+describe('names', () => {
+  it('the revoke execution is named after the grant and the expiry it enforces', () => {
+    expect(executionNames.revoke('01ABC', '2026-01-01T00:00:00.000Z')).toBe('revoke-01ABC-1767225600');
+  });
 });

@@ -9,6 +9,8 @@
 import { resolve } from 'node:path';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ulid } from 'ulid';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_SLOT_COUNT } from '../../../lib/adapters/dynamo-slots.ts';
 import { ensureGrantsTable } from '../../../lib/adapters/table-schema.ts';
 import { addDuration } from '../../../lib/domain/duration.ts';
 import type { Grant, Target } from '../../../lib/domain/grant.ts';
@@ -44,6 +46,8 @@ export interface WorkflowCloud {
   /** Polls the table until the grant reaches one of `statuses`. */
   waitForStatus(grantId: string, statuses: readonly string[], timeoutMs?: number): Promise<Grant>;
   executionsOf(grantId: string): ExecutionRecord[];
+  /** Owners of the leased assignment-operation slots. */
+  slotOwners(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -163,6 +167,14 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
         }
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+    async slotOwners() {
+      const owners: string[] = [];
+      for (let i = 0; i < DEFAULT_SLOT_COUNT; i++) {
+        const out = await runtime.clients.dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `SLOT#${i}` }, sk: { S: 'SLOT' } }, ConsistentRead: true }));
+        if (out.Item?.owner?.S) owners.push(out.Item.owner.S);
+      }
+      return owners;
     },
     executionsOf(grantId) {
       return sfn.listExecutionRecords().filter((e) => e.name.includes(grantId));

@@ -1,0 +1,54 @@
+/**
+ * The ASL files validate, and they are what runs: the definitions local Step Functions
+ * loads from serverless.yml are the files with only the DefinitionSubstitutions applied.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { loadStateMachinesFromServerless } from '../../local/stepfunctions/serverless.ts';
+import { visitStates } from '../../local/stepfunctions/service.ts';
+
+// asl-validator ships no type declarations.
+const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
+const ROOT = resolve(import.meta.dirname, '../..');
+const files = { GrantStateMachine: 'statemachines/grant.asl.json', RevokeStateMachine: 'statemachines/revoke.asl.json' } as const;
+const read = (path: string) => JSON.parse(readFileSync(resolve(ROOT, path), 'utf8')) as Record<string, unknown>;
+
+describe('state machine definitions', () => {
+  for (const [logicalId, path] of Object.entries(files)) {
+    it(`${path} is valid ASL`, () => {
+      const { isValid, errors } = aslValidator(read(path) as never);
+      expect(errors).toEqual([]);
+      expect(isValid).toBe(true);
+    });
+
+    it(`${path} is the definition serverless.yml deploys as ${logicalId}`, () => {
+      const loaded = loadStateMachinesFromServerless(resolve(ROOT, 'serverless.yml'), {
+        stage: 'dev',
+        env: {},
+        resolve: (id, attribute) => `resolved:${id}:${attribute ?? 'Ref'}`,
+      }).find((m) => m.logicalId === logicalId);
+      expect(loaded).toBeDefined();
+      // The file with each `${Placeholder}` allowed to be any resolved value must match what runs.
+      const fileText = JSON.stringify(read(path));
+      const parts = fileText.split(/\$\{[A-Za-z]+\}/);
+      expect(parts.length).toBeGreaterThan(1);
+      const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('resolved:[A-Za-z]+:(?:Arn|Ref)')}$`);
+      expect(JSON.stringify(loaded!.definition)).toMatch(pattern);
+    });
+
+    it(`${path}: every Identity Center and DynamoDB task retries throttling with backoff, cap and full jitter`, () => {
+      visitStates(read(path) as never, (name, state) => {
+        const s = state as { Type?: string; Resource?: string; Retry?: Array<{ ErrorEquals: string[]; BackoffRate?: number; MaxDelaySeconds?: number; JitterStrategy?: string }> };
+        if (s.Type !== 'Task') return;
+        expect(s.Retry, name).toBeDefined();
+        const throttling = s.Retry!.find((r) => r.ErrorEquals.some((e) => /Throttling|TooManyRequests|ProvisionedThroughput/.test(e)));
+        expect(throttling, `${name} retries throttling`).toBeDefined();
+        expect(throttling!.BackoffRate, name).toBeGreaterThan(1);
+        expect(throttling!.MaxDelaySeconds, name).toBeDefined();
+        expect(throttling!.JitterStrategy, name).toBe('FULL');
+      });
+    });
+  }
+});

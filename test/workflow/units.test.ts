@@ -1,0 +1,63 @@
+/** Small pieces of the workflow logic: readable failure reasons and the slot semaphore on dynalite. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
+import { userFacingFailureReason } from '../../lib/workflow/failure-reason.ts';
+import { IAM_ROLE_QUOTA_REASON, NOT_SUPPORTED_POLICY_REASON } from '../../local/idc/knobs.ts';
+import { startTestTable, type TestTable } from '../support/dynamo.ts';
+
+describe('failure reasons', () => {
+  it('turns the IAM role quota text into an action for the requester', () => {
+    expect(userFacingFailureReason(IAM_ROLE_QUOTA_REASON, 'failed')).toBe(
+      'the account has reached its IAM role quota; ask the account owner to remove unused roles (or raise the quota), then request again',
+    );
+  });
+  it('names a broken permission set policy', () => {
+    expect(userFacingFailureReason(NOT_SUPPORTED_POLICY_REASON, 'failed')).toMatch(/permission set refers to a policy that does not exist/);
+  });
+  it('keeps an unknown reason verbatim and says what to do', () => {
+    expect(userFacingFailureReason('Something new', 'failed')).toBe('Identity Center could not create the access: Something new. Request again, or give this message to an administrator');
+  });
+  it('explains a timeout', () => {
+    expect(userFacingFailureReason(undefined, 'timeout')).toMatch(/within 15 minutes; nothing was granted/);
+  });
+});
+
+describe('DynamoCreateSlots', () => {
+  let table: TestTable;
+  let nowMs = Date.parse('2026-01-01T00:00:00Z');
+  const clock = { now: () => new Date(nowMs) };
+  beforeAll(async () => {
+    table = await startTestTable();
+  });
+  afterAll(async () => {
+    await table?.stop();
+  });
+
+  it('leases at most N slots, re-grants its own slot to a retry, frees on release, and reclaims a lapsed lease', async () => {
+    const slots = new DynamoCreateSlots(table.client, { tableName: table.tableName, slotCount: 3, clock });
+    const a = await slots.tryAcquire('a', 60_000);
+    const b = await slots.tryAcquire('b', 60_000);
+    const c = await slots.tryAcquire('c', 60_000);
+    expect(new Set([a?.slot, b?.slot, c?.slot]).size).toBe(3);
+    expect(await slots.tryAcquire('d', 60_000)).toBeUndefined();
+    expect(await slots.tryAcquire('a', 60_000)).toEqual(a); // a retried task keeps its slot, no second one
+
+    await slots.release(b!);
+    await slots.release(b!); // twice: harmless
+    const d = await slots.tryAcquire('d', 60_000);
+    expect(d?.slot).toBe(b?.slot);
+    await slots.release({ slot: d!.slot, owner: 'not-the-owner' }); // someone else's release does nothing
+    expect(await slots.tryAcquire('e', 60_000)).toBeUndefined();
+
+    nowMs += 61_000; // every lease lapsed (a crashed execution cannot keep a slot)
+    expect(await slots.tryAcquire('e', 60_000)).toBeDefined();
+  });
+
+  it('hands out exactly N slots to many concurrent callers', async () => {
+    const slots = new DynamoCreateSlots(table.client, { tableName: `${table.tableName}`, slotCount: 10, clock: { now: () => new Date(Date.parse('2030-01-01T00:00:00Z')) } });
+    const got = await Promise.all(Array.from({ length: 40 }, (_, i) => slots.tryAcquire(`owner-${i}`, 60_000)));
+    const leased = got.filter((x) => x !== undefined);
+    expect(leased.length).toBeLessThanOrEqual(10);
+    expect(new Set(leased.map((l) => l.slot)).size).toBe(leased.length);
+  });
+});
