@@ -345,6 +345,7 @@ function normalize(input: PolicyInput): PolicyDocument {
     version: 1,
     admins: principals(input.admins),
     defaults,
+    reconcile: { removeUnmanaged: input.reconcile?.removeUnmanaged ?? false },
     rules: input.rules.map((r) => normalizeRule(r, defaults)),
   };
 }

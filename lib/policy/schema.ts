@@ -109,10 +109,17 @@ export const defaultsInputSchema = z.strictObject({
   slack: slackSchema.optional(),
 });
 
+/** What the hourly reconciler may do besides reporting. */
+export const reconcileInputSchema = z.strictObject({
+  /** Also remove covered access that this system did not create (default false: report only). */
+  removeUnmanaged: z.boolean().default(false),
+});
+
 export const policyInputSchema = z.strictObject({
   version: z.literal(1, 'must be 1'),
   admins: principalsSchema.optional(),
   defaults: defaultsInputSchema.optional(),
+  reconcile: reconcileInputSchema.optional(),
   rules: z.array(ruleInputSchema),
 });
 
@@ -180,6 +187,10 @@ export interface PolicyDocument {
     pendingExpiry: string;
     duration: DurationBounds;
     slack?: { channel: string };
+  };
+  reconcile: {
+    /** Remove access in the policy's scope that no grant created (default false: only report it). */
+    removeUnmanaged: boolean;
   };
   rules: PolicyRule[];
 }
