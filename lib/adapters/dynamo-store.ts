@@ -346,7 +346,7 @@ export class DynamoStore implements GrantStore, HolderStore {
           Key: DynamoStore.holderKey(key),
           UpdateExpression: `${update}, #version = :next`,
           ConditionExpression: `#version = :expected${extraCondition}`,
-          ExpressionAttributeNames: { '#version': 'version', '#state': 'state' },
+          ExpressionAttributeNames: { '#version': 'version', ...(`${update}${extraCondition}`.includes('#state') ? { '#state': 'state' } : {}) },
           ExpressionAttributeValues: { ...values, ':expected': expectedVersion, ':next': expectedVersion + 1 },
           ReturnValues: 'ALL_NEW',
         }),

@@ -148,3 +148,14 @@ describe('holders', () => {
     expect(all.find((h) => h.key === key)).toMatchObject({ key, managed: true, grantIds: ['A'] });
   });
 });
+
+describe('holder membership ids', () => {
+  it('records the membership id a group grant needs for deletion', async () => {
+    const key = `h-${Date.now()}-membership`;
+    const target = { type: 'group' as const, group: 'BreakGlass', groupId: 'g-1' };
+    const h1 = await store.createHolder({ key, target, principalId: 'u', grantIds: ['A'], managed: true, state: 'PRESENT' });
+    const h2 = await store.setMembershipId(key, 'm-123', h1.version);
+    expect(h2).toMatchObject({ membershipId: 'm-123', version: h1.version + 1, state: 'PRESENT' });
+    expect((await store.getHolder(key))!.membershipId).toBe('m-123');
+  });
+});
