@@ -24,6 +24,8 @@ import { readSnapshotFile, snapshotWriter } from './idc/persist.ts';
 import { LocalIssuer } from './jwt.ts';
 import { LocalScheduler } from './scheduler/service.ts';
 import { lambdaLogicalIdStem, loadServerlessConfig, resolveFunctionEnvironment, resolveIntrinsics, type FunctionConfig, type ServerlessConfig } from './serverless-config.ts';
+import { startFakeSlack, type FakeSlack } from './slack/fake-slack.ts';
+import { withStreams, type StreamConsumer } from './dynamodb-streams.ts';
 import { LocalSsm } from './ssm.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
 import { loadStateMachinesFromServerless, registerStateMachines } from './stepfunctions/serverless.ts';
@@ -52,6 +54,8 @@ export interface LocalCloudOptions {
   ssmSeed?: Record<string, string>;
   /** Extra environment for every function (e.g. SLACK_API_URL). */
   functionEnv?: Record<string, string>;
+  /** Run a fake Slack Web API (default true): the Slack functions post to it and it records every call. */
+  slack?: boolean;
   /** One line per request / state transition; default stdout. `false`: quiet. */
   log?: ((line: string) => void) | false;
 }
@@ -69,6 +73,8 @@ export interface LocalCloud {
   functionEnv: Record<string, string>;
   tableName: string;
   stateMachineArns: Record<string, string>;
+  /** The fake Slack Web API and the signing secret Slack requests must be signed with. */
+  slack?: { api: FakeSlack; signingSecret: string; userIdOf(email: string): string };
   /** A bearer token for a seeded user. */
   token(email: string, ttlSeconds?: number): Promise<string>;
   stop(): Promise<void>;
@@ -120,23 +126,41 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     invokeLambda: (arn, payload) => stepFunctions.invokeFunction(arn, payload),
     log,
   });
-  const ssm = new LocalSsm({ seed: options.ssmSeed ?? {} });
+  // Every function's environment, as Lambda would see it, merged into this process.
+  const functionEnv: Record<string, string> = {};
+  for (const fn of Object.values(config.functions)) Object.assign(functionEnv, resolveFunctionEnvironment(config, fn));
+  Object.assign(functionEnv, { POLICY_PATH: policyFile, POWERTOOLS_DEV: 'true' });
+
+  // Slack: a fake Web API that knows the demo users (Slack id U<USERNAME>), secrets in the local SSM.
+  const ssmSeed: Record<string, string> = { ...options.ssmSeed };
+  let slack: LocalCloud['slack'];
+  if (options.slack !== false && functionEnv.SLACK_SIGNING_SECRET_PARAM && functionEnv.SLACK_BOT_TOKEN_PARAM) {
+    const signingSecret = 'local-slack-signing-secret';
+    const botToken = 'xoxb-local-bot-token';
+    const userIdOf = (email: string) => `U${(idc.fixture.users.find((u) => u.email.toLowerCase() === email.toLowerCase())?.userName ?? email).toUpperCase()}`;
+    const api = await startFakeSlack({ botToken, users: idc.fixture.users.map((u) => ({ id: userIdOf(u.email), name: u.userName, email: u.email })) });
+    ssmSeed[functionEnv.SLACK_SIGNING_SECRET_PARAM] = signingSecret;
+    ssmSeed[functionEnv.SLACK_BOT_TOKEN_PARAM] = botToken;
+    functionEnv.SLACK_API_URL = api.apiUrl;
+    functionEnv.SLACK_APPROVALS_CHANNEL ||= '#jit-approvals';
+    slack = { api, signingSecret, userIdOf };
+  }
+  Object.assign(functionEnv, options.functionEnv);
+  Object.assign(process.env, functionEnv);
+
+  const ssm = new LocalSsm({ seed: ssmSeed });
+  // Functions subscribed to the table's stream (serverless.yml `stream` events) get its records.
+  const streamConsumers: StreamConsumer[] = [];
   const edge: Edge = await startEdge({
     port: options.edgePort ?? envPort('EDGE_PORT', DEFAULT_EDGE_PORT),
     jsonServices: [stepFunctions, ssm, ...idc.services],
     restServices: [scheduler],
-    dynamodb: dynamo,
+    dynamodb: withStreams(dynamo, () => streamConsumers, log),
     log: (entry) => log(formatEdgeLog(entry)),
   });
   stepFunctions.setSdkEndpoint(edge.url);
   scheduler.setSfnEndpoint(edge.url);
   process.env.AWS_ENDPOINT_URL = edge.url;
-
-  // Every function's environment, as Lambda would see it, merged into this process.
-  const functionEnv: Record<string, string> = {};
-  for (const fn of Object.values(config.functions)) Object.assign(functionEnv, resolveFunctionEnvironment(config, fn));
-  Object.assign(functionEnv, { POLICY_PATH: policyFile, POWERTOOLS_DEV: 'true', ...options.functionEnv });
-  Object.assign(process.env, functionEnv);
   const tableName = functionEnv.GRANTS_TABLE ?? `${config.service}-${config.stage}-grants`;
 
   const clientConfig = { endpoint: edge.url, region: LOCAL_REGION };
@@ -168,6 +192,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const invoke = async (event: unknown, context: unknown) => (await handlerOf(fn))(event, context as never);
     stepFunctions.registerLambda(functionArn(config, fn), invoke);
     stepFunctions.registerLambda(fn.lambdaName, invoke);
+    for (const event of fn.events) {
+      const stream = (event as { stream?: { type?: string; filterPatterns?: unknown[] } }).stream;
+      if (stream?.type === 'dynamodb') {
+        streamConsumers.push({ name: fn.name, ...(stream.filterPatterns ? { filterPatterns: stream.filterPatterns } : {}), handle: (e) => invoke(e, {}) });
+      }
+    }
   }
 
   const resolve = (logicalId: string, attribute?: string) =>
@@ -196,6 +226,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     functionEnv,
     tableName,
     stateMachineArns,
+    ...(slack ? { slack } : {}),
     token: (email, ttlSeconds = 3600) => issuer.sign(userClaimsFor(idc, email), { issuer: gateway.issuer, ttlSeconds }),
     async stop() {
       await gateway.close();
@@ -203,6 +234,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       await stepFunctions.close();
       await edge.close();
       await dynamo.close();
+      await slack?.api.stop();
       persistIdc?.flush();
     },
   };

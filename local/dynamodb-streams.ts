@@ -1,0 +1,104 @@
+/**
+ * DynamoDB Streams for the local cloud. dynalite has no streams, so writes that
+ * pass through the edge (PutItem, UpdateItem, DeleteItem) are tapped: the item
+ * is read before and after the write and a stream record (NEW_AND_OLD_IMAGES)
+ * goes to the functions whose serverless.yml `stream` event subscribes, in order,
+ * after the write has been answered — as Lambda's event source mapping would.
+ */
+import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DynamoHandler } from './edge.ts';
+
+type AttributeMap = Record<string, unknown>;
+
+export interface StreamRecord {
+  eventID: string;
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  eventSource: 'aws:dynamodb';
+  awsRegion: string;
+  dynamodb: { Keys: AttributeMap; NewImage?: AttributeMap; OldImage?: AttributeMap; SequenceNumber: string; StreamViewType: 'NEW_AND_OLD_IMAGES' };
+}
+
+export interface StreamConsumer {
+  name: string;
+  /** serverless.yml `filterPatterns` (the `{ dynamodb: { Keys: { pk: { S: [{ prefix }] } } } }` forms). */
+  filterPatterns?: unknown[];
+  handle(event: { Records: StreamRecord[] }): Promise<unknown>;
+}
+
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+const FORWARDED_HEADERS = ['content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token'];
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** The subset of Lambda event filtering our serverless.yml uses: string equality and prefix on key and image fields. */
+export function matchesFilter(pattern: unknown, value: unknown): boolean {
+  if (Array.isArray(pattern)) {
+    return pattern.some((p) => (p && typeof p === 'object' && 'prefix' in p ? typeof value === 'string' && value.startsWith(String((p as { prefix: unknown }).prefix)) : p === value));
+  }
+  if (pattern && typeof pattern === 'object') {
+    if (!value || typeof value !== 'object') return false;
+    return Object.entries(pattern).every(([k, p]) => matchesFilter(p, (value as Record<string, unknown>)[k]));
+  }
+  return pattern === value;
+}
+
+export function withStreams(dynamo: DynamoHandler & { url: string }, consumers: () => StreamConsumer[], log: (line: string) => void): DynamoHandler {
+  let sequence = 0;
+  const queues = new Map<string, Promise<unknown>>();
+
+  // Images are read straight from dynalite with the real SDK client (not through the edge: no tap loop).
+  const reader = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const image = async (TableName: string, Key: AttributeMap) =>
+    (await reader.send(new GetItemCommand({ TableName, Key: Key as Record<string, AttributeValue>, ConsistentRead: true }))).Item as AttributeMap | undefined;
+
+  const deliver = (record: StreamRecord) => {
+    for (const consumer of consumers()) {
+      const filters = consumer.filterPatterns ?? [];
+      if (filters.length && !filters.some((f) => matchesFilter(f, record))) continue;
+      const previous = queues.get(consumer.name) ?? Promise.resolve();
+      const next = previous
+        .then(() => consumer.handle({ Records: [record] }))
+        .catch((err: unknown) => log(`[stream] ${consumer.name} failed: ${(err as Error).message}`));
+      queues.set(consumer.name, next);
+    }
+  };
+
+  return {
+    handle(req: IncomingMessage, res: ServerResponse) {
+      const target = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+      if (!WRITES.has(target) || consumers().length === 0) return dynamo.handle(req, res);
+      void (async () => {
+        const raw = await readBody(req);
+        const input = JSON.parse(raw || '{}') as { TableName?: string; Key?: AttributeMap; Item?: AttributeMap };
+        const key = input.Key ?? (input.Item ? { pk: input.Item.pk, sk: input.Item.sk } : undefined);
+        const before = key && input.TableName ? await image(input.TableName, key) : undefined;
+        const headers = Object.fromEntries(FORWARDED_HEADERS.filter((h) => req.headers[h]).map((h) => [h, String(req.headers[h])]));
+        const answer = await fetch(dynamo.url, { method: 'POST', headers, body: raw });
+        const text = await answer.text();
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.0' });
+        res.end(text);
+        if (!answer.ok || !key || !input.TableName) return;
+        const after = await image(input.TableName, key);
+        if (!before && !after) return;
+        deliver({
+          eventID: String(++sequence),
+          eventName: !before ? 'INSERT' : !after ? 'REMOVE' : 'MODIFY',
+          eventSource: 'aws:dynamodb',
+          awsRegion: 'us-east-1',
+          dynamodb: { Keys: key, ...(after ? { NewImage: after } : {}), ...(before ? { OldImage: before } : {}), SequenceNumber: String(sequence).padStart(21, '0'), StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        });
+      })().catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: (err as Error).message }));
+      });
+    },
+  };
+}
