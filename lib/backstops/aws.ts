@@ -1,0 +1,61 @@
+/**
+ * SDK adapters for the backstop ports: the revoke starter (Step Functions) and the
+ * access inventory (sso-admin ListAccountAssignments, identitystore ListGroupMemberships).
+ * The clients retry throttling themselves (adaptive mode, built in lib/runtime.ts).
+ */
+import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { ListAccountAssignmentsCommand } from '@aws-sdk/client-sso-admin';
+import { ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';
+import { errorName } from '../adapters/aws-retry.ts';
+import type { IdentityCenterWriter } from '../adapters/identity-center.ts';
+import type { AccessInventory, AssignmentRow, ListPage, MembershipRow, RevokeExecutionInput, RevokeStarter } from './ports.ts';
+
+export class StepFunctionsRevokeStarter implements RevokeStarter {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly revokeStateMachineArn: string,
+  ) {}
+
+  async startRevoke(name: string, input: RevokeExecutionInput): Promise<'started' | 'exists'> {
+    // Fixed key order: a repeat start of a RUNNING execution must carry the identical input to be a no-op.
+    const body = JSON.stringify({ grantId: input.grantId, expiresAt: input.expiresAt, mode: input.mode });
+    try {
+      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.revokeStateMachineArn, name, input: body }));
+      return 'started';
+    } catch (err) {
+      if (err instanceof ExecutionAlreadyExists || errorName(err) === 'ExecutionAlreadyExists') return 'exists';
+      throw err;
+    }
+  }
+}
+
+/** Lists through the writer's clients and instance (configured ARN/id, or ListInstances once). */
+export class IdentityCenterInventory implements AccessInventory {
+  constructor(private readonly writer: IdentityCenterWriter) {}
+
+  async listAssignments(accountId: string, permissionSetArn: string, nextToken?: string): Promise<ListPage<AssignmentRow>> {
+    const { instanceArn } = await this.writer.instance();
+    const out = await this.writer.clients.ssoAdmin.send(
+      new ListAccountAssignmentsCommand({ InstanceArn: instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) }),
+    );
+    const items: AssignmentRow[] = [];
+    for (const a of out.AccountAssignments ?? []) {
+      if (a.PrincipalId && (a.PrincipalType === 'USER' || a.PrincipalType === 'GROUP')) items.push({ principalType: a.PrincipalType, principalId: a.PrincipalId });
+    }
+    return out.NextToken ? { items, nextToken: out.NextToken } : { items };
+  }
+
+  async listMemberships(groupId: string, nextToken?: string): Promise<ListPage<MembershipRow>> {
+    const { identityStoreId } = await this.writer.instance();
+    const out = await this.writer.clients.identityStore.send(
+      new ListGroupMembershipsCommand({ IdentityStoreId: identityStoreId, GroupId: groupId, MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) }),
+    );
+    const items: MembershipRow[] = [];
+    for (const m of out.GroupMemberships ?? []) {
+      if (!m.MembershipId) continue;
+      const userId = m.MemberId && 'UserId' in m.MemberId ? m.MemberId.UserId : undefined;
+      items.push({ membershipId: m.MembershipId, ...(userId ? { userId } : {}) });
+    }
+    return out.NextToken ? { items, nextToken: out.NextToken } : { items };
+  }
+}

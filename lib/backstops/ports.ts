@@ -1,0 +1,58 @@
+/**
+ * Ports the backstops (sweeper, reconciler) need beyond lib/ports.ts and
+ * lib/workflow/ports.ts. SDK adapters: lib/backstops/aws.ts.
+ */
+
+/** The revoke workflow's input (statemachines/revoke.asl.json reads all three fields). */
+export interface RevokeExecutionInput {
+  grantId: string;
+  expiresAt: string;
+  mode: 'sweep';
+}
+
+/**
+ * Starts revoke executions under names the sweeper chooses. The Workflows port
+ * derives one name per (grant, expiry); a sweep must be able to try again after
+ * an execution of that name FAILED, which Step Functions keeps for 90 days.
+ */
+export interface RevokeStarter {
+  /**
+   * 'started': a new execution runs (or the one of that name, same input, still runs);
+   * 'exists': a closed execution (or one with other input) already holds the name.
+   */
+  startRevoke(name: string, input: RevokeExecutionInput): Promise<'started' | 'exists'>;
+}
+
+export interface AssignmentRow {
+  principalType: 'USER' | 'GROUP';
+  principalId: string;
+}
+
+export interface MembershipRow {
+  /** Absent for members that are not users (Identity Store only has users today). */
+  userId?: string;
+  membershipId: string;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/**
+ * One page per call, so the caller can pace every Identity Center request
+ * (the 20 TPS quota is shared by the whole system).
+ */
+export interface AccessInventory {
+  /** ListAccountAssignments for one account × permission set. */
+  listAssignments(accountId: string, permissionSetArn: string, nextToken?: string): Promise<ListPage<AssignmentRow>>;
+  /** ListGroupMemberships for one group. */
+  listMemberships(groupId: string, nextToken?: string): Promise<ListPage<MembershipRow>>;
+}
+
+/** Where structured log lines go (Powertools Logger fits). */
+export interface BackstopLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}

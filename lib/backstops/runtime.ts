@@ -1,0 +1,101 @@
+/**
+ * Builds the sweeper and the reconciler from the container's runtime (lib/runtime.ts)
+ * and their settings from the environment (validated at cold start, like lib/config.ts).
+ */
+import * as z from 'zod';
+import { requireSetting } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import type { Notifier } from '../ports.ts';
+import type { Runtime } from '../runtime.ts';
+import { workflowDeps } from '../workflow/runtime.ts';
+import { IdentityCenterInventory, StepFunctionsRevokeStarter } from './aws.ts';
+import { Pacer } from './pacer.ts';
+import type { BackstopLog } from './ports.ts';
+import { Reconciler } from './reconciler.ts';
+import { Sweeper, type SweeperSettings } from './sweeper.ts';
+
+const seconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+export const backstopEnvSchema = z.object({
+  SWEEP_ACTIVE_GRACE_SECONDS: seconds(120),
+  SWEEP_REVOKING_GRACE_SECONDS: seconds(1200),
+  SWEEP_START_GRACE_SECONDS: seconds(300),
+  SWEEP_START_GIVE_UP_SECONDS: seconds(7200),
+  SWEEP_ACTIVATING_ALERT_SECONDS: seconds(3600),
+  SWEEP_ATTEMPT_WINDOW_SECONDS: z.coerce.number().int().min(60).default(900),
+  SWEEP_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(25),
+  SWEEP_MAX_ACTIONS: z.coerce.number().int().min(1).default(500),
+  /** The reconciler's share of Identity Center's 20 TPS (calls per second). */
+  RECONCILE_MAX_TPS: z.coerce.number().positive().max(20).default(5),
+});
+
+export type BackstopEnv = z.infer<typeof backstopEnvSchema>;
+
+export function loadBackstopEnv(env: NodeJS.ProcessEnv = process.env): BackstopEnv {
+  const parsed = backstopEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid backstop configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+export function sweeperSettings(env: BackstopEnv): SweeperSettings {
+  return {
+    activeGraceMs: env.SWEEP_ACTIVE_GRACE_SECONDS * 1000,
+    revokingGraceMs: env.SWEEP_REVOKING_GRACE_SECONDS * 1000,
+    startGraceMs: env.SWEEP_START_GRACE_SECONDS * 1000,
+    startGiveUpMs: env.SWEEP_START_GIVE_UP_SECONDS * 1000,
+    activatingAlertMs: env.SWEEP_ACTIVATING_ALERT_SECONDS * 1000,
+    attemptWindowMs: env.SWEEP_ATTEMPT_WINDOW_SECONDS * 1000,
+    pageSize: env.SWEEP_PAGE_SIZE,
+    maxActions: env.SWEEP_MAX_ACTIONS,
+  };
+}
+
+/** Powertools logger behind the BackstopLog port. */
+export const backstopLog: BackstopLog = {
+  info: (message, fields) => logger.info(message, fields ?? {}),
+  warn: (message, fields) => logger.warn(message, fields ?? {}),
+  error: (message, fields) => logger.error(message, fields ?? {}),
+};
+
+export function createSweeper(runtime: Runtime, env: BackstopEnv = loadBackstopEnv(), log: BackstopLog = backstopLog): Sweeper {
+  return new Sweeper(
+    {
+      store: runtime.store,
+      workflows: runtime.workflows,
+      revokes: new StepFunctionsRevokeStarter(runtime.clients.sfn, requireSetting(runtime.config, 'REVOKE_STATE_MACHINE_ARN')),
+      expirePending: (grant) => runtime.service.expirePending(grant),
+      clock: runtime.clock,
+      log,
+    },
+    sweeperSettings(env),
+  );
+}
+
+export interface ReconcilerOptions {
+  env?: BackstopEnv;
+  log?: BackstopLog;
+  notifier?: Notifier;
+  /** Overrides the policy's reconcile.removeUnmanaged. */
+  removeUnmanaged?: boolean;
+}
+
+export function createReconciler(runtime: Runtime, options: ReconcilerOptions = {}): Reconciler {
+  const env = options.env ?? loadBackstopEnv();
+  return new Reconciler(
+    {
+      workflow: workflowDeps(runtime),
+      inventory: new IdentityCenterInventory(runtime.identityCenter),
+      directory: runtime.directory,
+      policy: runtime.policy.document,
+      delegatedAdmin: runtime.config.DELEGATED_ADMIN,
+      pacer: new Pacer(env.RECONCILE_MAX_TPS),
+      log: options.log ?? backstopLog,
+      ...(options.notifier ? { notifier: options.notifier } : {}),
+    },
+    options.removeUnmanaged !== undefined ? { removeUnmanaged: options.removeUnmanaged } : {},
+  );
+}

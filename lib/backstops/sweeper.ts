@@ -1,0 +1,262 @@
+/**
+ * The sweeper (every 5 minutes): whatever the schedules and workflows should have
+ * done and did not, it does, through the same workflows. Every read is a Query on
+ * the by-status index ordered by deadline; nothing is scanned.
+ *
+ *   ACTIVE past expiresAt + grace          start a revoke (lost schedule, failed target, DLQ)
+ *   REVOKING for longer than a grace       start a revoke again (an earlier execution failed)
+ *   PENDING_APPROVAL past pendingExpiresAt APPROVAL_EXPIRED (GrantService.expirePending)
+ *   APPROVED / SCHEDULED past due          start the grant workflow (its canonical name);
+ *                                          past a longer limit → FAILED with a reason
+ *   ACTIVATING for far too long            alert (the grant workflow owns that state)
+ *
+ * Revoke execution names: `revoke-<id>-sweep-<window>` where window is the start (epoch
+ * seconds) of the current attempt window (default 15 min). Two sweeps in one window
+ * pick the same name, so Step Functions runs one execution; the next window gets a
+ * fresh name, so an execution that FAILED (its name is taken for 90 days) never blocks
+ * a later attempt. Executions that do overlap (window boundary, a late scheduled fire)
+ * have one effect: the revoke workflow's REVOKING write is conditional on status and
+ * version, and the holder is left by a conditional write that only one run can make.
+ *
+ * Bounded: pages of `pageSize`, at most `maxActions` starts/writes per run, and it
+ * stops before `timeLeftMs()` runs out; the next run continues (work is idempotent).
+ */
+import { SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
+import { ConflictError } from '../errors.ts';
+import type { Clock, GrantStore, Workflows } from '../ports.ts';
+import type { BackstopLog, RevokeStarter } from './ports.ts';
+
+export interface SweeperSettings {
+  /** ACTIVE grants are swept this long after expiresAt (the schedule and its retries had their chance). */
+  activeGraceMs: number;
+  /** REVOKING grants are restarted after this long in REVOKING (longer than a revoke's deletion polling). */
+  revokingGraceMs: number;
+  /** APPROVED (since approval) and SCHEDULED (since startsAt) grants get their grant workflow started after this. */
+  startGraceMs: number;
+  /** ... and are FAILED after this (the workflow did not start or died before ACTIVATING). */
+  startGiveUpMs: number;
+  /** ACTIVATING for longer than this is reported as stuck. */
+  activatingAlertMs: number;
+  /** Revoke attempts started by sweeps in one window share one execution name. */
+  attemptWindowMs: number;
+  pageSize: number;
+  /** Upper bound on workflow starts and writes per run. */
+  maxActions: number;
+}
+
+export const DEFAULT_SWEEPER_SETTINGS: SweeperSettings = {
+  activeGraceMs: 2 * 60_000,
+  revokingGraceMs: 20 * 60_000,
+  startGraceMs: 5 * 60_000,
+  // The grant workflow may wait up to about an hour for a free Identity Center slot in a storm.
+  startGiveUpMs: 2 * 3600_000,
+  activatingAlertMs: 60 * 60_000,
+  attemptWindowMs: 15 * 60_000,
+  pageSize: 25,
+  maxActions: 500,
+};
+
+export interface SweeperDeps {
+  store: GrantStore;
+  workflows: Pick<Workflows, 'startGrant'>;
+  revokes: RevokeStarter;
+  /** GrantService.expirePending: PENDING_APPROVAL → APPROVAL_EXPIRED with its history entry and notification. */
+  expirePending(grant: Grant): Promise<Grant>;
+  clock: Clock;
+  log: BackstopLog;
+}
+
+export type SweepAction =
+  | 'revoke-started'
+  | 'revoke-already-attempted'
+  | 'revoke-restarted'
+  | 'approval-expired'
+  | 'activation-started'
+  | 'activation-failed'
+  | 'activation-stuck'
+  | 'conflict'
+  | 'error';
+
+export interface SweepItem {
+  grantId: string;
+  status: GrantStatus;
+  action: SweepAction;
+  detail?: string;
+}
+
+export interface SweepReport {
+  startedAt: string;
+  finishedAt: string;
+  /** False when the run stopped early (time or action budget); the next run carries on. */
+  complete: boolean;
+  counts: Record<SweepAction, number>;
+  items: SweepItem[];
+}
+
+export interface SweepRunOptions {
+  /** Milliseconds left before the function must return (Lambda context minus a margin). */
+  timeLeftMs?: () => number;
+}
+
+/** Name of a sweep's revoke attempt; stable within one attempt window. At most 80 characters (50 with a ULID). */
+export function sweepRevokeExecutionName(grantId: string, now: Date, attemptWindowMs: number): string {
+  const windowStartS = Math.floor(now.getTime() / attemptWindowMs) * Math.floor(attemptWindowMs / 1000);
+  return `revoke-${grantId}-sweep-${windowStartS}`;
+}
+
+/** When the grant entered its current status: the last history entry (every transition appends one). */
+export function statusSince(grant: Grant): number {
+  for (let i = grant.history.length - 1; i >= 0; i--) {
+    const entry = grant.history[i]!;
+    if (entry.to === grant.status && entry.from !== grant.status) return Date.parse(entry.at);
+  }
+  return Date.parse(grant.requestedAt);
+}
+
+class OutOfBudget extends Error {}
+
+export class Sweeper {
+  readonly settings: SweeperSettings;
+
+  constructor(
+    private readonly deps: SweeperDeps,
+    settings: Partial<SweeperSettings> = {},
+  ) {
+    this.settings = { ...DEFAULT_SWEEPER_SETTINGS, ...settings };
+  }
+
+  async run(options: SweepRunOptions = {}): Promise<SweepReport> {
+    const timeLeft = options.timeLeftMs ?? (() => Number.POSITIVE_INFINITY);
+    const now = this.deps.clock.now();
+    const nowMs = now.getTime();
+    const s = this.settings;
+    const counts = Object.fromEntries(
+      (['revoke-started', 'revoke-already-attempted', 'revoke-restarted', 'approval-expired', 'activation-started', 'activation-failed', 'activation-stuck', 'conflict', 'error'] as const).map((a) => [a, 0]),
+    ) as Record<SweepAction, number>;
+    const items: SweepItem[] = [];
+    let actions = 0;
+    const record = (grant: Grant, action: SweepAction, detail?: string) => {
+      counts[action]++;
+      items.push({ grantId: grant.id, status: grant.status, action, ...(detail ? { detail } : {}) });
+    };
+    const spend = () => {
+      if (actions >= s.maxActions || timeLeft() <= 0) throw new OutOfBudget();
+      actions++;
+    };
+
+    /** Pages through one status partition (deadline-ordered), handling each grant; errors are counted, not fatal. */
+    const sweep = async (status: GrantStatus, deadlineBefore: string | undefined, handle: (grant: Grant) => Promise<void>) => {
+      let cursor: string | undefined;
+      do {
+        if (timeLeft() <= 0) throw new OutOfBudget();
+        const page = await this.deps.store.listByStatus(status, { limit: s.pageSize, ...(cursor ? { cursor } : {}) }, deadlineBefore);
+        for (const grant of page.items) {
+          try {
+            await handle(grant);
+          } catch (err) {
+            if (err instanceof OutOfBudget) throw err;
+            if (err instanceof ConflictError) {
+              record(grant, 'conflict', 'the grant changed while the sweep looked at it; the next sweep sees it as it is now');
+              continue;
+            }
+            const message = err instanceof Error ? err.message : String(err);
+            record(grant, 'error', message);
+            this.deps.log.error('sweep could not handle a grant', { grantId: grant.id, status: grant.status, error: message });
+          }
+        }
+        cursor = page.cursor;
+      } while (cursor);
+    };
+
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const revokeInput = (grant: Grant) => ({ grantId: grant.id, expiresAt: grant.expiresAt ?? now.toISOString(), mode: 'sweep' as const });
+    let complete = true;
+    try {
+      // Invariant 1 first: access past its expiry.
+      await sweep('ACTIVE', iso(nowMs - s.activeGraceMs), async (grant) => {
+        spend();
+        const name = sweepRevokeExecutionName(grant.id, now, s.attemptWindowMs);
+        const outcome = await this.deps.revokes.startRevoke(name, revokeInput(grant));
+        if (outcome === 'started') {
+          record(grant, 'revoke-started', name);
+          this.deps.log.warn('expired grant was still ACTIVE: revoke started by the sweeper', { grantId: grant.id, expiresAt: grant.expiresAt, execution: name, metric: 'SweptExpiredGrant' });
+        } else {
+          record(grant, 'revoke-already-attempted', `${name} already ran in this attempt window; the next window tries again`);
+        }
+      });
+
+      // REVOKING is ordered by expiresAt, which says nothing about when the revoke began
+      // (an early revoke's expiresAt is in the future): read the partition, filter by history.
+      await sweep('REVOKING', undefined, async (grant) => {
+        if (nowMs - statusSince(grant) < s.revokingGraceMs) return;
+        spend();
+        const name = sweepRevokeExecutionName(grant.id, now, s.attemptWindowMs);
+        const outcome = await this.deps.revokes.startRevoke(name, revokeInput(grant));
+        if (outcome === 'started') {
+          record(grant, 'revoke-restarted', name);
+          this.deps.log.warn('grant stuck in REVOKING: revoke started again by the sweeper', { grantId: grant.id, since: iso(statusSince(grant)), execution: name, metric: 'SweptStuckRevocation' });
+        } else {
+          record(grant, 'revoke-already-attempted', `${name} already ran in this attempt window; the next window tries again`);
+        }
+      });
+
+      await sweep('PENDING_APPROVAL', now.toISOString(), async (grant) => {
+        if (!grant.pendingExpiresAt || Date.parse(grant.pendingExpiresAt) > nowMs) return;
+        spend();
+        await this.deps.expirePending(grant);
+        record(grant, 'approval-expired', `no decision by ${grant.pendingExpiresAt}`);
+      });
+
+      // APPROVED is ordered by requestedAt (≤ the approval time): a prefilter, the history decides.
+      await sweep('APPROVED', iso(nowMs - s.startGraceMs), (grant) => this.startOrFail(grant, statusSince(grant), 'approved', nowMs, spend, record));
+      await sweep('SCHEDULED', iso(nowMs - s.startGraceMs), (grant) =>
+        this.startOrFail(grant, grant.startsAt ? Date.parse(grant.startsAt) : statusSince(grant), 'due to start', nowMs, spend, record),
+      );
+
+      await sweep('ACTIVATING', iso(nowMs - s.activatingAlertMs), async (grant) => {
+        const since = statusSince(grant);
+        if (nowMs - since < s.activatingAlertMs) return;
+        record(grant, 'activation-stuck', `ACTIVATING since ${iso(since)}`);
+        this.deps.log.error('grant stuck in ACTIVATING: its grant workflow neither finished nor failed', { grantId: grant.id, since: iso(since), metric: 'StuckActivation', value: 1 });
+      });
+    } catch (err) {
+      if (!(err instanceof OutOfBudget)) throw err;
+      complete = false;
+    }
+
+    return { startedAt: now.toISOString(), finishedAt: this.deps.clock.now().toISOString(), complete, counts, items };
+  }
+
+  private async startOrFail(
+    grant: Grant,
+    dueAt: number,
+    what: string,
+    nowMs: number,
+    spend: () => void,
+    record: (grant: Grant, action: SweepAction, detail?: string) => void,
+  ): Promise<void> {
+    const s = this.settings;
+    const late = nowMs - dueAt;
+    if (late < s.startGraceMs) return;
+    spend();
+    if (late < s.startGiveUpMs) {
+      // The canonical name `grant-<id>`: never started → starts; still running → no-op. A dead
+      // execution keeps the name, so such a grant waits for the give-up below.
+      await this.deps.workflows.startGrant(grant);
+      record(grant, 'activation-started', `${what} at ${new Date(dueAt).toISOString()}`);
+      this.deps.log.warn('grant workflow had not started: started by the sweeper', { grantId: grant.id, status: grant.status, dueAt: new Date(dueAt).toISOString(), metric: 'SweptActivation' });
+      return;
+    }
+    const at = this.deps.clock.now().toISOString();
+    const hours = Math.round((s.startGiveUpMs / 3600_000) * 10) / 10;
+    const failureReason = `the access was ${what === 'approved' ? 'approved' : 'scheduled'} but could not be set up: the activation did not run within ${hours} hour(s). Nothing was granted; request again, and tell an administrator if it keeps happening`;
+    await this.deps.store.transition({
+      current: grant,
+      to: 'FAILED',
+      set: { failureReason, endedAt: at },
+      entry: { at, actor: SYSTEM_ACTORS.sweeper, action: 'activation failed', detail: `${what} at ${new Date(dueAt).toISOString()}; the grant workflow never reached ACTIVATING` },
+    });
+    record(grant, 'activation-failed', failureReason);
+    this.deps.log.error('grant workflow never ran: grant FAILED by the sweeper', { grantId: grant.id, status: grant.status, dueAt: new Date(dueAt).toISOString(), metric: 'AbandonedActivation', value: 1 });
+  }
+}
