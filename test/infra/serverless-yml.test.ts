@@ -106,6 +106,25 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   slackInteractions: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES, 'ssm:GetParameter'],
 };
 const PUBLIC_FUNCTIONS = new Set(['getOpenApi']);
+/**
+ * Functions that make no directory reads of their own: [actions always granted, actions granted
+ * only when they use their own role]. With idcRoleArn set, sts:AssumeRole replaces the second list.
+ */
+const OWN_ROLE_ONLY_ACTIONS: Record<string, [string[], string[]]> = {
+  sweepGrants: [[...LOGS, ...TABLE_WRITE, ...START_WORKFLOW], []],
+  reconcileAccess: [
+    [...LOGS, ...TABLE_WRITE, 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'],
+    [
+      ...DIRECTORY_READ,
+      'sso:ListAccountAssignments',
+      'sso:DeleteAccountAssignment',
+      'sso:DescribeAccountAssignmentDeletionStatus',
+      'identitystore:ListGroupMemberships',
+      'identitystore:GetGroupMembershipId',
+      'identitystore:DeleteGroupMembership',
+    ],
+  ],
+};
 
 describe('serverless.yml IAM', () => {
   it('gives every function its own role', () => {
@@ -158,6 +177,11 @@ describe('serverless.yml IAM', () => {
     expect(effectiveActions(assumingConfig, name)).toEqual([...new Set([...expected, 'sts:AssumeRole'])].sort());
     const assume = resolveIntrinsics(assumingConfig.resources.Resources.AssumeIdcRolePolicy, assumingConfig) as any;
     expect(assume.Properties.PolicyDocument.Statement[0].Resource).toBe(IDC_ROLE);
+  });
+
+  it.each(Object.entries(OWN_ROLE_ONLY_ACTIONS))('%s may call exactly what it needs, with its own role or through the Identity Center role', (name, [always, ownRole]) => {
+    expect(effectiveActions(config, name)).toEqual([...new Set([...always, ...ownRole])].sort());
+    expect(effectiveActions(assumingConfig, name)).toEqual([...new Set([...always, ...(ownRole.length ? ['sts:AssumeRole'] : [])])].sort());
   });
 
   it('lets getOpenApi write its logs and nothing else', () => {
