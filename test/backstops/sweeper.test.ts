@@ -1,0 +1,191 @@
+/**
+ * The sweeper on the local cloud: lost schedules, failed revoke executions, concurrent
+ * sweeps and scheduled fires, approval expiry, activations that never ran.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSweeper } from '../../lib/backstops/runtime.ts';
+import { sweepRevokeExecutionName, type SweepReport } from '../../lib/backstops/sweeper.ts';
+import { addDuration } from '../../lib/domain/duration.ts';
+import { assignmentKey, type Grant } from '../../lib/domain/grant.ts';
+import { ENDED, memoryLog, startBackstopCloud, type BackstopCloud } from './support.ts';
+
+let b: BackstopCloud;
+beforeAll(async () => {
+  b = await startBackstopCloud();
+}, 60_000);
+afterAll(async () => {
+  await b?.stop();
+});
+
+const WINDOW_MS = 15 * 60_000;
+
+function sweep(at: () => Date = () => new Date(), overrides: Parameters<BackstopCloud['env']>[0] = {}) {
+  const log = memoryLog();
+  const sweeper = createSweeper(b.runtimeAt(at), b.env(overrides), log);
+  return { log, run: () => sweeper.run() };
+}
+
+const itemsOf = (report: SweepReport, grant: Grant) => report.items.filter((i) => i.grantId === grant.id);
+
+describe('sweeper: ACTIVE grants past expiry (invariant 1)', () => {
+  it('schedule deleted behind our back → the sweep revokes: assignment gone, grant EXPIRED', async () => {
+    const active = await b.activate('carol', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
+    expect(await b.revocationScheduleExists(active.id)).toBe(true);
+    await b.deleteRevocationSchedule(active.id);
+    const expired = await b.expireNow(active, 5 * 60_000);
+
+    const { run, log } = sweep();
+    const report = await run();
+    expect(itemsOf(report, active).map((i) => i.action)).toEqual(['revoke-started']);
+    expect(log.lines.find((l) => l.fields?.grantId === active.id)).toMatchObject({ level: 'WARN', fields: { metric: 'SweptExpiredGrant' } });
+
+    const ended = await b.waitForStatus(active.id, ENDED);
+    expect(ended.status).toBe('EXPIRED');
+    expect(b.hasAssignment('carol', '444444444444', 'PowerUserAccess')).toBe(false);
+    expect(ended.history.filter((h) => h.to === 'REVOKING')).toEqual([expect.objectContaining({ actor: expect.objectContaining({ id: 'system:sweeper' }) })]);
+    expect(await b.runtime.store.getHolder(assignmentKey(expired.principal, expired.target))).toBeUndefined();
+    expect(b.cloud.stepFunctions.listExecutionRecords().filter((e) => e.name.includes(active.id) && e.name.includes('-sweep-'))).toHaveLength(1);
+
+    // A later sweep finds nothing left to do.
+    const again = await sweep().run();
+    expect(itemsOf(again, active)).toEqual([]);
+  });
+
+  it('leaves a grant alone while it is within the grace period after expiry', async () => {
+    const active = await b.activate('dave', { account: '222222222222', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+    await b.deleteRevocationSchedule(active.id);
+    const justExpired = await b.expireNow(active, 30_000);
+    const report = await sweep().run();
+    expect(itemsOf(report, active)).toEqual([]);
+    expect((await b.runtime.store.get(active.id))?.status).toBe('ACTIVE');
+    // Clean up through the sweep a few minutes "later".
+    await sweep(() => new Date(Date.now() + 5 * 60_000)).run();
+    expect((await b.waitForStatus(justExpired.id, ENDED)).status).toBe('EXPIRED');
+  });
+
+  it('schedule lost AND earlier revoke executions FAILED → a later sweep still revokes', async () => {
+    const active = await b.activate('bob', { account: '555555555555', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+    await b.deleteRevocationSchedule(active.id);
+    const expired = await b.expireNow(active, 10 * 60_000);
+    const bob = b.cloud.idc.userId('bob');
+    const t0 = Math.ceil(Date.now() / WINDOW_MS) * WINDOW_MS + 1000; // a window that starts after the REVOKING write
+    b.cloud.idc.setKnobs({ faults: [{ operations: ['DeleteAccountAssignment'], principalId: bob, accountId: '555555555555', effect: { type: 'fail', reason: 'injected deletion failure' } }] });
+    try {
+      // The scheduled fire (late) runs and fails: grant REVOKING, holder DELETING, name taken for 90 days.
+      await b.runtime.workflows.startRevoke(expired, 'expiry');
+      await b.cloud.stepFunctions.idle();
+      expect((await b.runtime.store.get(active.id))?.status).toBe('REVOKING');
+
+      // A sweep in window w0 (REVOKING grace 0 for the test) tries and fails too.
+      const first = await sweep(() => new Date(t0), { SWEEP_REVOKING_GRACE_SECONDS: 0 }).run();
+      expect(itemsOf(first, active).map((i) => i.action)).toEqual(['revoke-restarted']);
+      await b.cloud.stepFunctions.idle();
+      const failedRuns = b.cloud.stepFunctions.listExecutionRecords().filter((e) => e.name.includes(active.id) && e.status === 'FAILED');
+      expect(failedRuns.map((e) => e.name).sort()).toEqual([`revoke-${active.id}-${Math.floor(Date.parse(expired.expiresAt!) / 1000)}`, sweepRevokeExecutionName(active.id, new Date(t0), WINDOW_MS)].sort());
+    } finally {
+      b.cloud.idc.setKnobs({ faults: [] });
+    }
+    expect(b.hasAssignment('bob', '555555555555', 'ReadOnlyAccess')).toBe(true);
+
+    // Same window: the name is taken by the failed attempt; nothing new starts.
+    const same = await sweep(() => new Date(t0 + 1000), { SWEEP_REVOKING_GRACE_SECONDS: 0 }).run();
+    expect(itemsOf(same, active).map((i) => i.action)).toEqual(['revoke-already-attempted']);
+
+    // Next window: a fresh name, and the revoke finishes the job.
+    const next = await sweep(() => new Date(t0 + WINDOW_MS), { SWEEP_REVOKING_GRACE_SECONDS: 0 }).run();
+    expect(itemsOf(next, active).map((i) => i.action)).toEqual(['revoke-restarted']);
+    const ended = await b.waitForStatus(active.id, ENDED);
+    expect(ended.status).toBe('EXPIRED');
+    expect(b.hasAssignment('bob', '555555555555', 'ReadOnlyAccess')).toBe(false);
+    expect(await b.runtime.store.getHolder(assignmentKey(active.principal, active.target))).toBeUndefined();
+    expect(ended.history.filter((h) => h.to === 'REVOKING')).toHaveLength(1);
+  });
+
+  it('two sweeps at once (even across a window boundary) and the scheduled fire → one effect', async () => {
+    const active = await b.activate('alice', { account: '666666666666', permissionSet: 'PowerUserAccess' }, 'PT1H');
+    await b.deleteRevocationSchedule(active.id);
+    const expired = await b.expireNow(active, 5 * 60_000);
+    const boundary = Math.ceil(Date.now() / WINDOW_MS) * WINDOW_MS;
+    const reports = await Promise.all([
+      sweep(() => new Date(boundary - 1)).run(),
+      sweep(() => new Date(boundary - 1)).run(),
+      sweep(() => new Date(boundary + 1)).run(),
+      b.runtime.workflows.startRevoke(expired, 'expiry').then(() => undefined),
+    ]);
+    const attempts = reports.flatMap((r) => (r ? itemsOf(r, active) : []));
+    expect(attempts.filter((i) => i.action === 'revoke-started').length).toBeGreaterThanOrEqual(1);
+
+    const ended = await b.waitForStatus(active.id, ENDED);
+    await b.cloud.stepFunctions.idle();
+    expect(ended.status).toBe('EXPIRED');
+    const final = (await b.runtime.store.get(active.id))!;
+    expect(final.history.filter((h) => h.to === 'REVOKING')).toHaveLength(1);
+    expect(final.history.filter((h) => h.to === 'EXPIRED')).toHaveLength(1);
+    const ops = b.cloud.idc.operations().filter((o) => o.principalId === b.cloud.idc.userId('alice') && o.accountId === '666666666666');
+    expect(ops.filter((o) => o.kind === 'DELETE')).toHaveLength(1);
+    expect(b.hasAssignment('alice', '666666666666', 'PowerUserAccess')).toBe(false);
+    const runs = b.cloud.stepFunctions.listExecutionRecords().filter((e) => e.name.includes(active.id) && e.name.startsWith('revoke-'));
+    // Up to three names (two windows + the schedule's); every run succeeded, one of them did the work.
+    expect(new Set(runs.map((r) => r.name)).size).toBe(runs.length);
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
+    expect(await b.runtime.store.getHolder(assignmentKey(active.principal, active.target))).toBeUndefined();
+  });
+});
+
+describe('sweeper: requests and activations', () => {
+  it('PENDING_APPROVAL past pendingExpiresAt → APPROVAL_EXPIRED with its history entry; not yet due → untouched', async () => {
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const due = await b.putGrant('bob', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, { status: 'PENDING_APPROVAL', pendingExpiresAt: past });
+    const notDue = await b.putGrant('bob', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, { status: 'PENDING_APPROVAL', pendingExpiresAt: addDuration(new Date().toISOString(), 'PT1H') });
+    const report = await sweep().run();
+    expect(itemsOf(report, due).map((i) => i.action)).toEqual(['approval-expired']);
+    expect(itemsOf(report, notDue)).toEqual([]);
+    const expired = (await b.runtime.store.get(due.id))!;
+    expect(expired.status).toBe('APPROVAL_EXPIRED');
+    expect(expired.history.at(-1)).toMatchObject({ from: 'PENDING_APPROVAL', to: 'APPROVAL_EXPIRED', actor: { id: 'system:approval-expiry' } });
+    expect((await b.runtime.store.get(notDue.id))?.status).toBe('PENDING_APPROVAL');
+  });
+
+  it('APPROVED whose grant workflow never started → started → ACTIVE', async () => {
+    const approvedAt = new Date(Date.now() - 10 * 60_000).toISOString();
+    const grant = await b.putGrant('carol', { group: 'BreakGlass' }, { status: 'APPROVED', duration: 'PT1H' }, [
+      { at: approvedAt, action: 'requested', from: null, to: 'PENDING_APPROVAL' },
+      { at: approvedAt, action: 'approved', from: 'PENDING_APPROVAL', to: 'APPROVED' },
+    ]);
+    const report = await sweep().run();
+    expect(itemsOf(report, grant).map((i) => i.action)).toEqual(['activation-started']);
+    expect((await b.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
+    expect(b.isMember('carol', 'BreakGlass')).toBe(true);
+  });
+
+  it('SCHEDULED past startsAt → started; APPROVED long past the give-up → FAILED with a reason', async () => {
+    const startsAt = new Date(Date.now() - 7 * 60_000).toISOString();
+    const scheduled = await b.putGrant('dave', { account: '333333333333', permissionSet: 'ReadOnlyAccess' }, { status: 'SCHEDULED', startsAt });
+    const longAgo = new Date(Date.now() - 3 * 3600_000).toISOString();
+    const abandoned = await b.putGrant('dave', { account: '333333333333', permissionSet: 'PowerUserAccess' }, { status: 'APPROVED' }, [
+      { at: longAgo, action: 'requested', from: null, to: 'PENDING_APPROVAL' },
+      { at: longAgo, action: 'approved', from: 'PENDING_APPROVAL', to: 'APPROVED' },
+    ]);
+    const report = await sweep().run();
+    expect(itemsOf(report, scheduled).map((i) => i.action)).toEqual(['activation-started']);
+    expect(itemsOf(report, abandoned).map((i) => i.action)).toEqual(['activation-failed']);
+    expect((await b.waitForStatus(scheduled.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
+    const failed = (await b.runtime.store.get(abandoned.id))!;
+    expect(failed.status).toBe('FAILED');
+    expect(failed.failureReason).toMatch(/could not be set up.*request again/);
+    expect(failed.history.at(-1)).toMatchObject({ from: 'APPROVED', to: 'FAILED', actor: { id: 'system:sweeper' } });
+    expect(b.hasAssignment('dave', '333333333333', 'PowerUserAccess')).toBe(false);
+  });
+
+  it('stops at its action budget and reports an incomplete run; the next run carries on', async () => {
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const grants = await Promise.all([0, 1, 2].map(() => b.putGrant('carol', { group: 'Developers' }, { status: 'PENDING_APPROVAL', pendingExpiresAt: past })));
+    const first = await sweep(undefined, { SWEEP_MAX_ACTIONS: 2, SWEEP_PAGE_SIZE: 1 }).run();
+    expect(first.complete).toBe(false);
+    expect(first.counts['approval-expired']).toBe(2);
+    const second = await sweep().run();
+    expect(second.complete).toBe(true);
+    for (const g of grants) expect((await b.runtime.store.get(g.id))?.status).toBe('APPROVAL_EXPIRED');
+  });
+});
