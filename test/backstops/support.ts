@@ -7,7 +7,13 @@ import { writeFileSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeleteScheduleCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { DeleteAccountAssignmentCommand, DescribeAccountAssignmentDeletionStatusCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import {
+  CreateAccountAssignmentCommand,
+  DeleteAccountAssignmentCommand,
+  DescribeAccountAssignmentCreationStatusCommand,
+  DescribeAccountAssignmentDeletionStatusCommand,
+  SSOAdminClient,
+} from '@aws-sdk/client-sso-admin';
 import { ulid } from 'ulid';
 import { scheduleNames } from '../../lib/adapters/workflows.ts';
 import { loadBackstopEnv, type BackstopEnv } from '../../lib/backstops/runtime.ts';
@@ -54,6 +60,8 @@ export interface BackstopCloud {
   revocationScheduleExists(grantId: string): Promise<boolean>;
   /** Deletes an assignment behind the system's back and waits until Identity Center is done. */
   deleteAssignmentBehindOurBack(userName: string, account: string, permissionSet: string): Promise<void>;
+  /** Creates an assignment behind the system's back (an admin in the console) and waits until it exists. */
+  createAssignmentBehindOurBack(userName: string, account: string, permissionSet: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -165,6 +173,18 @@ export async function startBackstopCloud(): Promise<BackstopCloud> {
       for (;;) {
         const st = await ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: instanceArn, AccountAssignmentDeletionRequestId: requestId }));
         if (st.AccountAssignmentDeletionStatus?.Status !== 'IN_PROGRESS') return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async createAssignmentBehindOurBack(userName, account, ps) {
+      const instanceArn = idc.fixture.instance.arn;
+      const out = await ssoAdmin.send(
+        new CreateAccountAssignmentCommand({ InstanceArn: instanceArn, TargetId: account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: idc.permissionSetArn(ps), PrincipalType: 'USER', PrincipalId: idc.userId(userName) }),
+      );
+      const requestId = out.AccountAssignmentCreationStatus?.RequestId;
+      for (;;) {
+        const st = await ssoAdmin.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: instanceArn, AccountAssignmentCreationRequestId: requestId }));
+        if (st.AccountAssignmentCreationStatus?.Status !== 'IN_PROGRESS') return;
         await new Promise((r) => setTimeout(r, 20));
       }
     },
