@@ -128,9 +128,9 @@ describe('functions/reconcileAccess', () => {
     identityStore.on(GetGroupIdCommand).resolves({ GroupId: GROUP_ID, IdentityStoreId: 'd-9067c0ffee' });
     identityStore
       .on(ListGroupMembershipsCommand, { NextToken: undefined })
-      .resolves({ GroupMemberships: [{ MembershipId: 'm-1', GroupId: GROUP_ID, MemberId: { UserId: 'u-1' } }], NextToken: 'page-2' })
+      .resolves({ GroupMemberships: [{ IdentityStoreId: 'd-9067c0ffee', MembershipId: 'm-1', GroupId: GROUP_ID, MemberId: { UserId: 'u-1' } }], NextToken: 'page-2' })
       .on(ListGroupMembershipsCommand, { NextToken: 'page-2' })
-      .resolves({ GroupMemberships: [{ MembershipId: 'm-2', GroupId: GROUP_ID, MemberId: { UserId: 'u-2' } }] });
+      .resolves({ GroupMemberships: [{ IdentityStoreId: 'd-9067c0ffee', MembershipId: 'm-2', GroupId: GROUP_ID, MemberId: { UserId: 'u-2' } }] });
 
     const report = await reconcileAccess({}, context);
 
