@@ -3,6 +3,8 @@
  * quotas (on by default) and fault injection. Settable at construction, from
  * the environment (or a JSON config file) and at runtime (`setKnobs`).
  */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 
 /** Error codes a fault rule may answer with (as AWS names them). */
@@ -85,8 +87,9 @@ function num(env: NodeJS.ProcessEnv, name: string): number | undefined {
 }
 
 /**
- * Knobs from the environment (each optional):
- * - IDC_KNOBS: a JSON object in the knobsSchema shape (the base; the vars below override it)
+ * Knobs from a config file and the environment (each optional):
+ * - IDC_KNOBS_FILE: a YAML or JSON file in the knobsSchema shape (see local/knobs.example.yaml)
+ * - IDC_KNOBS: a JSON object in the same shape, over the file (the vars below override both)
  * - IDC_DELAY_MS: "300-1500" (uniform range) or "0" (fixed)
  * - IDC_THROTTLE_TPS: 20; 0 disables the throttle
  * - IDC_MAX_OUTSTANDING: 10; 0 disables the quota
@@ -96,9 +99,19 @@ function num(env: NodeJS.ProcessEnv, name: string): number | undefined {
  */
 export function knobsFromEnv(env: NodeJS.ProcessEnv = process.env): IdcKnobsInput {
   let base: Record<string, unknown> = {};
+  if (env.IDC_KNOBS_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(env.IDC_KNOBS_FILE, 'utf8');
+    } catch (e) {
+      throw new Error(`IDC_KNOBS_FILE ${env.IDC_KNOBS_FILE} cannot be read: ${(e as Error).message}`);
+    }
+    base = (parseYaml(text) ?? {}) as Record<string, unknown>;
+    parseKnobs(base, env.IDC_KNOBS_FILE);
+  }
   if (env.IDC_KNOBS) {
     try {
-      base = JSON.parse(env.IDC_KNOBS) as Record<string, unknown>;
+      base = { ...base, ...(JSON.parse(env.IDC_KNOBS) as Record<string, unknown>) };
     } catch (e) {
       throw new Error(`IDC_KNOBS is not valid JSON: ${(e as Error).message}`);
     }
