@@ -17,9 +17,10 @@ export interface TestTable {
 
 let counter = 0;
 
-export async function startTestTable(): Promise<TestTable> {
+/** A fresh grants table on `endpoint`, else AWS_ENDPOINT_URL_DYNAMODB, else a dynalite started here. */
+export async function startTestTable(endpointUrl?: string): Promise<TestTable> {
   setTestAwsEnv();
-  const external = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  const external = endpointUrl ?? process.env.AWS_ENDPOINT_URL_DYNAMODB;
   const local = external ? undefined : await startDynamo();
   const endpoint = external ?? (local as { url: string }).url;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
