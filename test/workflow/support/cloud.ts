@@ -78,6 +78,8 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
     region: REGION,
     accountId: ACCOUNT,
     env: {},
+    // serverless.yml refuses to load without a policy file to package; the tests use the demo policy.
+    params: { policyFile: 'config/policy.local.yaml' },
     resolve: (logicalId, attribute) => {
       const fn = /^(.+)LambdaFunction$/.exec(logicalId);
       if (fn && attribute === 'Arn') {
