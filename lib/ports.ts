@@ -120,8 +120,8 @@ export interface Workflows {
   startGrant(grant: Grant): Promise<void>;
   /** Future start: a one-time schedule starts the grant workflow at grant.startsAt. */
   scheduleActivation(grant: Grant): Promise<void>;
-  /** Starts the revoke workflow: `early` skips the wait for expiresAt. */
-  startRevoke(grant: Grant, mode: 'expiry' | 'early' | 'sweep'): Promise<void>;
+  /** Starts the revoke workflow: `early` skips the wait for expiresAt. (The sweeper names its own retries.) */
+  startRevoke(grant: Grant, mode: 'expiry' | 'early'): Promise<void>;
   /** Creates or moves the revocation schedule to grant.expiresAt (after activation or an extension). */
   scheduleRevocation(grant: Grant): Promise<void>;
   /** Removes a grant's schedules that can no longer do anything useful (cancelled, revoked). */

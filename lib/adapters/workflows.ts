@@ -6,6 +6,7 @@
  *   grant execution      grant-<id>
  *   revoke execution     revoke-<id>-<expiresAt epoch s>   (a new expiry after an extension gets a new name)
  *                        revoke-<id>-early                 (early revoke)
+ *                        revoke-<id>-sweep-<window>        (the sweeper's retries: lib/backstops/sweeper.ts)
  *   activation schedule  <id>-start      at(startsAt)
  *   revocation schedule  <id>-revoke     at(expiresAt - 60 s): the Scheduler is only 60 s precise, the
  *                                        revoke workflow waits the rest to the exact second
@@ -40,7 +41,6 @@ export const executionNames = {
   grant: (id: string) => `grant-${id}`,
   revoke: (id: string, expiresAt: string) => `revoke-${id}-${Math.floor(Date.parse(expiresAt) / 1000)}`,
   earlyRevoke: (id: string) => `revoke-${id}-early`,
-  sweepRevoke: (id: string, expiresAt: string) => `revoke-${id}-${Math.floor(Date.parse(expiresAt) / 1000)}`,
 };
 
 export const scheduleNames = {
@@ -73,7 +73,7 @@ export class StepFunctionsWorkflows implements Workflows {
     return this.start(this.options.grantStateMachineArn, executionNames.grant(grant.id), { grantId: grant.id });
   }
 
-  startRevoke(grant: Grant, mode: 'expiry' | 'early' | 'sweep'): Promise<void> {
+  startRevoke(grant: Grant, mode: 'expiry' | 'early'): Promise<void> {
     const expiresAt = grant.expiresAt ?? this.options.clock.now().toISOString();
     const name = mode === 'early' ? executionNames.earlyRevoke(grant.id) : executionNames.revoke(grant.id, expiresAt);
     return this.start(this.options.revokeStateMachineArn, name, { grantId: grant.id, expiresAt, mode });
