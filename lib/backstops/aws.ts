@@ -1,5 +1,5 @@
 /**
- * SDK adapters for the backstop ports: the revoke starter (Step Functions) and the
+ * SDK adapters for the backstop ports: the execution starter (Step Functions) and the
  * access inventory (sso-admin ListAccountAssignments, identitystore ListGroupMemberships).
  * The clients retry throttling themselves (adaptive mode, built in lib/runtime.ts).
  */
@@ -8,24 +8,32 @@ import { ListAccountAssignmentsCommand } from '@aws-sdk/client-sso-admin';
 import { ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';
 import { errorName } from '../adapters/aws-retry.ts';
 import type { IdentityCenterWriter } from '../adapters/identity-center.ts';
-import type { AccessInventory, AssignmentRow, ListPage, MembershipRow, RevokeExecutionInput, RevokeStarter } from './ports.ts';
+import type { AccessInventory, AssignmentRow, ListPage, MembershipRow, RevokeExecutionInput, ExecutionStarter } from './ports.ts';
 
-export class StepFunctionsRevokeStarter implements RevokeStarter {
+export class StepFunctionsExecutionStarter implements ExecutionStarter {
   constructor(
     private readonly sfn: SFNClient,
-    private readonly revokeStateMachineArn: string,
+    private readonly stateMachines: { grant: string; revoke: string },
   ) {}
 
-  async startRevoke(name: string, input: RevokeExecutionInput): Promise<'started' | 'exists'> {
-    // Fixed key order: a repeat start of a RUNNING execution must carry the identical input to be a no-op.
-    const body = JSON.stringify({ grantId: input.grantId, expiresAt: input.expiresAt, mode: input.mode });
+  private async start(stateMachineArn: string, name: string, input: string): Promise<'started' | 'exists'> {
     try {
-      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.revokeStateMachineArn, name, input: body }));
+      await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input }));
       return 'started';
     } catch (err) {
       if (err instanceof ExecutionAlreadyExists || errorName(err) === 'ExecutionAlreadyExists') return 'exists';
       throw err;
     }
+  }
+
+  startRevoke(name: string, input: RevokeExecutionInput): Promise<'started' | 'exists'> {
+    // Fixed key order: a repeat start of a RUNNING execution must carry the identical input to be a no-op.
+    return this.start(this.stateMachines.revoke, name, JSON.stringify({ grantId: input.grantId, expiresAt: input.expiresAt, mode: input.mode }));
+  }
+
+  /** The same input as Workflows.startGrant, so the canonical `grant-<id>` start stays idempotent. */
+  startGrant(name: string, grantId: string): Promise<'started' | 'exists'> {
+    return this.start(this.stateMachines.grant, name, JSON.stringify({ grantId }));
   }
 }
 

@@ -11,16 +11,15 @@ export interface RevokeExecutionInput {
 }
 
 /**
- * Starts revoke executions under names the sweeper chooses. The Workflows port
- * derives one name per (grant, expiry); a sweep must be able to try again after
- * an execution of that name FAILED, which Step Functions keeps for 90 days.
+ * Starts grant and revoke executions under names the sweeper chooses. The Workflows
+ * port derives one name per grant (and expiry); a sweep must be able to try again
+ * after an execution of that name FAILED, which Step Functions keeps for 90 days.
+ * Both answer 'started' when a new execution runs (or the one of that name, same
+ * input, still runs) and 'exists' when a closed execution already holds the name.
  */
-export interface RevokeStarter {
-  /**
-   * 'started': a new execution runs (or the one of that name, same input, still runs);
-   * 'exists': a closed execution (or one with other input) already holds the name.
-   */
+export interface ExecutionStarter {
   startRevoke(name: string, input: RevokeExecutionInput): Promise<'started' | 'exists'>;
+  startGrant(name: string, grantId: string): Promise<'started' | 'exists'>;
 }
 
 export interface AssignmentRow {

@@ -9,7 +9,7 @@ import { logger } from '../logger.ts';
 import type { Notifier } from '../ports.ts';
 import type { Runtime } from '../runtime.ts';
 import { workflowDeps } from '../workflow/runtime.ts';
-import { IdentityCenterInventory, StepFunctionsRevokeStarter } from './aws.ts';
+import { IdentityCenterInventory, StepFunctionsExecutionStarter } from './aws.ts';
 import { Pacer } from './pacer.ts';
 import type { BackstopLog } from './ports.ts';
 import { Reconciler } from './reconciler.ts';
@@ -22,6 +22,7 @@ export const backstopEnvSchema = z.object({
   SWEEP_REVOKING_GRACE_SECONDS: seconds(1200),
   SWEEP_START_GRACE_SECONDS: seconds(300),
   SWEEP_START_GIVE_UP_SECONDS: seconds(7200),
+  SWEEP_ACTIVATING_RESTART_SECONDS: seconds(1800),
   SWEEP_ACTIVATING_ALERT_SECONDS: seconds(3600),
   SWEEP_ATTEMPT_WINDOW_SECONDS: z.coerce.number().int().min(60).default(900),
   SWEEP_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(25),
@@ -47,6 +48,7 @@ export function sweeperSettings(env: BackstopEnv): SweeperSettings {
     revokingGraceMs: env.SWEEP_REVOKING_GRACE_SECONDS * 1000,
     startGraceMs: env.SWEEP_START_GRACE_SECONDS * 1000,
     startGiveUpMs: env.SWEEP_START_GIVE_UP_SECONDS * 1000,
+    activatingRestartMs: env.SWEEP_ACTIVATING_RESTART_SECONDS * 1000,
     activatingAlertMs: env.SWEEP_ACTIVATING_ALERT_SECONDS * 1000,
     attemptWindowMs: env.SWEEP_ATTEMPT_WINDOW_SECONDS * 1000,
     pageSize: env.SWEEP_PAGE_SIZE,
@@ -65,8 +67,10 @@ export function createSweeper(runtime: Runtime, env: BackstopEnv = loadBackstopE
   return new Sweeper(
     {
       store: runtime.store,
-      workflows: runtime.workflows,
-      revokes: new StepFunctionsRevokeStarter(runtime.clients.sfn, requireSetting(runtime.config, 'REVOKE_STATE_MACHINE_ARN')),
+      executions: new StepFunctionsExecutionStarter(runtime.clients.sfn, {
+        grant: requireSetting(runtime.config, 'GRANT_STATE_MACHINE_ARN'),
+        revoke: requireSetting(runtime.config, 'REVOKE_STATE_MACHINE_ARN'),
+      }),
       expirePending: (grant) => runtime.service.expirePending(grant),
       clock: runtime.clock,
       log,

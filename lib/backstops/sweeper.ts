@@ -6,15 +6,18 @@
  *   ACTIVE past expiresAt + grace          start a revoke (lost schedule, failed target, DLQ)
  *   REVOKING for longer than a grace       start a revoke again (an earlier execution failed)
  *   PENDING_APPROVAL past pendingExpiresAt APPROVAL_EXPIRED (GrantService.expirePending)
- *   APPROVED / SCHEDULED past due          start the grant workflow (its canonical name);
+ *   APPROVED / SCHEDULED past due          start the grant workflow (its canonical name, or a
+ *                                          retry name when that execution already closed);
  *                                          past a longer limit → FAILED with a reason
- *   ACTIVATING for far too long            alert (the grant workflow owns that state)
+ *   ACTIVATING far past any activation     start the grant workflow again under a retry name
+ *                                          (prepare resumes from ACTIVATING); later also alert
  *
  * Revoke execution names: `revoke-<id>-sweep-<window>` where window is the start (epoch
  * seconds) of the current attempt window (default 15 min). Two sweeps in one window
  * pick the same name, so Step Functions runs one execution; the next window gets a
  * fresh name, so an execution that FAILED (its name is taken for 90 days) never blocks
- * a later attempt. Executions that do overlap (window boundary, a late scheduled fire)
+ * a later attempt. Grant retries are named `grant-<id>-retry-<window>` the same way.
+ * Executions that do overlap (window boundary, a late scheduled fire)
  * have one effect: the revoke workflow's REVOKING write is conditional on status and
  * version, and the holder is left by a conditional write that only one run can make.
  *
@@ -23,8 +26,8 @@
  */
 import { SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
-import type { Clock, GrantStore, Workflows } from '../ports.ts';
-import type { BackstopLog, RevokeStarter } from './ports.ts';
+import type { Clock, GrantStore } from '../ports.ts';
+import type { BackstopLog, ExecutionStarter } from './ports.ts';
 
 export interface SweeperSettings {
   /** ACTIVE grants are swept this long after expiresAt (the schedule and its retries had their chance). */
@@ -35,7 +38,12 @@ export interface SweeperSettings {
   startGraceMs: number;
   /** ... and are FAILED after this (the workflow did not start or died before ACTIVATING). */
   startGiveUpMs: number;
-  /** ACTIVATING for longer than this is reported as stuck. */
+  /**
+   * ACTIVATING for longer than this: the grant workflow died (a healthy one ends within its
+   * 15-minute creation poll plus slot waits), so it is started again under a retry name.
+   */
+  activatingRestartMs: number;
+  /** ACTIVATING for longer than this is also reported as stuck. */
   activatingAlertMs: number;
   /** Revoke attempts started by sweeps in one window share one execution name. */
   attemptWindowMs: number;
@@ -50,6 +58,7 @@ export const DEFAULT_SWEEPER_SETTINGS: SweeperSettings = {
   startGraceMs: 5 * 60_000,
   // The grant workflow may wait up to about an hour for a free Identity Center slot in a storm.
   startGiveUpMs: 2 * 3600_000,
+  activatingRestartMs: 30 * 60_000,
   activatingAlertMs: 60 * 60_000,
   attemptWindowMs: 15 * 60_000,
   pageSize: 25,
@@ -58,8 +67,7 @@ export const DEFAULT_SWEEPER_SETTINGS: SweeperSettings = {
 
 export interface SweeperDeps {
   store: GrantStore;
-  workflows: Pick<Workflows, 'startGrant'>;
-  revokes: RevokeStarter;
+  executions: ExecutionStarter;
   /** GrantService.expirePending: PENDING_APPROVAL → APPROVAL_EXPIRED with its history entry and notification. */
   expirePending(grant: Grant): Promise<Grant>;
   clock: Clock;
@@ -72,6 +80,7 @@ export type SweepAction =
   | 'revoke-restarted'
   | 'approval-expired'
   | 'activation-started'
+  | 'activation-restarted'
   | 'activation-failed'
   | 'activation-stuck'
   | 'conflict'
@@ -100,8 +109,16 @@ export interface SweepRunOptions {
 
 /** Name of a sweep's revoke attempt; stable within one attempt window. At most 80 characters (50 with a ULID). */
 export function sweepRevokeExecutionName(grantId: string, now: Date, attemptWindowMs: number): string {
-  const windowStartS = Math.floor(now.getTime() / attemptWindowMs) * Math.floor(attemptWindowMs / 1000);
-  return `revoke-${grantId}-sweep-${windowStartS}`;
+  return `revoke-${grantId}-sweep-${windowStart(now, attemptWindowMs)}`;
+}
+
+/** Name of a sweep's retry of a grant workflow whose canonical `grant-<id>` execution closed. */
+export function grantRetryExecutionName(grantId: string, now: Date, attemptWindowMs: number): string {
+  return `grant-${grantId}-retry-${windowStart(now, attemptWindowMs)}`;
+}
+
+function windowStart(now: Date, attemptWindowMs: number): number {
+  return Math.floor(now.getTime() / attemptWindowMs) * Math.floor(attemptWindowMs / 1000);
 }
 
 /** When the grant entered its current status: the last history entry (every transition appends one). */
@@ -176,7 +193,7 @@ export class Sweeper {
       await sweep('ACTIVE', iso(nowMs - s.activeGraceMs), async (grant) => {
         spend();
         const name = sweepRevokeExecutionName(grant.id, now, s.attemptWindowMs);
-        const outcome = await this.deps.revokes.startRevoke(name, revokeInput(grant));
+        const outcome = await this.deps.executions.startRevoke(name, revokeInput(grant));
         if (outcome === 'started') {
           record(grant, 'revoke-started', name);
           this.deps.log.warn('expired grant was still ACTIVE: revoke started by the sweeper', { grantId: grant.id, expiresAt: grant.expiresAt, execution: name, metric: 'SweptExpiredGrant' });
@@ -191,7 +208,7 @@ export class Sweeper {
         if (nowMs - statusSince(grant) < s.revokingGraceMs) return;
         spend();
         const name = sweepRevokeExecutionName(grant.id, now, s.attemptWindowMs);
-        const outcome = await this.deps.revokes.startRevoke(name, revokeInput(grant));
+        const outcome = await this.deps.executions.startRevoke(name, revokeInput(grant));
         if (outcome === 'started') {
           record(grant, 'revoke-restarted', name);
           this.deps.log.warn('grant stuck in REVOKING: revoke started again by the sweeper', { grantId: grant.id, since: iso(statusSince(grant)), execution: name, metric: 'SweptStuckRevocation' });
@@ -213,11 +230,21 @@ export class Sweeper {
         this.startOrFail(grant, grant.startsAt ? Date.parse(grant.startsAt) : statusSince(grant), 'due to start', nowMs, spend, record),
       );
 
-      await sweep('ACTIVATING', iso(nowMs - s.activatingAlertMs), async (grant) => {
+      // ACTIVATING is ordered by requestedAt (≤ when activation began): a prefilter, the history decides.
+      await sweep('ACTIVATING', iso(nowMs - s.activatingRestartMs), async (grant) => {
         const since = statusSince(grant);
-        if (nowMs - since < s.activatingAlertMs) return;
-        record(grant, 'activation-stuck', `ACTIVATING since ${iso(since)}`);
-        this.deps.log.error('grant stuck in ACTIVATING: its grant workflow neither finished nor failed', { grantId: grant.id, since: iso(since), metric: 'StuckActivation', value: 1 });
+        if (nowMs - since < s.activatingRestartMs) return;
+        spend();
+        const name = grantRetryExecutionName(grant.id, now, s.attemptWindowMs);
+        const outcome = await this.deps.executions.startGrant(name, grant.id);
+        if (outcome === 'started') {
+          record(grant, 'activation-restarted', name);
+          this.deps.log.warn('grant stuck in ACTIVATING: grant workflow started again by the sweeper', { grantId: grant.id, since: iso(since), execution: name, metric: 'SweptStuckActivation' });
+        }
+        if (nowMs - since >= s.activatingAlertMs) {
+          record(grant, 'activation-stuck', `ACTIVATING since ${iso(since)}`);
+          this.deps.log.error('grant stuck in ACTIVATING: its grant workflow neither finished nor failed', { grantId: grant.id, since: iso(since), metric: 'StuckActivation', value: 1 });
+        }
       });
     } catch (err) {
       if (!(err instanceof OutOfBudget)) throw err;
@@ -240,10 +267,14 @@ export class Sweeper {
     if (late < s.startGraceMs) return;
     spend();
     if (late < s.startGiveUpMs) {
-      // The canonical name `grant-<id>`: never started → starts; still running → no-op. A dead
-      // execution keeps the name, so such a grant waits for the give-up below.
-      await this.deps.workflows.startGrant(grant);
-      record(grant, 'activation-started', `${what} at ${new Date(dueAt).toISOString()}`);
+      // The canonical name `grant-<id>`: never started → starts; still running → no-op. A closed
+      // execution keeps the name for 90 days, so a dead one is retried under a windowed name.
+      let name = `grant-${grant.id}`;
+      if ((await this.deps.executions.startGrant(name, grant.id)) === 'exists') {
+        name = grantRetryExecutionName(grant.id, new Date(nowMs), s.attemptWindowMs);
+        if ((await this.deps.executions.startGrant(name, grant.id)) === 'exists') return; // this window's retry already ran
+      }
+      record(grant, 'activation-started', `${what} at ${new Date(dueAt).toISOString()} (${name})`);
       this.deps.log.warn('grant workflow had not started: started by the sweeper', { grantId: grant.id, status: grant.status, dueAt: new Date(dueAt).toISOString(), metric: 'SweptActivation' });
       return;
     }

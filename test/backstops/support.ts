@@ -130,6 +130,9 @@ export async function startBackstopCloud(): Promise<BackstopCloud> {
         { at: now, action: 'auto-approved', from: 'PENDING_APPROVAL', to: 'APPROVED' },
       ]);
       await runtime.workflows.startGrant(grant);
+      // The workflow writes ACTIVE, then creates the revocation schedule: wait for its end, not just the status.
+      const execution = cloud.stepFunctions.listExecutionRecords().find((e) => e.name === `grant-${grant.id}`);
+      if (execution) await cloud.stepFunctions.waitForExecution(execution.executionArn);
       const active = await api.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
       if (active.status !== 'ACTIVE') throw new Error(`grant ${grant.id} did not activate: ${active.failureReason}`);
       return active;

@@ -2,6 +2,8 @@
  * The sweeper on the local cloud: lost schedules, failed revoke executions, concurrent
  * sweeps and scheduled fires, approval expiry, activations that never ran.
  */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSweeper } from '../../lib/backstops/runtime.ts';
 import { sweepRevokeExecutionName, type SweepReport } from '../../lib/backstops/sweeper.ts';
@@ -157,6 +159,37 @@ describe('sweeper: requests and activations', () => {
     expect(itemsOf(report, grant).map((i) => i.action)).toEqual(['activation-started']);
     expect((await b.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
     expect(b.isMember('carol', 'BreakGlass')).toBe(true);
+  });
+
+  it('APPROVED whose grant execution already closed → retried under a windowed name → ACTIVE', async () => {
+    const id = ulid();
+    // A closed `grant-<id>` execution (it ran before the grant existed, so it stopped at once).
+    const first = await b.runtime.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: b.cloud.stateMachineArns.GrantStateMachine, name: `grant-${id}`, input: JSON.stringify({ grantId: id }) }));
+    await b.cloud.stepFunctions.waitForExecution(first.executionArn!);
+    const approvedAt = new Date(Date.now() - 10 * 60_000).toISOString();
+    const grant = await b.putGrant('dave', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, { id, status: 'APPROVED' }, [
+      { at: approvedAt, action: 'requested', from: null, to: 'PENDING_APPROVAL' },
+      { at: approvedAt, action: 'approved', from: 'PENDING_APPROVAL', to: 'APPROVED' },
+    ]);
+    const report = await sweep().run();
+    expect(itemsOf(report, grant)).toEqual([expect.objectContaining({ action: 'activation-started', detail: expect.stringContaining(`grant-${id}-retry-`) })]);
+    expect((await b.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
+    expect(b.hasAssignment('dave', '444444444444', 'ReadOnlyAccess')).toBe(true);
+  });
+
+  it('ACTIVATING long after its workflow died → the workflow runs again and the grant ends up ACTIVE', async () => {
+    const startedAt = new Date(Date.now() - 40 * 60_000).toISOString();
+    const grant = await b.putGrant('carol', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, { status: 'ACTIVATING' }, [
+      { at: startedAt, action: 'requested', from: null, to: 'PENDING_APPROVAL' },
+      { at: startedAt, action: 'auto-approved', from: 'PENDING_APPROVAL', to: 'APPROVED' },
+      { at: startedAt, action: 'activation started', from: 'APPROVED', to: 'ACTIVATING' },
+    ]);
+    const report = await sweep().run();
+    expect(itemsOf(report, grant).map((i) => i.action)).toEqual(['activation-restarted']);
+    expect((await b.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
+    expect(b.hasAssignment('carol', '444444444444', 'ReadOnlyAccess')).toBe(true);
+    // Within the same window a second sweep starts nothing new.
+    expect(itemsOf(await sweep().run(), grant)).toEqual([]);
   });
 
   it('SCHEDULED past startsAt → started; APPROVED long past the give-up → FAILED with a reason', async () => {
