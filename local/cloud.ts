@@ -54,6 +54,8 @@ export interface LocalCloudOptions {
   ssmSeed?: Record<string, string>;
   /** Extra environment for every function (e.g. SLACK_API_URL). */
   functionEnv?: Record<string, string>;
+  /** Run the functions that have `schedule: rate(...)` events on their rate (default true). */
+  scheduledFunctions?: boolean;
   /** Run a fake Slack Web API (default true): the Slack functions post to it and it records every call. */
   slack?: boolean;
   /** One line per request / state transition; default stdout. `false`: quiet. */
@@ -187,6 +189,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
     return h;
   };
+  // EventBridge rules: functions with `schedule: rate(...)` events run on that rate (sweeper, reconciler).
+  const timers: NodeJS.Timeout[] = [];
   for (const fn of Object.values(config.functions)) {
     if (!existsSync(fn.handler.file)) continue;
     const invoke = async (event: unknown, context: unknown) => (await handlerOf(fn))(event, context as never);
@@ -196,6 +200,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const stream = (event as { stream?: { type?: string; filterPatterns?: unknown[] } }).stream;
       if (stream?.type === 'dynamodb') {
         streamConsumers.push({ name: fn.name, ...(stream.filterPatterns ? { filterPatterns: stream.filterPatterns } : {}), handle: (e) => invoke(e, {}) });
+      }
+      const rule = (event as { schedule?: unknown }).schedule;
+      const every = options.scheduledFunctions === false ? undefined : rateMs(typeof rule === 'string' ? rule : (rule as { rate?: unknown } | undefined)?.rate);
+      if (every) {
+        const timer = setInterval(() => {
+          const scheduledEvent = { version: '0', id: `local-${Date.now()}`, 'detail-type': 'Scheduled Event', source: 'aws.events', account: LOCAL_ACCOUNT_ID, time: new Date().toISOString(), region: LOCAL_REGION, resources: [], detail: {} };
+          invoke(scheduledEvent, { getRemainingTimeInMillis: () => fn.timeoutSeconds * 1000 }).then(
+            (result) => log(`[rule] ${fn.name} ${JSON.stringify(result)?.slice(0, 300) ?? ''}`),
+            (err: unknown) => log(`[rule] ${fn.name} failed: ${(err as Error).message}`),
+          );
+        }, every);
+        timer.unref();
+        timers.push(timer);
       }
     }
   }
@@ -229,6 +246,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(slack ? { slack } : {}),
     token: (email, ttlSeconds = 3600) => issuer.sign(userClaimsFor(idc, email), { issuer: gateway.issuer, ttlSeconds }),
     async stop() {
+      for (const t of timers) clearInterval(t);
       await gateway.close();
       await scheduler.stop();
       await stepFunctions.close();
@@ -238,6 +256,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       persistIdc?.flush();
     },
   };
+}
+
+/** `rate(5 minutes)` → 300000; other expressions (cron) are not run locally. */
+export function rateMs(expression: unknown): number | undefined {
+  const m = typeof expression === 'string' ? /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim()) : null;
+  if (!m) return undefined;
+  const unit = m[2]!.startsWith('minute') ? 60_000 : m[2]!.startsWith('hour') ? 3_600_000 : 86_400_000;
+  return Number(m[1]) * unit;
 }
 
 function userClaimsFor(idc: IdentityCenterEmulator, email: string) {
