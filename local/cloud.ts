@@ -131,7 +131,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // Every function's environment, as Lambda would see it, merged into this process.
   const functionEnv: Record<string, string> = {};
   for (const fn of Object.values(config.functions)) Object.assign(functionEnv, resolveFunctionEnvironment(config, fn));
-  Object.assign(functionEnv, { POLICY_PATH: policyFile, POWERTOOLS_DEV: 'true' });
+  Object.assign(functionEnv, { POLICY_PATH: policyFile, POWERTOOLS_DEV: 'true', ...(options.log === false ? { POWERTOOLS_LOG_LEVEL: 'SILENT' } : {}) });
 
   // Slack: a fake Web API that knows the demo users (Slack id U<USERNAME>), secrets in the local SSM.
   const ssmSeed: Record<string, string> = { ...options.ssmSeed };

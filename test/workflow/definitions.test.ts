@@ -17,6 +17,18 @@ const read = (path: string) => JSON.parse(readFileSync(resolve(ROOT, path), 'utf
 
 describe('state machine definitions', () => {
   for (const [logicalId, path] of Object.entries(files)) {
+    it(`${path} runs every Identity Center call with the Identity Center role (cross-account ready)`, () => {
+      const tasks: string[] = [];
+      visitStates(read(path) as { States?: Record<string, unknown> }, (name, state) => {
+        const resource = (state as { Resource?: string }).Resource ?? '';
+        if (/^arn:aws:states:::aws-sdk:(ssoadmin|identitystore):/.test(resource)) {
+          tasks.push(name);
+          expect((state as { Credentials?: unknown }).Credentials, name).toEqual({ RoleArn: '${IdentityCenterRoleArn}' });
+        }
+      });
+      expect(tasks.length).toBeGreaterThan(2);
+    });
+
     it(`${path} is valid ASL`, () => {
       const { isValid, errors } = aslValidator(read(path) as never);
       expect(errors).toEqual([]);
