@@ -23,6 +23,5 @@ for p, e in list(pk.items()):
         if plat is None: continue
         pk[key] = {'version': ver, **plat, 'dev': bool(e.get('dev')), 'license': 'MIT', 'optional': True}
         added.append(dep)
-lock['packages'] = dict(sorted(pk.items(), key=lambda kv: (kv[0] != '', kv[0])))
 json.dump(lock, open(path, 'w'), indent=2); open(path, 'a').write('\n')
 print('added', len(added), added[:3])
