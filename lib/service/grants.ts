@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import {
   describeTarget,
-  isTerminal,
   SYSTEM_ACTORS,
   type Actor,
   type Grant,
@@ -351,7 +350,7 @@ export class GrantService {
       (await this.deps.policy.isAdmin(caller)) ||
       (await this.deps.policy.rulesApprovableBy(caller)).includes(grant.ruleId);
     if (!allowed) throw new ForbiddenError('only the requester, an approver of this grant or an admin can revoke it');
-    if (grant.status === 'REVOKING') return grant; // already on its way out: revoking twice is not an error
+    if (grant.status === 'REVOKING') throw new ConflictError(`grant ${id} is already being revoked`);
     if (grant.status !== 'ACTIVE') {
       throw new ConflictError(
         OPEN_STATUSES.includes(grant.status)
@@ -409,4 +408,3 @@ export class GrantService {
   }
 }
 
-export { isTerminal };

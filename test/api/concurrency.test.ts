@@ -80,3 +80,40 @@ describe('50 concurrent decisions on one grant', () => {
     if (accepted.length === 2) expect(transitions.map((t) => t.to)).toEqual(['APPROVED', 'CANCELLED']);
   });
 });
+
+describe('50 concurrent revokes and extensions on one ACTIVE grant', () => {
+  it('each accepted call is exactly one history entry; everything else is a 409; one revoke at most', async () => {
+    const carol = as('carol@example.com');
+    const created = await callApi('createGrant', {
+      claims: carol,
+      body: { target: { type: 'account', accountId: '444444444444', permissionSet: 'ReadOnlyAccess' }, duration: 'PT1H', justification: 'race' },
+    });
+    const { store, clock } = cloud.runtime;
+    const now = clock.now().toISOString();
+    const wf = { id: 'system:workflow', name: 'wf' };
+    let g = (await store.get(created.body.id))!;
+    g = await store.transition({ current: g, to: 'ACTIVATING', entry: { at: now, actor: wf, action: 'activating' } });
+    g = await store.transition({ current: g, to: 'ACTIVE', set: { activatedAt: now, expiresAt: new Date(Date.parse(now) + 3600_000).toISOString() }, entry: { at: now, actor: wf, action: 'activated' } });
+    const before = g.history.length;
+
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        i % 2 === 0
+          ? callApi('revokeGrant', { claims: carol, params: { id: g.id }, body: { reason: `revoke ${i}` } })
+          : callApi('extendGrant', { claims: carol, params: { id: g.id }, body: { duration: 'PT15M' } }),
+      ),
+    );
+    const accepted = results.filter((r) => r.status === 200);
+    expect(results.filter((r) => r.status !== 200).every((r) => r.status === 409 || r.status === 422)).toBe(true);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    const stored = (await store.get(g.id))!;
+    const added = stored.history.slice(before);
+    expect(added).toHaveLength(accepted.length);
+    expect(stored.version).toBe(g.version + accepted.length);
+    expect(added.filter((h) => h.to === 'REVOKING').length).toBeLessThanOrEqual(1);
+    // Nothing follows a revoke: once REVOKING, every later extend or revoke lost.
+    const revokeAt = added.findIndex((h) => h.to === 'REVOKING');
+    if (revokeAt >= 0) expect(revokeAt).toBe(added.length - 1);
+    for (const r of results.filter((x) => x.status === 409)) expect(r.body.detail).toMatch(/changed by another request|already being revoked|only an ACTIVE grant/);
+  });
+});
