@@ -48,6 +48,8 @@ export interface LocalCloudOptions {
   idcKnobs?: IdcKnobsInput;
   /** Scheduler firing delay after the at() time, ms (default uniform 0–59 s, as AWS). */
   schedulerFiringDelayMs?: () => number;
+  /** Scheduler fault injection: deliver some fires twice (at-least-once) or lose them. */
+  schedulerFaults?: { duplicateDeliveryRate?: number; loseRate?: number };
   /** Pause of each Step Functions Retry, ms (default: the definition's own intervals). */
   retryIntervalMs?: number;
   /** Extra SSM parameters (Slack secrets). */
@@ -126,6 +128,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(dataDir ? { statePath: path.join(dataDir, 'schedules.json') } : {}),
     ...(options.schedulerFiringDelayMs ? { firingDelayMs: options.schedulerFiringDelayMs } : {}),
     invokeLambda: (arn, payload) => stepFunctions.invokeFunction(arn, payload),
+    ...options.schedulerFaults,
     log,
   });
   // Every function's environment, as Lambda would see it, merged into this process.
