@@ -1,0 +1,48 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PolicyError } from '../../lib/policy/index.ts';
+import { checkPolicy } from '../../scripts/check-policy.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const ORG = resolve(ROOT, 'local/org.example.yaml');
+const dir = mkdtempSync(join(tmpdir(), 'policy-check-'));
+const write = (name: string, text: string) => {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+};
+
+describe('npm run policy:check', () => {
+  it('passes the demo policy against the demo org', async () => {
+    expect((await checkPolicy([resolve(ROOT, 'config/policy.local.yaml'), '--org', ORG])).problems).toEqual([]);
+  });
+
+  it('lists names that do not resolve, and the management account for a delegated admin', async () => {
+    const file = write(
+      'bad.yaml',
+      `version: 1
+rules:
+  - id: everything
+    requesters: { groups: [Developers, NoSuchGroup] }
+    targets:
+      accounts: { ids: ["111111111111", "999999999999"] }
+      permissionSets: [ReadOnlyAccess, NoSuchSet]
+    approval: { approvers: { users: [nobody@example.com] } }
+`,
+    );
+    const { problems } = await checkPolicy([file, '--org', ORG, '--delegated-admin']);
+    expect(problems.join('\n')).toMatch(/NoSuchGroup/);
+    expect(problems.join('\n')).toMatch(/NoSuchSet/);
+    expect(problems.join('\n')).toMatch(/999999999999/);
+    expect(problems.join('\n')).toMatch(/nobody@example.com/);
+    expect(problems.join('\n')).toMatch(/management account/i);
+  });
+
+  it('reports a malformed file with its line before looking anything up', async () => {
+    const file = write('broken.yaml', 'version: 1\nrules:\n  - id: Bad Id\n');
+    await expect(checkPolicy([file, '--org', ORG])).rejects.toBeInstanceOf(PolicyError);
+    await expect(checkPolicy([file, '--org', ORG])).rejects.toThrow(/broken\.yaml:3:/);
+  });
+});
