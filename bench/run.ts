@@ -1,8 +1,10 @@
 /** `npm run bench`: every benchmark, each writing its section of bench/results.md. BENCH=api,workflows,slack picks some. */
 import { runApiBench } from './api.ts';
+import { runSlackBench } from './slack.ts';
+import { runWorkflowsBench } from './workflows.ts';
 
-const chosen = (process.env.BENCH ?? 'api').split(',');
-const benches: Record<string, () => Promise<void>> = { api: runApiBench };
+const benches: Record<string, () => Promise<void>> = { api: runApiBench, workflows: runWorkflowsBench, slack: runSlackBench };
+const chosen = (process.env.BENCH ?? Object.keys(benches).join(',')).split(',');
 for (const name of chosen) {
   const run = benches[name];
   if (!run) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}`);
