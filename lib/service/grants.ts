@@ -209,8 +209,9 @@ export class GrantService {
           throw new UnprocessableError('Idempotency-Key was already used with a different request body; use a new key');
         }
         const existing = await this.deps.store.get(previous.grantId);
-        if (existing) return { grant: existing, replayed: true };
-        id = previous.grantId; // the first attempt claimed the key but never wrote the grant
+        if (existing) return this.replay(existing);
+        // The first attempt claimed the key but has not written the grant (it died, or is still running).
+        id = previous.grantId;
       }
     }
 
@@ -242,10 +243,27 @@ export class GrantService {
       grant.pendingExpiresAt = addDuration(at, this.deps.policy.pendingExpiryFor(rule));
     }
 
-    await this.deps.store.create(grant);
+    try {
+      await this.deps.store.create(grant);
+    } catch (err) {
+      // Attempts racing under one Idempotency-Key share one grant id: whichever wrote first won.
+      const first = err instanceof ConflictError && idempotencyKey ? await this.deps.store.get(id) : undefined;
+      if (first) return this.replay(first);
+      throw err;
+    }
     await this.afterApproval(grant);
     await this.notify(grant, grant.status === 'PENDING_APPROVAL' ? 'requested' : 'approved');
     return { grant, replayed: false };
+  }
+
+  /**
+   * A repeated request answers with the first one's grant, and makes sure its workflow
+   * was started (the first attempt may have died between the write and the start;
+   * starts are idempotent by execution name).
+   */
+  private async replay(grant: Grant): Promise<{ grant: Grant; replayed: boolean }> {
+    await this.afterApproval(grant);
+    return { grant, replayed: true };
   }
 
   /** Starts access for a grant that just became APPROVED or SCHEDULED. */

@@ -137,6 +137,13 @@ describe('POST /grants', () => {
     expect(res.body.principal.userName).toBe('carol');
   });
 
+  it('answers concurrent retries under one Idempotency-Key with one grant (one 201, the rest replays)', async () => {
+    const key = `race-${Date.now()}`;
+    const results = await Promise.all(Array.from({ length: 6 }, () => request(bob, prodPowerUser, { 'Idempotency-Key': key })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+  });
+
   it('honours Idempotency-Key: same body replays, another body is refused', async () => {
     const key = `key-${Date.now()}`;
     const first = await request(bob, prodPowerUser, { 'Idempotency-Key': key });
