@@ -34,6 +34,13 @@ describe('problemErrors', () => {
     expect((await handler(event, {} as never)).statusCode).toBe(409);
   });
 
+  it('turns AWS throttling that outlasted the retries into a 503 with Retry-After', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const res = await failing(throttled).use(problemErrors(logger()))(event, {} as never);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers).toMatchObject({ 'retry-after': '2', 'content-type': 'application/problem+json' });
+  });
+
   it('hides unexpected errors behind a 500 and logs them', async () => {
     const log = logger();
     const handler = failing(new Error('secret internals')).use(problemErrors(log));

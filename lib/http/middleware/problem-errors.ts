@@ -1,10 +1,11 @@
 /**
- * Maps every error to application/problem+json. AppErrors keep their status;
- * anything else is logged and becomes a 500 that reveals nothing internal.
+ * Maps every error to application/problem+json. AppErrors keep their status; AWS
+ * throttling that outlasted the SDK's retries is a 503 with Retry-After; anything
+ * else is logged and becomes a 500 that reveals nothing internal.
  */
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { AppError } from '../../errors.ts';
+import { AppError, PROBLEM_TYPE_BASE } from '../../errors.ts';
 import { INTERNAL_PROBLEM, problemFromError, problemResponse } from '../problem.ts';
 
 export interface ErrorLogger {
@@ -12,12 +13,27 @@ export interface ErrorLogger {
   warn(message: string, ...extra: unknown[]): void;
 }
 
+const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'Throttling']);
+
+function isThrottling(err: unknown): boolean {
+  const e = err as { name?: string; $retryable?: { throttling?: boolean } } | undefined;
+  return !!e && (THROTTLING.has(e.name ?? '') || e.$retryable?.throttling === true);
+}
+
 export function problemErrors(logger: ErrorLogger): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   return {
     onError: async (request) => {
       const err = request.error;
       const instance = request.event?.requestContext?.requestId;
-      if (err instanceof AppError) {
+      if (isThrottling(err)) {
+        // An AWS quota (Identity Center's 20 TPS is shared by every caller) still refusing after the
+        // SDK's retries: the request did nothing and can be repeated shortly.
+        logger.warn('request throttled by AWS after retries', { error: (err as Error).name });
+        request.response = problemResponse(
+          { type: PROBLEM_TYPE_BASE + 'throttled', title: 'Busy', status: 503, detail: 'AWS is throttling this service right now; nothing was changed, retry in a few seconds', ...(instance ? { instance } : {}) },
+          { 'retry-after': '2' },
+        );
+      } else if (err instanceof AppError) {
         if (err.status >= 500) logger.error('request failed', { error: err });
         else logger.warn('request refused', { status: err.status, detail: err.message });
         request.response = problemResponse(problemFromError(err, instance));
