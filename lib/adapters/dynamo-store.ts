@@ -85,6 +85,83 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
   ]);
 }
 
+/** Epoch seconds at which a closed grant's item expires (TTL); undefined while it is open. */
+export function closedGrantTtl(g: Grant, retentionDays: number): number | undefined {
+  if (!isTerminal(g.status)) return undefined;
+  const ended = Date.parse(g.endedAt ?? g.history.at(-1)?.at ?? g.requestedAt);
+  return Math.floor(ended / 1000) + retentionDays * DAY_S;
+}
+
+export interface TransitionUpdate {
+  Key: { pk: string; sk: string };
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+}
+
+/**
+ * The one definition of a status change as a DynamoDB write: conditional on the
+ * grant's status and version, the history entry appended in the same write, the
+ * by-status index keys moved, the pending index left, the TTL of a closed grant set.
+ * DynamoStore.transition sends it; the revoke workflow's final write (a state machine
+ * DynamoDB task) sends the same update, prepared by lib/adapters/prepared-transition.ts.
+ */
+export function transitionUpdate(req: TransitionRequest, retentionDays: number): { next: Grant; update: TransitionUpdate } {
+  const { current, to } = req;
+  if (!canTransition(current.status, to)) {
+    throw new ConflictError(`grant ${current.id} is ${current.status}; it cannot become ${to}`);
+  }
+  const entry: HistoryEntry = { ...req.entry, from: current.status, to };
+  const next: Grant = { ...current, status: to, version: current.version + 1, history: [...current.history, entry] };
+  const set: Record<string, unknown> = { ...req.set };
+  for (const [k, v] of Object.entries(set)) {
+    if (v === undefined) delete (next as unknown as Item)[k];
+    else (next as unknown as Item)[k] = v;
+  }
+
+  const names: Record<string, string> = { '#status': 'status', '#version': 'version', '#history': 'history' };
+  const values: Record<string, unknown> = {
+    ':expectedStatus': current.status,
+    ':expectedVersion': current.version,
+    ':to': to,
+    ':nextVersion': next.version,
+    ':entry': [entry],
+    ':gsi2pk': `STATUS#${to}`,
+    ':gsi2sk': `${grantDeadline(next)}#${next.id}`,
+  };
+  const sets = ['#status = :to', '#version = :nextVersion', '#history = list_append(#history, :entry)', 'gsi2pk = :gsi2pk', 'gsi2sk = :gsi2sk'];
+  const removes: string[] = [];
+  let i = 0;
+  for (const [k, v] of Object.entries(set)) {
+    const n = `#f${i}`;
+    names[n] = k;
+    if (v === undefined) removes.push(n);
+    else {
+      values[`:f${i}`] = v;
+      sets.push(`${n} = :f${i}`);
+    }
+    i++;
+  }
+  if (current.status === 'PENDING_APPROVAL' && to !== 'PENDING_APPROVAL') removes.push('gsi3pk', 'gsi3sk');
+  const ttl = closedGrantTtl(next, retentionDays);
+  if (ttl !== undefined) {
+    values[':ttl'] = ttl;
+    sets.push('#ttl = :ttl');
+    names['#ttl'] = 'ttl';
+  }
+  return {
+    next,
+    update: {
+      Key: { pk: `GRANT#${current.id}`, sk: 'GRANT' },
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: '#status = :expectedStatus AND #version = :expectedVersion',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
 export class DynamoStore implements GrantStore, HolderStore {
   private readonly doc: DynamoDBDocumentClient;
 
@@ -125,9 +202,7 @@ export class DynamoStore implements GrantStore, HolderStore {
   }
 
   private ttlFor(g: Grant): number | undefined {
-    if (!isTerminal(g.status)) return undefined;
-    const ended = Date.parse(g.endedAt ?? g.history.at(-1)?.at ?? g.requestedAt);
-    return Math.floor(ended / 1000) + this.options.retentionDays * DAY_S;
+    return closedGrantTtl(g, this.options.retentionDays);
   }
 
   private static toGrant(item: Item): Grant {
@@ -159,63 +234,12 @@ export class DynamoStore implements GrantStore, HolderStore {
   }
 
   async transition(req: TransitionRequest): Promise<Grant> {
-    const { current, to } = req;
-    if (!canTransition(current.status, to)) {
-      throw new ConflictError(`grant ${current.id} is ${current.status}; it cannot become ${to}`);
-    }
-    const entry: HistoryEntry = { ...req.entry, from: current.status, to };
-    const next: Grant = { ...current, status: to, version: current.version + 1, history: [...current.history, entry] };
-    const set: Record<string, unknown> = { ...req.set };
-    for (const [k, v] of Object.entries(set)) {
-      if (v === undefined) delete (next as unknown as Item)[k];
-      else (next as unknown as Item)[k] = v;
-    }
-
-    const names: Record<string, string> = { '#status': 'status', '#version': 'version', '#history': 'history' };
-    const values: Record<string, unknown> = {
-      ':expectedStatus': current.status,
-      ':expectedVersion': current.version,
-      ':to': to,
-      ':nextVersion': next.version,
-      ':entry': [entry],
-      ':gsi2pk': `STATUS#${to}`,
-      ':gsi2sk': `${grantDeadline(next)}#${next.id}`,
-    };
-    const sets = ['#status = :to', '#version = :nextVersion', '#history = list_append(#history, :entry)', 'gsi2pk = :gsi2pk', 'gsi2sk = :gsi2sk'];
-    const removes: string[] = [];
-    let i = 0;
-    for (const [k, v] of Object.entries(set)) {
-      const n = `#f${i}`;
-      names[n] = k;
-      if (v === undefined) removes.push(n);
-      else {
-        values[`:f${i}`] = v;
-        sets.push(`${n} = :f${i}`);
-      }
-      i++;
-    }
-    if (current.status === 'PENDING_APPROVAL' && to !== 'PENDING_APPROVAL') removes.push('gsi3pk', 'gsi3sk');
-    const ttl = this.ttlFor(next);
-    if (ttl !== undefined) {
-      values[':ttl'] = ttl;
-      sets.push('#ttl = :ttl');
-      names['#ttl'] = 'ttl';
-    }
-
+    const { next, update } = transitionUpdate(req, this.options.retentionDays);
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: `GRANT#${current.id}`, sk: 'GRANT' },
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: '#status = :expectedStatus AND #version = :expectedVersion',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
+      await this.doc.send(new UpdateCommand({ TableName: this.table, ...update }));
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) {
-        throw new ConflictError(`grant ${current.id} was changed by another request; reload it and try again`);
+        throw new ConflictError(`grant ${req.current.id} was changed by another request; reload it and try again`);
       }
       throw err;
     }
