@@ -9,7 +9,7 @@
  * answer the same executionArn; a different input, or a name whose execution has closed,
  * is ExecutionAlreadyExists.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Context as LambdaContext } from 'aws-lambda';
 import {
   ExecutionAbortedError,
@@ -469,7 +469,9 @@ export class LocalStepFunctions implements JsonService {
     // One engine per execution over a definition whose state lookups record $$.State (the engine
     // itself fills only what it is given); validation already happened when the machine was created.
     const stateContext: { Name?: string; EnteredTime?: string } = {};
-    const engine = new StateMachine(trackStateEntry(JSON.parse(machine.definition), stateContext) as StateMachineDefinition, {
+    // Read by the rewritten States.MathRandom calls (see awsMathRandom): a fresh seed per evaluation.
+    Object.defineProperty(stateContext, RANDOM_SEED_FIELD, { enumerable: false, get: () => randomInt(0, 2 ** 31) });
+    const engine = new StateMachine(trackStateEntry(awsMathRandom(JSON.parse(machine.definition)), stateContext) as StateMachineDefinition, {
       validationOptions: { noValidate: true },
     });
     const { result, abort, eventLogs } = engine.run(parsedInput as never, {
@@ -618,6 +620,30 @@ function trackStateEntry(definition: { States?: Record<string, unknown> }, state
     },
   });
   return definition;
+}
+
+const RANDOM_SEED_FIELD = 'LocalRandomSeed';
+const MATH_RANDOM_TWO_ARGS = /States\.MathRandom\(\s*([^(),'\s]+)\s*,\s*([^(),'\s]+)\s*\)/g;
+
+/**
+ * The engine's States.MathRandom(start, end) differs from AWS's in two ways that matter to
+ * a random slot pick: its end is inclusive (AWS: start inclusive, end exclusive), and without
+ * a seed it seeds with Date.now(), so executions evaluating it in the same millisecond draw
+ * the same number. Every two-argument call in a `.$` field is rewritten to
+ * `States.MathRandom(start, States.MathAdd(end, -1), $$.State.LocalRandomSeed)`, whose seed
+ * is fresh on each read; calls with an explicit seed are left as they are.
+ */
+export function awsMathRandom<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => awsMathRandom(v)) as T;
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] =
+      key.endsWith('.$') && typeof v === 'string'
+        ? v.replace(MATH_RANDOM_TWO_ARGS, (_, start: string, end: string) => `States.MathRandom(${start}, States.MathAdd(${end}, -1), $$.State.${RANDOM_SEED_FIELD})`)
+        : awsMathRandom(v);
+  }
+  return out as T;
 }
 
 type AnyState = { Type?: string; Resource?: unknown; Retry?: unknown; Iterator?: unknown; ItemProcessor?: unknown; Branches?: unknown };

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
 import { userFacingFailureReason } from '../../lib/workflow/failure-reason.ts';
 import { IAM_ROLE_QUOTA_REASON, NOT_SUPPORTED_POLICY_REASON } from '../../local/idc/knobs.ts';
+import { LocalStepFunctions } from '../../local/stepfunctions/service.ts';
 import { startTestTable, type TestTable } from '../support/dynamo.ts';
 
 describe('failure reasons', () => {
@@ -59,5 +60,22 @@ describe('DynamoCreateSlots', () => {
     const leased = got.filter((x) => x !== undefined);
     expect(leased.length).toBeLessThanOrEqual(10);
     expect(new Set(leased.map((l) => l.slot)).size).toBe(leased.length);
+  });
+});
+
+describe('States.MathRandom on local Step Functions', () => {
+  it('is AWS\'s: end exclusive, and executions started together draw independently', async () => {
+    const sfn = new LocalStepFunctions({ sdkEndpoint: () => 'http://127.0.0.1:9', log: () => undefined });
+    try {
+      const definition = { StartAt: 'Pick', States: { Pick: { Type: 'Pass', Parameters: { 'slot.$': "States.Format('SLOT#{}', States.MathRandom(0, 10))" }, End: true } } };
+      const { stateMachineArn } = sfn.createStateMachine({ name: 'pick', definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::000000000000:role/x' });
+      // Started in the same millisecond: the engine's own default seed (Date.now()) would give them all one slot.
+      const started = Array.from({ length: 300 }, () => sfn.startExecution(stateMachineArn));
+      await sfn.idle();
+      const picks = new Set(started.map(({ executionArn }) => (JSON.parse(sfn.listExecutionRecords().find((e) => e.executionArn === executionArn)!.output!) as { slot: string }).slot));
+      expect([...picks].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `SLOT#${i}`).sort());
+    } finally {
+      await sfn.close();
+    }
   });
 });
