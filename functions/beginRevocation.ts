@@ -3,7 +3,7 @@
  * either the terminal write done here or prepared (DynamoDB low-level form) for the
  * state machine to write once Identity Center confirms the deletion.
  */
-import { prepareHolderRemoval, prepareSlotRelease, prepareTransitionUpdate } from '../lib/adapters/prepared-transition.ts';
+import { prepareHolderRemoval, prepareTransitionUpdate } from '../lib/adapters/prepared-transition.ts';
 import { beginRevocation, type RevocationInput } from '../lib/workflow/revocation.ts';
 import { workflowDeps } from '../lib/workflow/runtime.ts';
 import { getRuntime } from '../lib/runtime.ts';
@@ -12,10 +12,9 @@ getRuntime(); // validate env and policy at cold start
 
 export const handler = async (event: RevocationInput) => {
   const runtime = getRuntime();
-  const { finish, slot, ...plan } = await beginRevocation(workflowDeps(runtime), event);
+  const { finish, ...plan } = await beginRevocation(workflowDeps(runtime), event);
   return {
     ...plan,
-    ...(slot ? { slot, releaseSlot: prepareSlotRelease(slot.slot, slot.owner) } : {}),
     ...(finish
       ? {
           finishGrant: prepareTransitionUpdate(finish, runtime.config.CLOSED_GRANT_RETENTION_DAYS),

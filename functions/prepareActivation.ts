@@ -1,4 +1,4 @@
-/** Grant workflow task 1: APPROVED → ACTIVATING, holder taken, slot leased; says what Identity Center must create. */
+/** Grant workflow task 1: APPROVED → ACTIVATING, holder taken; says what Identity Center must create (the state machine leases the slot). */
 import { prepareActivation, type ActivationInput } from '../lib/workflow/activation.ts';
 import { workflowDeps } from '../lib/workflow/runtime.ts';
 import { getRuntime } from '../lib/runtime.ts';

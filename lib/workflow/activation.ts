@@ -3,13 +3,16 @@
  *
  *  prepareActivation  APPROVED/SCHEDULED → ACTIVATING, takes a holder on the assignment key,
  *                     decides whether Identity Center must create anything, and (account
- *                     targets) leases one of the slots that keep the system within the
- *                     10-outstanding-operations quota.
- *  completeActivation gives the slot back, then ACTIVE (activatedAt = now, expiresAt =
- *                     now + duration) + the revocation schedule, or FAILED with a reason
- *                     the requester can act on and the holder released.
+ *                     creates) leases a slot if one is visibly free, or says which owner and
+ *                     lease expiry the state machine's AcquireCreateSlot writes while it waits.
+ *  completeActivation ACTIVE (activatedAt = now, expiresAt = now + duration) + the
+ *                     revocation schedule, or FAILED with a reason the requester can act
+ *                     on and the holder released.
  *
- * The create and the status polling run in the state machine (SDK integrations).
+ * The slot lease (one of the 10 slots that keep the system within Identity Center's
+ * 10-outstanding-operations quota), the create, the status polling and the slot release
+ * run in the state machine (SDK integrations): a slot is held only from just before
+ * CreateAccountAssignment until its status is terminal.
  * Both tasks are idempotent: a re-run after a crash or a Retry finds its own earlier
  * writes and carries on.
  */
@@ -21,11 +24,17 @@ import type { Holder } from '../ports.ts';
 import { HolderBusy, SlotsBusy } from './errors.ts';
 import { userFacingFailureReason } from './failure-reason.ts';
 import { leaveHolder, onConflictRetry } from './holders.ts';
-import type { SlotLease, WorkflowDeps } from './ports.ts';
+import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 
-/** A slot lease outlives the longest creation wait (15 min) with margin; a crashed execution frees it then. */
-export const SLOT_LEASE_MS = 20 * 60_000;
-/** How long a task waits in-process for a free slot before handing the wait to Step Functions' Retry. */
+/**
+ * Lease length written by the state machines' slot acquisition, counted from the task that
+ * planned it (Step Functions' intrinsics cannot add time to `$$.State.EnteredTime`). It covers
+ * the longest wait for a slot (AcquireCreateSlot's Retry: about 20 min at most), the create's
+ * throttling retries and the 15 min of status polling, with margin. Only an execution that
+ * crashed while holding its slot leaves it leased that long.
+ */
+export const SLOT_LEASE_MS = 60 * 60_000;
+/** How long an in-process caller (the reconciler) waits for a free slot before giving up with SlotsBusy. */
 export const SLOT_WAIT_MS = 8_000;
 
 export type ActivationAction = 'stop' | 'activate' | 'createAssignment' | 'createMembership';
@@ -47,7 +56,11 @@ export interface ActivationPlan {
   permissionSetArn: string;
   groupId: string;
   coveredByExistingAccess: boolean;
-  /** Present while a slot is leased (createAssignment). */
+  /** What AcquireCreateSlot writes on a random free slot (createAssignment only). */
+  slotLease?: SlotLeaseRequest;
+  /** The slot this task already leased (one look, no waiting); absent → the state machine's AcquireCreateSlot waits for one. */
+  leasedSlot?: { pk: string };
+  /** Set only by executions of an earlier definition that leased the slot in this task; completeActivation releases it. */
   slot?: SlotLease;
 }
 
@@ -82,7 +95,7 @@ function sleeper(deps: WorkflowDeps): (ms: number) => Promise<void> {
   return deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
 }
 
-/** Leases a slot, waiting in-process up to SLOT_WAIT_MS; throws SlotsBusy so Step Functions retries with backoff. */
+/** Leases a slot in-process, waiting up to `waitMs`, else SlotsBusy. Only for rare callers (the reconciler); the workflows lease slots in their state machines. */
 export async function acquireSlot(deps: WorkflowDeps, owner: string, waitMs = SLOT_WAIT_MS): Promise<SlotLease> {
   const sleep = sleeper(deps);
   const random = deps.random ?? Math.random;
@@ -95,6 +108,11 @@ export async function acquireSlot(deps: WorkflowDeps, owner: string, waitMs = SL
     }
     await sleep(200 + Math.floor(random() * 600));
   }
+}
+
+/** The lease the state machine's slot acquisition writes for `owner`. */
+export function slotLeaseRequest(deps: WorkflowDeps, owner: string): SlotLeaseRequest {
+  return { owner, expiresAt: new Date(deps.clock.now().getTime() + SLOT_LEASE_MS).toISOString() };
 }
 
 function basePlan(grant: Grant, ids: { instanceArn: string; identityStoreId: string }): ActivationPlan {
@@ -167,7 +185,6 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
   }
 
   const plan = basePlan(grant, ids);
-  const lease = grant.target.type === 'account' ? await acquireSlot(deps, `activate#${grant.id}`) : undefined;
   try {
     if (grant.status !== 'ACTIVATING') {
       const current = grant;
@@ -179,14 +196,14 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
     }
     const { needsCreate, covered } = await takeHolder(deps, grant);
     plan.coveredByExistingAccess = covered;
-    if (!needsCreate) {
-      if (lease) await deps.slots.release(lease);
-      return { ...plan, action: 'activate' };
-    }
+    if (!needsCreate) return { ...plan, action: 'activate' };
     if (grant.target.type === 'group') return { ...plan, action: 'createMembership' };
-    return { ...plan, action: 'createAssignment', ...(lease ? { slot: lease } : {}) };
+    // Last, after the Identity Center check, so the slot is held only from here to a terminal status:
+    // take one if it is visibly free (one read, one conditional write), else AcquireCreateSlot waits.
+    const slotLease = slotLeaseRequest(deps, `activate#${grant.id}`);
+    const taken = await deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
+    return { ...plan, action: 'createAssignment', slotLease, ...(taken ? { leasedSlot: { pk: `SLOT#${taken.slot}` } } : {}) };
   } catch (err) {
-    if (lease) await deps.slots.release(lease).catch(() => undefined);
     // The grant may have been cancelled between the read and the transition.
     if (err instanceof ConflictError) {
       const fresh = await deps.store.get(input.grantId);
@@ -237,6 +254,8 @@ async function failActivation(deps: WorkflowDeps, grant: Grant, result: Activati
 }
 
 export async function completeActivation(deps: WorkflowDeps, input: CompleteActivationInput): Promise<CompleteActivationOutput> {
+  // The state machine releases the slot before this task; only an execution of the earlier
+  // definition (slot leased by prepareActivation) still hands one over.
   if (input.plan?.slot) await deps.slots.release(input.plan.slot);
   const grant = await deps.store.get(input.grantId);
   if (!grant) return { grantId: input.grantId, status: 'FAILED' };

@@ -30,12 +30,23 @@ export interface SlotLease {
 }
 
 /**
- * A counting semaphore of leases (Identity Center allows 10 outstanding async
- * assignment operations per instance). Leases expire so a crashed execution
- * cannot leak a slot.
+ * What a state machine's slot acquisition (AcquireCreateSlot, AcquireDeleteSlot) writes on
+ * the random slot it tries: the owner (`activate#<grantId>` or `revoke#<grantId>`) and the
+ * ISO instant the lease lapses, after which any acquirer may take the slot over.
+ */
+export interface SlotLeaseRequest {
+  owner: string;
+  expiresAt: string;
+}
+
+/**
+ * The counting semaphore of leases (Identity Center allows 10 outstanding async
+ * assignment operations per instance). The state machines acquire and release
+ * slots themselves (DynamoDB SDK tasks); in-process callers (the reconciler's
+ * deletes) use this port. Both write the same item shape: owner, leaseExpiresAt.
  */
 export interface CreateSlots {
-  /** Takes a free (or expired, or already owned) slot; undefined when all are busy. */
+  /** Takes a free (or expired, or already owned) slot; undefined when all are busy. For rare in-process deletes (the reconciler). */
   tryAcquire(owner: string, leaseMs: number): Promise<SlotLease | undefined>;
   /** Gives the slot back if `owner` still holds it. */
   release(lease: SlotLease): Promise<void>;

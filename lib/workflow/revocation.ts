@@ -6,7 +6,8 @@
  *    a newer schedule exists; ACTIVE and due → REVOKING;
  *  - leave the holder: other holders remain → no delete (invariant 2); last holder of
  *    pre-existing access → holder forgotten, no delete (invariant 3); last holder of
- *    access the system created → holder DELETING and the state machine deletes it;
+ *    access the system created → holder DELETING and the state machine leases a slot,
+ *    deletes it and gives the slot back;
  *  - no delete: the terminal write (EXPIRED, or REVOKED for an early revoke) happens
  *    here; with a delete it is prepared here and written by the state machine once
  *    Identity Center confirms the deletion.
@@ -17,9 +18,9 @@
 import { assignmentKey, isTerminal, SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
 import type { TransitionRequest } from '../ports.ts';
-import { acquireSlot } from './activation.ts';
+import { SLOT_LEASE_MS, slotLeaseRequest } from './activation.ts';
 import { leaveHolder, onConflictRetry } from './holders.ts';
-import type { SlotLease, WorkflowDeps } from './ports.ts';
+import type { SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 
 export type RevocationMode = 'expiry' | 'early' | 'sweep';
 
@@ -43,7 +44,10 @@ export interface RevocationPlan {
   permissionSetArn: string;
   membershipId: string;
   holderKey: string;
-  slot?: SlotLease;
+  /** What AcquireDeleteSlot writes on a random free slot (deleteAssignment only). */
+  slotLease?: SlotLeaseRequest;
+  /** The slot this task already leased (one look, no waiting), so the delete goes out at once; absent → AcquireDeleteSlot. */
+  slot?: { pk: string };
   /** The terminal write to make once the access is gone (delete actions). */
   finish?: TransitionRequest;
   status?: GrantStatus;
@@ -126,8 +130,11 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
   if (left.kind === 'delete') {
     const finish = terminalTransition(grant, at, 'access removed from Identity Center');
     if (t.type === 'account') {
-      const slot = await acquireSlot(deps, `revoke#${grant.id}`);
-      return { ...plan, action: 'deleteAssignment', slot, finish };
+      // Expiry is the deadline that matters: take a slot now if one is visibly free (one read, one
+      // conditional write); otherwise the state machine's AcquireDeleteSlot waits for one.
+      const slotLease = slotLeaseRequest(deps, `revoke#${grant.id}`);
+      const taken = await deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
+      return { ...plan, action: 'deleteAssignment', slotLease, ...(taken ? { slot: { pk: `SLOT#${taken.slot}` } } : {}), finish };
     }
     const membershipId = left.holder.membershipId ?? (await deps.identityCenter.membershipId(t.groupId, grant.principal.userId));
     if (membershipId) return { ...plan, action: 'deleteMembership', membershipId, finish };

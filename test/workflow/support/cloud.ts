@@ -57,6 +57,8 @@ export interface WorkflowCloudOptions {
   knobs?: IdcKnobsInput;
   /** Firing delay of the local Scheduler (ms); default 0. */
   schedulerFiringDelayMs?: () => number;
+  /** Replaces every Retry pause of the definitions (ms), for suites that exercise long retry loops. */
+  retryIntervalMs?: number;
 }
 
 export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Promise<WorkflowCloud> {
@@ -67,7 +69,7 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
   });
   const dynamo = await startDynamo();
   let edgeUrl = '';
-  const sfn = new LocalStepFunctions({ sdkEndpoint: () => edgeUrl, log: process.env.WORKFLOW_TEST_LOG ? (l) => console.log(l) : () => undefined });
+  const sfn = new LocalStepFunctions({ sdkEndpoint: () => edgeUrl, ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}), log: process.env.WORKFLOW_TEST_LOG ? (l) => console.log(l) : () => undefined });
   const scheduler = new LocalScheduler({ sfnEndpoint: () => edgeUrl, firingDelayMs: options.schedulerFiringDelayMs ?? (() => 0), log: () => undefined });
   const edge = await startEdge({ port: 0, jsonServices: [...idc.services, sfn], restServices: [scheduler], dynamodb: dynamo, log: () => undefined });
   edgeUrl = edge.url;
