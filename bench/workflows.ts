@@ -289,12 +289,12 @@ function stateTimes(record: ExecutionRecord, into: Map<string, number[]>): void 
   for (const [name, ms] of perState) into.set(name, [...(into.get(name) ?? []), ms]);
 }
 
-/** Time a create slot is held: PrepareActivation done (slot leased) → CompleteActivation done (released first thing). */
+/** Time a create slot is held: leased (AcquireCreateSlot, or PrepareActivation when a slot was free) → ReleaseCreateSlot done. */
 function slotHoldMs(record: ExecutionRecord): number | undefined {
   const exitOf = (name: string) => record.history.find((e) => e.type === 'TaskStateExited' && e.details?.value.name === name)?.timestamp;
-  const prepared = exitOf('PrepareActivation');
-  const completed = exitOf('CompleteActivation');
-  return prepared !== undefined && completed !== undefined ? completed - prepared : undefined;
+  const leased = exitOf('AcquireCreateSlot') ?? exitOf('PrepareActivation');
+  const released = exitOf('ReleaseCreateSlot') ?? exitOf('CompleteActivation');
+  return leased !== undefined && released !== undefined ? released - leased : undefined;
 }
 
 function failedTaskErrors(records: ExecutionRecord[]): Map<string, number> {
@@ -679,7 +679,7 @@ export async function runWorkflowsBench(): Promise<void> {
     '',
     ...errorLines(stormGrantRecords),
     '',
-    `Create slot held (PrepareActivation done → CompleteActivation done), p50 / p95 / mean: figure 1 ${slotLine(activation.records)}; this storm ${slotLine(stormGrantRecords)} — against a mean provisioning delay of ${fmt(storm.asyncOpMs / Math.max(1, storm.creates), 0)} ms. With ${knobs.maxOutstandingAsync} slots the storm can activate at most ${knobs.maxOutstandingAsync} / mean hold grants per second.`,
+    `Create slot held (slot leased → ReleaseCreateSlot done), p50 / p95 / mean: figure 1 ${slotLine(activation.records)}; this storm ${slotLine(stormGrantRecords)} — against a mean provisioning delay of ${fmt(storm.asyncOpMs / Math.max(1, storm.creates), 0)} ms. With ${knobs.maxOutstandingAsync} slots the storm can activate at most ${knobs.maxOutstandingAsync} / mean hold grants per second.`,
     '',
     `DynamoDB requests at the edge during the storm: ${storm.dynamodb.join(', ')}.`,
     '',
