@@ -475,6 +475,18 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
 
 export type AssignmentOperationKind = 'create' | 'delete';
 
+/** The parameters Create- and DeleteAccountAssignment share. */
+function assignmentParameters(instanceArn: string, ref: AssignmentRef) {
+  return {
+    InstanceArn: instanceArn,
+    TargetId: ref.accountId,
+    TargetType: 'AWS_ACCOUNT' as const,
+    PermissionSetArn: ref.permissionSetArn,
+    PrincipalType: ref.principalType ?? ('USER' as const),
+    PrincipalId: ref.principalId,
+  };
+}
+
 export interface AssignmentRef {
   principalId: string;
   accountId: string;
@@ -543,14 +555,7 @@ export class IdentityCenterWriter extends IdentityCenterBase {
     const { instanceArn } = await this.instance();
     const out = await this.retried(() =>
       this.clients.ssoAdmin.send(
-        new CreateAccountAssignmentCommand({
-          InstanceArn: instanceArn,
-          TargetId: ref.accountId,
-          TargetType: 'AWS_ACCOUNT',
-          PermissionSetArn: ref.permissionSetArn,
-          PrincipalType: ref.principalType ?? 'USER',
-          PrincipalId: ref.principalId,
-        }),
+        new CreateAccountAssignmentCommand(assignmentParameters(instanceArn, ref)),
       ),
     );
     return toStatus(out.AccountAssignmentCreationStatus);
@@ -562,14 +567,7 @@ export class IdentityCenterWriter extends IdentityCenterBase {
     try {
       const out = await this.retried(() =>
         this.clients.ssoAdmin.send(
-          new DeleteAccountAssignmentCommand({
-            InstanceArn: instanceArn,
-            TargetId: ref.accountId,
-            TargetType: 'AWS_ACCOUNT',
-            PermissionSetArn: ref.permissionSetArn,
-            PrincipalType: ref.principalType ?? 'USER',
-            PrincipalId: ref.principalId,
-          }),
+          new DeleteAccountAssignmentCommand(assignmentParameters(instanceArn, ref)),
         ),
       );
       return toStatus(out.AccountAssignmentDeletionStatus);
