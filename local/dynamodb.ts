@@ -55,6 +55,26 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Loc
     });
   });
   const { port } = server.address() as AddressInfo;
+  // Requests still being served when close() is called must finish first: dynalite
+  // answers them from a setImmediate that would otherwise hit a closed LevelDB and throw.
+  let inFlight = 0;
+  let stopping = false;
+  const dynaliteListeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) {
+      res.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'the local DynamoDB is shutting down' }));
+      return;
+    }
+    inFlight++;
+    res.once('close', () => inFlight--);
+    for (const listener of dynaliteListeners) listener.call(server, req, res);
+  });
+  const drained = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  };
   let closed: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -63,10 +83,14 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Loc
       server.emit('request', req, res);
     },
     close() {
-      closed ??= new Promise<void>((resolve, reject) => {
-        server.closeAllConnections?.();
-        server.close((err?: Error) => (err ? reject(err) : resolve()));
-      });
+      closed ??= (async () => {
+        await drained(5_000);
+        stopping = true;
+        await new Promise<void>((resolve, reject) => {
+          server.closeAllConnections?.();
+          server.close((err?: Error) => (err ? reject(err) : resolve()));
+        });
+      })();
       return closed;
     },
   };
