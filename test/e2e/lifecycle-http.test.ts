@@ -5,24 +5,15 @@
  * emulator, and the local Scheduler fires the revocation.
  * request → approve → ACTIVE (assignment exists) → expiry → EXPIRED (assignment gone).
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCloud, type LocalCloud } from '../../local/cloud.ts';
+import type { LocalCloud } from '../../local/cloud.ts';
+import { startFastLocalCloud } from '../support/local-cloud.ts';
 
 let cloud: LocalCloud;
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({
-    dataDir: false,
-    port: 0,
-    edgePort: 0,
-    log: false,
-    policyFile: resolve(import.meta.dirname, '../fixtures/policy.fast.yaml'),
-    idcKnobs: { provisioningDelayMs: { minMs: 50, maxMs: 200 } },
-    schedulerFiringDelayMs: () => 0,
-    retryIntervalMs: 50,
-  });
+  cloud = await startFastLocalCloud({ idcKnobs: { provisioningDelayMs: { minMs: 50, maxMs: 200 } } });
   for (const email of ['bob@example.com', 'carol@example.com', 'dave@example.com']) tokens[email] = await cloud.token(email);
 });
 afterAll(async () => cloud?.stop());

@@ -3,24 +3,15 @@
  * the real handlers and workflows, and notifications fed by the (emulated)
  * table stream to the fake Slack Web API, which records what users would see.
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION } from '../../lib/slack/views.ts';
-import { startLocalCloud, type LocalCloud } from '../../local/cloud.ts';
+import type { LocalCloud } from '../../local/cloud.ts';
+import { startFastLocalCloud } from '../support/local-cloud.ts';
 import { buttonClick, interactionRequest, slashCommandRequest, type SignedSlackRequest } from '../../local/slack/fake-slack.ts';
 
 let cloud: LocalCloud;
 beforeAll(async () => {
-  cloud = await startLocalCloud({
-    dataDir: false,
-    port: 0,
-    edgePort: 0,
-    log: false,
-    policyFile: resolve(import.meta.dirname, '../fixtures/policy.fast.yaml'),
-    idcKnobs: { provisioningDelayMs: { minMs: 20, maxMs: 50 } },
-    schedulerFiringDelayMs: () => 0,
-    retryIntervalMs: 50,
-  });
+  cloud = await startFastLocalCloud({ idcKnobs: { provisioningDelayMs: { minMs: 20, maxMs: 50 } } });
 });
 afterAll(async () => cloud?.stop());
 

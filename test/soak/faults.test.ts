@@ -8,22 +8,17 @@
  *   3. pre-existing access is still there,
  *   4. every grant is in a terminal status and its history is a chain of allowed edges.
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSweeper, loadBackstopEnv } from '../../lib/backstops/runtime.ts';
 import { canTransition, isTerminal, type Grant } from '../../lib/domain/grant.ts';
 import { createRuntime } from '../../lib/runtime.ts';
-import { startLocalCloud, type LocalCloud } from '../../local/cloud.ts';
+import type { LocalCloud } from '../../local/cloud.ts';
+import { startFastLocalCloud } from '../support/local-cloud.ts';
 
 let cloud: LocalCloud;
 beforeAll(async () => {
-  cloud = await startLocalCloud({
-    dataDir: false,
-    port: 0,
-    edgePort: 0,
-    log: false,
+  cloud = await startFastLocalCloud({
     scheduledFunctions: false,
-    policyFile: resolve(import.meta.dirname, '../fixtures/policy.fast.yaml'),
     idcKnobs: {
       provisioningDelayMs: { minMs: 20, maxMs: 300 },
       faults: [
