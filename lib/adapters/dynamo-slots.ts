@@ -33,13 +33,19 @@ export class DynamoCreateSlots implements CreateSlots {
     this.slotCount = options.slotCount ?? DEFAULT_SLOT_COUNT;
   }
 
-  async tryAcquire(owner: string, leaseMs: number): Promise<SlotLease | undefined> {
-    const now = this.options.clock.now();
-    const nowIso = now.toISOString();
+  /** Every slot item that exists, by pk (one consistent BatchGet). */
+  private async readSlots(): Promise<Map<string, Record<string, unknown>>> {
     const keys = Array.from({ length: this.slotCount }, (_, i) => slotKey(i));
     const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: keys, ConsistentRead: true } } }));
     const items = new Map<string, Record<string, unknown>>();
     for (const item of out.Responses?.[this.options.tableName] ?? []) items.set(String(item.pk), item);
+    return items;
+  }
+
+  async tryAcquire(owner: string, leaseMs: number): Promise<SlotLease | undefined> {
+    const now = this.options.clock.now();
+    const nowIso = now.toISOString();
+    const items = await this.readSlots();
 
     // Already mine (a retried task) first; then free or lapsed slots, from a random start to spread contention.
     const mine: number[] = [];
@@ -70,6 +76,13 @@ export class DynamoCreateSlots implements CreateSlots {
       }
     }
     return undefined;
+  }
+
+  async releaseOwnedBy(owner: string): Promise<void> {
+    const items = await this.readSlots();
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      if (items.get(`SLOT#${slot}`)?.owner === owner) await this.release({ slot, owner });
+    }
   }
 
   async release(lease: SlotLease): Promise<void> {

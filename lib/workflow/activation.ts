@@ -1,10 +1,14 @@
 /**
  * The grant workflow's two Lambda tasks (statemachines/grant.asl.json):
  *
- *  prepareActivation  APPROVED/SCHEDULED → ACTIVATING, takes a holder on the assignment key,
- *                     decides whether Identity Center must create anything, and (account
- *                     creates) leases a slot if one is visibly free, or says which owner and
- *                     lease expiry the state machine's AcquireCreateSlot writes while it waits.
+ *  prepareActivation  APPROVED/SCHEDULED → ACTIVATING, takes a holder on the assignment key
+ *                     and decides whether Identity Center must create anything. For an account
+ *                     target whose answer needs Identity Center (ListAccountAssignments), it
+ *                     first leases a slot if one is visibly free; if none is, it says which owner
+ *                     and lease expiry the state machine's AcquireCreateSlot writes while it
+ *                     waits, and the state machine runs this task again on the slot it leased.
+ *                     So the checks, like the creates, run at most 10 at a time: a storm of
+ *                     grants cannot flood the 20 TPS that every caller of Identity Center shares.
  *  completeActivation ACTIVE (activatedAt = now, expiresAt = now + duration) + the
  *                     revocation schedule, or FAILED with a reason the requester can act
  *                     on and the holder released.
@@ -37,10 +41,16 @@ export const SLOT_LEASE_MS = 60 * 60_000;
 /** How long an in-process caller (the reconciler) waits for a free slot before giving up with SlotsBusy. */
 export const SLOT_WAIT_MS = 8_000;
 
-export type ActivationAction = 'stop' | 'activate' | 'createAssignment' | 'createMembership';
+export type ActivationAction = 'stop' | 'activate' | 'acquireSlot' | 'createAssignment' | 'createMembership';
 
 export interface ActivationInput {
   grantId: string;
+  /**
+   * Set by the current grant definition: an account check waits for a slot (AcquireCreateSlot,
+   * then this task again). Executions of the earlier definition, which could only wait for a slot
+   * after this task, leave it out and get the check without a slot, as before.
+   */
+  checkInSlot?: boolean;
 }
 
 /** What the state machine needs; every field a path reads is present on that path. */
@@ -56,7 +66,7 @@ export interface ActivationPlan {
   permissionSetArn: string;
   groupId: string;
   coveredByExistingAccess: boolean;
-  /** What AcquireCreateSlot writes on a random free slot (createAssignment only). */
+  /** What AcquireCreateSlot writes on a random free slot (acquireSlot and createAssignment). */
   slotLease?: SlotLeaseRequest;
   /** The slot this task already leased (one look, no waiting); absent → the state machine's AcquireCreateSlot waits for one. */
   leasedSlot?: { pk: string };
@@ -139,6 +149,19 @@ async function accessExists(deps: WorkflowDeps, grant: Grant): Promise<{ exists:
   return membershipId ? { exists: true, membershipId } : { exists: false };
 }
 
+const holderBusy = (key: string) => new HolderBusy(`the access for ${key} is being removed after another grant ended; waiting for that to finish`);
+
+/**
+ * Whether this grant's holder step will have to ask Identity Center (no holder yet, or a managed
+ * one whose create may still be in flight); an unmanaged holder is joined without asking.
+ * Holder DELETING → HolderBusy (retried until the deletion is done).
+ */
+async function holderNeedsCheck(deps: WorkflowDeps, key: string): Promise<boolean> {
+  const holder = await deps.store.getHolder(key);
+  if (holder?.state === 'DELETING') throw holderBusy(key);
+  return !holder || holder.managed;
+}
+
 /**
  * Takes (or finds) this grant's place in the holder and says whether Identity Center
  * must create the access. Holder DELETING → HolderBusy (retried until the deletion is done).
@@ -161,9 +184,7 @@ async function takeHolder(deps: WorkflowDeps, grant: Grant): Promise<{ needsCrea
       });
       return { needsCreate: !found.exists, covered: found.exists };
     }
-    if (holder.state === 'DELETING') {
-      throw new HolderBusy(`the access for ${key} is being removed after another grant ended; waiting for that to finish`);
-    }
+    if (holder.state === 'DELETING') throw holderBusy(key);
     if (!holder.grantIds.includes(grant.id)) holder = await deps.store.joinHolder(key, grant.id, holder.version);
     if (!holder.managed) return { needsCreate: false, covered: true };
     // A managed holder's create may still be in flight (or may have failed): make sure the access
@@ -175,16 +196,24 @@ async function takeHolder(deps: WorkflowDeps, grant: Grant): Promise<{ needsCrea
 
 export async function prepareActivation(deps: WorkflowDeps, input: ActivationInput): Promise<ActivationPlan> {
   const ids = await deps.identityCenter.instance();
+  const owner = `activate#${input.grantId}`;
+  // Run again after AcquireCreateSlot, this task holds a slot; a path that needs none gives it back.
+  const giveBackLeasedSlot = async () => {
+    if (input.checkInSlot) await deps.slots.releaseOwnedBy(owner);
+  };
   let grant = await deps.store.get(input.grantId);
   if (!grant) {
+    await giveBackLeasedSlot();
     return { grantId: input.grantId, action: 'stop', reason: 'grant does not exist', ...ids, principalId: '', accountId: '', permissionSetArn: '', groupId: '', coveredByExistingAccess: false };
   }
   if (!ACTIVATABLE.includes(grant.status) && grant.status !== 'ACTIVATING') {
     // Cancelled before it started, or already active/ended: a re-run is a no-op.
+    await giveBackLeasedSlot();
     return { ...basePlan(grant, ids), reason: `grant is ${grant.status}` };
   }
 
   const plan = basePlan(grant, ids);
+  let slot: SlotLease | undefined;
   try {
     if (grant.status !== 'ACTIVATING') {
       const current = grant;
@@ -194,16 +223,31 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
         entry: { at: deps.clock.now().toISOString(), actor: SYSTEM_ACTORS.workflow, action: 'activation started' },
       });
     }
+    const isAccount = grant.target.type === 'account';
+    const slotLease = slotLeaseRequest(deps, owner);
+    if (isAccount && input.checkInSlot) {
+      if (await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target))) {
+        // One read, one conditional write; finds the slot AcquireCreateSlot leased for this grant when it re-runs this task.
+        slot = await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
+        if (!slot) return { ...plan, action: 'acquireSlot', slotLease };
+      } else {
+        await giveBackLeasedSlot();
+      }
+    }
     const { needsCreate, covered } = await takeHolder(deps, grant);
     plan.coveredByExistingAccess = covered;
-    if (!needsCreate) return { ...plan, action: 'activate' };
-    if (grant.target.type === 'group') return { ...plan, action: 'createMembership' };
-    // Last, after the Identity Center check, so the slot is held only from here to a terminal status:
-    // take one if it is visibly free (one read, one conditional write), else AcquireCreateSlot waits.
-    const slotLease = slotLeaseRequest(deps, `activate#${grant.id}`);
-    const taken = await deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
-    return { ...plan, action: 'createAssignment', slotLease, ...(taken ? { leasedSlot: { pk: `SLOT#${taken.slot}` } } : {}) };
+    if (!needsCreate) {
+      if (slot) await deps.slots.release(slot);
+      return { ...plan, action: 'activate' };
+    }
+    if (!isAccount) return { ...plan, action: 'createMembership' };
+    // The slot is held from here to a terminal creation status. (Earlier definition: take one if it
+    // is visibly free, else its AcquireCreateSlot waits.)
+    slot ??= await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
+    return { ...plan, action: 'createAssignment', slotLease, ...(slot ? { leasedSlot: { pk: `SLOT#${slot.slot}` } } : {}) };
   } catch (err) {
+    // A Retry of this task waits with its backoff: not on a slot others could use (it re-leases one when it runs again).
+    await (slot ? deps.slots.release(slot) : giveBackLeasedSlot()).catch(() => undefined);
     // The grant may have been cancelled between the read and the transition.
     if (err instanceof ConflictError) {
       const fresh = await deps.store.get(input.grantId);
@@ -232,6 +276,8 @@ async function cleanUpAfterFailure(deps: WorkflowDeps, grant: Grant, holder: Hol
 }
 
 async function failActivation(deps: WorkflowDeps, grant: Grant, result: ActivationResult): Promise<CompleteActivationOutput> {
+  // A PrepareActivation that timed out (or kept failing) after leasing a slot cannot give it back itself.
+  await deps.slots.releaseOwnedBy(`activate#${grant.id}`);
   const key = assignmentKey(grant.principal, grant.target);
   const left = await leaveHolder(deps, key, grant.id);
   if (left.kind === 'delete') await cleanUpAfterFailure(deps, grant, left.holder);

@@ -50,6 +50,8 @@ export interface CreateSlots {
   tryAcquire(owner: string, leaseMs: number): Promise<SlotLease | undefined>;
   /** Gives the slot back if `owner` still holds it. */
   release(lease: SlotLease): Promise<void>;
+  /** Gives back every slot `owner` holds (an execution that failed before it could release its own). */
+  releaseOwnedBy(owner: string): Promise<void>;
 }
 
 export interface WorkflowDeps {

@@ -7,6 +7,9 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SLOT_COUNT } from '../../lib/adapters/dynamo-slots.ts';
+import { assignmentKey } from '../../lib/domain/grant.ts';
+import { completeActivation } from '../../lib/workflow/activation.ts';
+import { workflowDeps } from '../../lib/workflow/runtime.ts';
 import { startWorkflowCloud, type WorkflowCloud } from './support/cloud.ts';
 
 let cloud: WorkflowCloud;
@@ -41,7 +44,9 @@ const hasAssignment = (userName: string, account: string, ps: string) =>
 describe('slot leases in the state machines', () => {
   afterEach(freeAll);
 
-  it('every slot leased by others: no create is issued; one slot freed → the grant takes it, activates and gives it back', async () => {
+  it('every slot leased by others: neither the pre-existence check nor the create is issued; one slot freed → the grant takes it, checks, activates and gives it back', async () => {
+    const checks = () => cloud.idc.stats().calls.ListAccountAssignments ?? 0;
+    const checksBefore = checks();
     await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
     const grant = await cloud.approvedGrant('alice', { account: '333333333333', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
     await cloud.runtime.workflows.startGrant(grant);
@@ -52,13 +57,44 @@ describe('slot leases in the state machines', () => {
     }
     expect((await cloud.runtime.store.get(grant.id))?.status).toBe('ACTIVATING');
     expect(cloud.idc.operations().filter((o) => o.principalId === grant.principal.userId && o.kind === 'CREATE')).toEqual([]);
+    // The check waits for a slot too, so a storm of grants cannot flood the shared 20 TPS with checks.
+    expect(checks()).toBe(checksBefore);
+    expect(await cloud.runtime.store.getHolder(assignmentKey(grant.principal, grant.target))).toBeUndefined();
 
     await cloud.runtime.clients.dynamodb.send(new DeleteItemCommand({ TableName: table(), Key: slotKey(7) }));
     const active = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
     expect(active.status, active.failureReason).toBe('ACTIVE');
+    expect(checks()).toBe(checksBefore + 1);
     expect(hasAssignment('alice', '333333333333', 'ReadOnlyAccess')).toBe(true);
     // Given back as soon as the creation SUCCEEDED; nobody else's lease was touched.
     expect((await cloud.slotOwners()).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9].map((i) => `activate#other-${i}`).sort());
+  }, 30_000);
+
+  it('a check that fails on its slot gives the slot back: the grant FAILS with the reason, no slot stays leased', async () => {
+    const knobs = cloud.idc.knobs();
+    cloud.idc.setKnobs({ faults: [{ operations: ['ListAccountAssignments'], accountId: '555555555555', effect: { type: 'error', code: 'AccessDeniedException' } }] });
+    try {
+      const grant = await cloud.approvedGrant('alice', { account: '555555555555', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+      await cloud.runtime.workflows.startGrant(grant);
+      const failed = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
+      expect(failed.status).toBe('FAILED');
+      expect(failed.failureReason).toMatch(/AccessDenied|access denied|not allowed|permission/i);
+      await cloud.sfn.idle();
+      expect(await cloud.slotOwners()).toEqual([]);
+    } finally {
+      cloud.idc.setKnobs({ faults: knobs.faults });
+    }
+  }, 30_000);
+
+  it('a slot left by a PrepareActivation that died on it (Lambda timeout) is given back when the grant fails', async () => {
+    const grant = await cloud.approvedGrant('bob', { account: '555555555555', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+    // As a timed-out task leaves it: the grant's own lease on slot 4; the activation then fails.
+    await cloud.runtime.clients.dynamodb.send(
+      new PutItemCommand({ TableName: table(), Item: { ...slotKey(4), owner: { S: `activate#${grant.id}` }, leaseExpiresAt: { S: new Date(Date.now() + 3_600_000).toISOString() } } }),
+    );
+    const result = await completeActivation(workflowDeps(cloud.runtime), { grantId: grant.id, result: { outcome: 'ERROR', error: 'States.Timeout', cause: 'Task timed out' } });
+    expect(result.status).toBe('FAILED');
+    expect(await cloud.slotOwners()).toEqual([]);
   }, 30_000);
 
   it('lapsed leases (crashed executions) are taken over', async () => {
