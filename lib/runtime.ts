@@ -4,12 +4,19 @@
  * misconfigured function fails at init with a message, not on a request.
  * The endpoints come from the SDK's standard settings (AWS_ENDPOINT_URL*), which
  * is also how the local cloud is reached: there is no local branch here.
+ *
+ * Only DynamoDB and Identity Store clients are built here: every invocation
+ * needs them. Step Functions, Scheduler, SSO Admin, Organizations (and STS for
+ * an assumed role) are loaded and built on their first call, so a function
+ * that never calls them does not pay their module load at cold start
+ * (lib/adapters/lazy-sdk.ts; bench/api.ts measures both).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoStore } from './adapters/dynamo-store.ts';
 import { createIdentityCenterClients, IdentityCenterDirectory, IdentityCenterWriter, type IdentityCenterClients, type IdentityCenterConfig } from './adapters/identity-center.ts';
+import { lazy, lazySdk } from './adapters/lazy-sdk.ts';
 import { StepFunctionsWorkflows } from './adapters/workflows.ts';
 import { loadConfig, type Config } from './config.ts';
 import { loadPolicyFileSync, PolicyEngine } from './policy/index.ts';
@@ -25,7 +32,8 @@ export interface Runtime {
   policy: PolicyEngine;
   workflows: Workflows;
   service: GrantService;
-  clients: { dynamodb: DynamoDBClient; sfn: SFNClient; scheduler: SchedulerClient } & IdentityCenterClients;
+  /** `sfn`, `scheduler`, `ssoAdmin` and `organizations` are providers: the client is built (and its package loaded) on the first call. */
+  clients: { dynamodb: DynamoDBClient; sfn: () => Promise<SFNClient>; scheduler: () => Promise<SchedulerClient> } & IdentityCenterClients;
 }
 
 export interface RuntimeOverrides {
@@ -44,8 +52,8 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
 
   const retry = { maxAttempts: 8, retryMode: 'adaptive' as const };
   const dynamodb = new DynamoDBClient(retry);
-  const sfn = new SFNClient(retry);
-  const scheduler = new SchedulerClient(retry);
+  const sfn = lazy(async () => new (await lazySdk.sfn()).SFNClient(retry));
+  const scheduler = lazy(async () => new (await lazySdk.scheduler()).SchedulerClient(retry));
   const idcConfig: IdentityCenterConfig = {
     ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}),
     ...(config.IDENTITY_STORE_ID ? { identityStoreId: config.IDENTITY_STORE_ID } : {}),

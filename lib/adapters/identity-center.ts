@@ -15,19 +15,12 @@
  * retry, goes through `withAwsRetry`. Optionally every client uses credentials
  * from STS AssumeRole (role ARN + external ID) in the account that holds
  * Identity Center.
+ *
+ * Identity Store is loaded with the module (every API request looks up its
+ * caller); SSO Admin, Organizations and STS load on first use
+ * (lib/adapters/lazy-sdk.ts), so their command classes come from `lazySdk`.
  */
-import {
-  CreateAccountAssignmentCommand,
-  DeleteAccountAssignmentCommand,
-  DescribeAccountAssignmentCreationStatusCommand,
-  DescribeAccountAssignmentDeletionStatusCommand,
-  DescribePermissionSetCommand,
-  ListAccountAssignmentsCommand,
-  ListInstancesCommand,
-  ListPermissionSetsCommand,
-  SSOAdminClient,
-  type AccountAssignmentOperationStatus,
-} from '@aws-sdk/client-sso-admin';
+import type { AccountAssignmentOperationStatus, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import {
   CreateGroupMembershipCommand,
   DeleteGroupMembershipCommand,
@@ -40,20 +33,13 @@ import {
   ListGroupMembershipsForMemberCommand,
   type DescribeUserCommandOutput,
 } from '@aws-sdk/client-identitystore';
-import {
-  DescribeAccountCommand,
-  DescribeOrganizationCommand,
-  ListAccountsCommand,
-  ListParentsCommand,
-  ListTagsForResourceCommand,
-  OrganizationsClient,
-  type Account,
-} from '@aws-sdk/client-organizations';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Account, OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { ConfigError } from '../errors.ts';
 import type { AccountInfo, Directory, IdentityUser } from '../ports.ts';
 import { errorName, withAwsRetry, type RetryOptions } from './aws-retry.ts';
+import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
 
 export interface AssumeRoleConfig {
   roleArn: string;
@@ -74,15 +60,23 @@ export interface IdentityCenterConfig {
   retryMode?: 'standard' | 'adaptive';
 }
 
+/** The clients as the adapters hold them: Identity Store built, the other two built on first use. */
 export interface IdentityCenterClients {
-  ssoAdmin: SSOAdminClient;
+  ssoAdmin: () => Promise<SSOAdminClient>;
   identityStore: IdentitystoreClient;
-  organizations: OrganizationsClient;
+  organizations: () => Promise<OrganizationsClient>;
+}
+
+/** Clients given by the caller: instances (tests, scripts) or providers (the runtime's shared lazy clients). */
+export interface IdentityCenterClientSources {
+  ssoAdmin?: ClientSource<SSOAdminClient>;
+  identityStore?: IdentitystoreClient;
+  organizations?: ClientSource<OrganizationsClient>;
 }
 
 export interface IdentityCenterOptions extends IdentityCenterConfig {
   /** Clients to use as they are (tests, or shared clients); the missing ones are built from the config. */
-  clients?: Partial<IdentityCenterClients>;
+  clients?: IdentityCenterClientSources;
   /** How long names→ids and account facts are cached (default 5 minutes). */
   cacheTtlMs?: number;
   /** How long a user's group memberships may be reused for requests and reads (default 30 s; approvals always ask afresh). */
@@ -98,23 +92,26 @@ const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
 /** Credentials from STS AssumeRole, cached until shortly before they expire; concurrent callers share one call. */
 export function assumeRoleCredentials(
   role: AssumeRoleConfig,
-  opts: { region?: string; sts?: STSClient; now?: () => number } = {},
+  opts: { region?: string; sts?: ClientSource<STSClient>; now?: () => number } = {},
 ): AwsCredentialIdentityProvider {
-  const sts = opts.sts ?? new STSClient({ ...(opts.region ? { region: opts.region } : {}), maxAttempts: 8 });
+  const sts = clientProvider(opts.sts ?? (async () => new (await lazySdk.sts()).STSClient({ ...(opts.region ? { region: opts.region } : {}), maxAttempts: 8 })));
   const now = opts.now ?? Date.now;
   let cached: AwsCredentialIdentity | undefined;
   let inflight: Promise<AwsCredentialIdentity> | undefined;
+  const assumeRole = async () => {
+    const [client, { AssumeRoleCommand }] = await Promise.all([sts(), lazySdk.sts()]);
+    return client.send(
+      new AssumeRoleCommand({
+        RoleArn: role.roleArn,
+        RoleSessionName: role.sessionName ?? 'identity-center-jit',
+        ...(role.externalId ? { ExternalId: role.externalId } : {}),
+        ...(role.durationSeconds ? { DurationSeconds: role.durationSeconds } : {}),
+      }),
+    );
+  };
   return async () => {
     if (cached?.expiration && cached.expiration.getTime() - now() > CREDENTIAL_REFRESH_MARGIN_MS) return cached;
-    inflight ??= sts
-      .send(
-        new AssumeRoleCommand({
-          RoleArn: role.roleArn,
-          RoleSessionName: role.sessionName ?? 'identity-center-jit',
-          ...(role.externalId ? { ExternalId: role.externalId } : {}),
-          ...(role.durationSeconds ? { DurationSeconds: role.durationSeconds } : {}),
-        }),
-      )
+    inflight ??= assumeRole()
       .then((out) => {
         const c = out.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${role.roleArn} returned no credentials`);
@@ -133,18 +130,24 @@ export function assumeRoleCredentials(
   };
 }
 
-/** Builds the three clients with retries configured (and assumed-role credentials when configured). */
-export function createIdentityCenterClients(config: IdentityCenterConfig = {}, existing: Partial<IdentityCenterClients> = {}): IdentityCenterClients {
-  const common = {
-    ...(config.region ? { region: config.region } : {}),
-    maxAttempts: config.maxAttempts ?? 8,
-    retryMode: config.retryMode ?? 'adaptive',
-    ...(config.assumeRole ? { credentials: assumeRoleCredentials(config.assumeRole, config.region ? { region: config.region } : {}) } : {}),
-  };
+/**
+ * Builds the three clients with retries configured (and assumed-role credentials when configured):
+ * Identity Store now, SSO Admin and Organizations on first use. The clients built here share one
+ * credentials provider, so one AssumeRole serves all three.
+ */
+export function createIdentityCenterClients(config: IdentityCenterConfig = {}, existing: IdentityCenterClientSources = {}): IdentityCenterClients {
+  let common: ConstructorParameters<typeof IdentitystoreClient>[0] | undefined;
+  const settings = () =>
+    (common ??= {
+      ...(config.region ? { region: config.region } : {}),
+      maxAttempts: config.maxAttempts ?? 8,
+      retryMode: config.retryMode ?? 'adaptive',
+      ...(config.assumeRole ? { credentials: assumeRoleCredentials(config.assumeRole, config.region ? { region: config.region } : {}) } : {}),
+    });
   return {
-    ssoAdmin: existing.ssoAdmin ?? new SSOAdminClient(common),
-    identityStore: existing.identityStore ?? new IdentitystoreClient(common),
-    organizations: existing.organizations ?? new OrganizationsClient(common),
+    ssoAdmin: clientProvider(existing.ssoAdmin ?? (async () => new (await lazySdk.ssoAdmin()).SSOAdminClient(settings()))),
+    identityStore: existing.identityStore ?? new IdentitystoreClient(settings()),
+    organizations: clientProvider(existing.organizations ?? (async () => new (await lazySdk.organizations()).OrganizationsClient(settings()))),
   };
 }
 
@@ -195,11 +198,24 @@ abstract class IdentityCenterBase {
     this.retry = options.retry ?? {};
   }
 
+  /** The SSO Admin client and its package's commands (both loaded on first use). */
+  async ssoAdminApi() {
+    const [client, sdk] = await Promise.all([this.clients.ssoAdmin(), lazySdk.ssoAdmin()]);
+    return { client, sdk };
+  }
+
+  /** The Organizations client and its package's commands (both loaded on first use). */
+  async organizationsApi() {
+    const [client, sdk] = await Promise.all([this.clients.organizations(), lazySdk.organizations()]);
+    return { client, sdk };
+  }
+
   /** The configured instance, or the first one ListInstances reports (resolved once per container). */
   instance(): Promise<InstanceIds> {
     const { instanceArn, identityStoreId } = this.options;
     if (instanceArn && identityStoreId) return Promise.resolve({ instanceArn, identityStoreId });
-    this.instancePromise ??= this.clients.ssoAdmin.send(new ListInstancesCommand({})).then((out) => {
+    this.instancePromise ??= this.ssoAdminApi().then(async ({ client, sdk }) => {
+      const out = await client.send(new sdk.ListInstancesCommand({}));
       const found = instanceArn ? out.Instances?.find((i) => i.InstanceArn === instanceArn) : out.Instances?.[0];
       if (!found?.InstanceArn || !found.IdentityStoreId) {
         throw new ConfigError(
@@ -382,16 +398,15 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
   async findPermissionSetArn(name: string): Promise<string | undefined> {
     const byName = await this.permissionSets.get('all', async () => {
       const { instanceArn } = await this.instance();
+      const { client, sdk } = await this.ssoAdminApi();
       const arns: string[] = [];
       let token: string | undefined;
       do {
-        const out = await this.clients.ssoAdmin.send(new ListPermissionSetsCommand({ InstanceArn: instanceArn, ...(token ? { NextToken: token } : {}) }));
+        const out = await client.send(new sdk.ListPermissionSetsCommand({ InstanceArn: instanceArn, ...(token ? { NextToken: token } : {}) }));
         arns.push(...(out.PermissionSets ?? []));
         token = out.NextToken;
       } while (token);
-      const described = await mapLimited(arns, 4, (arn) =>
-        this.clients.ssoAdmin.send(new DescribePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn })),
-      );
+      const described = await mapLimited(arns, 4, (arn) => client.send(new sdk.DescribePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn })));
       return new Map(described.flatMap((d) => (d.PermissionSet?.Name && d.PermissionSet.PermissionSetArn ? [[d.PermissionSet.Name, d.PermissionSet.PermissionSetArn] as const] : [])));
     });
     return byName.get(name);
@@ -400,7 +415,8 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
   /** Parent of an account or OU; undefined when it is the root. */
   private parentOu(childId: string): Promise<string | undefined> {
     return this.ouParents.get(childId, async () => {
-      const out = await this.clients.organizations.send(new ListParentsCommand({ ChildId: childId }));
+      const { client, sdk } = await this.organizationsApi();
+      const out = await client.send(new sdk.ListParentsCommand({ ChildId: childId }));
       const parent = out.Parents?.[0];
       if (!parent?.Id || parent.Type === 'ROOT') return undefined;
       return parent.Id;
@@ -425,10 +441,11 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
   }
 
   private async tagsOf(resourceId: string): Promise<Record<string, string>> {
+    const { client, sdk } = await this.organizationsApi();
     const tags: Record<string, string> = {};
     let token: string | undefined;
     do {
-      const out = await this.clients.organizations.send(new ListTagsForResourceCommand({ ResourceId: resourceId, ...(token ? { NextToken: token } : {}) }));
+      const out = await client.send(new sdk.ListTagsForResourceCommand({ ResourceId: resourceId, ...(token ? { NextToken: token } : {}) }));
       for (const t of out.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
       token = out.NextToken;
     } while (token);
@@ -437,8 +454,9 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
 
   describeAccount(accountId: string): Promise<AccountInfo | undefined> {
     return this.accounts.get(accountId, async () => {
+      const { client, sdk } = await this.organizationsApi();
       try {
-        const out = await this.clients.organizations.send(new DescribeAccountCommand({ AccountId: accountId }));
+        const out = await client.send(new sdk.DescribeAccountCommand({ AccountId: accountId }));
         return out.Account && isActiveAccount(out.Account) ? this.accountInfo(out.Account) : undefined;
       } catch (e) {
         if (isNotFound(e, 'AccountNotFoundException')) return undefined;
@@ -449,10 +467,11 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
 
   listAccounts(): Promise<AccountInfo[]> {
     return this.accountList.get('all', async () => {
+      const { client, sdk } = await this.organizationsApi();
       const accounts: Account[] = [];
       let token: string | undefined;
       do {
-        const out = await this.clients.organizations.send(new ListAccountsCommand({ ...(token ? { NextToken: token } : {}) }));
+        const out = await client.send(new sdk.ListAccountsCommand({ ...(token ? { NextToken: token } : {}) }));
         accounts.push(...(out.Accounts ?? []).filter(isActiveAccount));
         token = out.NextToken;
       } while (token);
@@ -462,8 +481,9 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
 
   managementAccountId(): Promise<string | undefined> {
     return this.management.get('id', async () => {
+      const { client, sdk } = await this.organizationsApi();
       try {
-        const out = await this.clients.organizations.send(new DescribeOrganizationCommand({}));
+        const out = await client.send(new sdk.DescribeOrganizationCommand({}));
         return out.Organization?.MasterAccountId;
       } catch (e) {
         if (errorName(e) === 'AWSOrganizationsNotInUseException') return undefined;
@@ -521,10 +541,11 @@ export class IdentityCenterWriter extends IdentityCenterBase {
   /** Whether Identity Center holds this assignment now (ListAccountAssignments, filtered). */
   async assignmentExists(principalId: string, accountId: string, permissionSetArn: string, principalType: 'USER' | 'GROUP' = 'USER'): Promise<boolean> {
     const { instanceArn } = await this.instance();
+    const { client, sdk } = await this.ssoAdminApi();
     let token: string | undefined;
     do {
-      const out = await this.clients.ssoAdmin.send(
-        new ListAccountAssignmentsCommand({ InstanceArn: instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, ...(token ? { NextToken: token } : {}) }),
+      const out = await client.send(
+        new sdk.ListAccountAssignmentsCommand({ InstanceArn: instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, ...(token ? { NextToken: token } : {}) }),
       );
       if (out.AccountAssignments?.some((a) => a.PrincipalId === principalId && a.PrincipalType === principalType)) return true;
       token = out.NextToken;
@@ -553,23 +574,17 @@ export class IdentityCenterWriter extends IdentityCenterBase {
   /** Starts CreateAccountAssignment (IN_PROGRESS); ConflictException and throttling are retried with backoff. */
   async createAssignment(ref: AssignmentRef): Promise<AssignmentStatus> {
     const { instanceArn } = await this.instance();
-    const out = await this.retried(() =>
-      this.clients.ssoAdmin.send(
-        new CreateAccountAssignmentCommand(assignmentParameters(instanceArn, ref)),
-      ),
-    );
+    const { client, sdk } = await this.ssoAdminApi();
+    const out = await this.retried(() => client.send(new sdk.CreateAccountAssignmentCommand(assignmentParameters(instanceArn, ref))));
     return toStatus(out.AccountAssignmentCreationStatus);
   }
 
   /** Starts DeleteAccountAssignment; undefined when the assignment does not exist (already gone). */
   async deleteAssignment(ref: AssignmentRef): Promise<AssignmentStatus | undefined> {
     const { instanceArn } = await this.instance();
+    const { client, sdk } = await this.ssoAdminApi();
     try {
-      const out = await this.retried(() =>
-        this.clients.ssoAdmin.send(
-          new DeleteAccountAssignmentCommand(assignmentParameters(instanceArn, ref)),
-        ),
-      );
+      const out = await this.retried(() => client.send(new sdk.DeleteAccountAssignmentCommand(assignmentParameters(instanceArn, ref))));
       return toStatus(out.AccountAssignmentDeletionStatus);
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -579,14 +594,15 @@ export class IdentityCenterWriter extends IdentityCenterBase {
 
   async assignmentStatus(kind: AssignmentOperationKind, requestId: string): Promise<AssignmentStatus> {
     const { instanceArn } = await this.instance();
+    const { client, sdk } = await this.ssoAdminApi();
     if (kind === 'create') {
-      const out = await this.clients.ssoAdmin.send(
-        new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: instanceArn, AccountAssignmentCreationRequestId: requestId }),
+      const out = await client.send(
+        new sdk.DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: instanceArn, AccountAssignmentCreationRequestId: requestId }),
       );
       return toStatus(out.AccountAssignmentCreationStatus);
     }
-    const out = await this.clients.ssoAdmin.send(
-      new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: instanceArn, AccountAssignmentDeletionRequestId: requestId }),
+    const out = await client.send(
+      new sdk.DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: instanceArn, AccountAssignmentDeletionRequestId: requestId }),
     );
     return toStatus(out.AccountAssignmentDeletionStatus);
   }

@@ -11,10 +11,12 @@
  *   revocation schedule  <id>-revoke     at(expiresAt - 60 s): the Scheduler is only 60 s precise, the
  *                                        revoke workflow waits the rest to the exact second
  */
-import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, UpdateScheduleCommand, type CreateScheduleCommandInput, type SchedulerClient } from '@aws-sdk/client-scheduler';
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Grant } from '../domain/grant.ts';
 import type { Clock, Workflows } from '../ports.ts';
+import { errorName } from './aws-retry.ts';
+import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
 
 /** The Scheduler fires up to this much late; schedules are set this much early. */
 export const SCHEDULER_PRECISION_MS = 60_000;
@@ -53,19 +55,27 @@ export function atExpression(instantMs: number): string {
   return `at(${new Date(Math.floor(instantMs / 1000) * 1000).toISOString().slice(0, 19)})`;
 }
 
+/** Both SDK packages load on first use (lib/adapters/lazy-sdk.ts): only the functions that start or schedule workflows pay for them. */
 export class StepFunctionsWorkflows implements Workflows {
+  private readonly sfn: () => Promise<SFNClient>;
+  private readonly scheduler: () => Promise<SchedulerClient>;
+
   constructor(
-    private readonly sfn: SFNClient,
-    private readonly scheduler: SchedulerClient,
+    sfn: ClientSource<SFNClient>,
+    scheduler: ClientSource<SchedulerClient>,
     private readonly options: StepFunctionsWorkflowsOptions,
-  ) {}
+  ) {
+    this.sfn = clientProvider(sfn);
+    this.scheduler = clientProvider(scheduler);
+  }
 
   private async start(stateMachineArn: string, name: string, input: WorkflowInput): Promise<void> {
+    const [client, { StartExecutionCommand }] = await Promise.all([this.sfn(), lazySdk.sfn()]);
     try {
-      await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     } catch (err) {
       // Same name, other input: an execution for this grant already ran. Names are the idempotency key.
-      if (!(err instanceof ExecutionAlreadyExists)) throw err;
+      if (errorName(err) !== 'ExecutionAlreadyExists') throw err;
     }
   }
 
@@ -99,11 +109,12 @@ export class StepFunctionsWorkflows implements Workflows {
 
   /** Create, or replace when it exists (an extension moves the time). */
   private async upsertSchedule(input: CreateScheduleCommandInput): Promise<void> {
+    const [client, { CreateScheduleCommand, UpdateScheduleCommand }] = await Promise.all([this.scheduler(), lazySdk.scheduler()]);
     try {
-      await this.scheduler.send(new CreateScheduleCommand(input));
+      await client.send(new CreateScheduleCommand(input));
     } catch (err) {
-      if (!(err instanceof ConflictException)) throw err;
-      await this.scheduler.send(new UpdateScheduleCommand(input));
+      if (errorName(err) !== 'ConflictException') throw err;
+      await client.send(new UpdateScheduleCommand(input));
     }
   }
 
@@ -131,11 +142,12 @@ export class StepFunctionsWorkflows implements Workflows {
   }
 
   async deleteSchedules(grant: Grant): Promise<void> {
+    const [client, { DeleteScheduleCommand }] = await Promise.all([this.scheduler(), lazySdk.scheduler()]);
     for (const Name of [scheduleNames.activation(grant.id), scheduleNames.revocation(grant.id)]) {
       try {
-        await this.scheduler.send(new DeleteScheduleCommand({ Name, GroupName: this.options.scheduleGroup }));
+        await client.send(new DeleteScheduleCommand({ Name, GroupName: this.options.scheduleGroup }));
       } catch (err) {
-        if (!(err instanceof ResourceNotFoundException)) throw err;
+        if (errorName(err) !== 'ResourceNotFoundException') throw err;
       }
     }
   }

@@ -2,26 +2,32 @@
  * SDK adapters for the backstop ports: the execution starter (Step Functions) and the
  * access inventory (sso-admin ListAccountAssignments, identitystore ListGroupMemberships).
  * The clients retry throttling themselves (adaptive mode, built in lib/runtime.ts).
+ * Step Functions and SSO Admin load on first use (lib/adapters/lazy-sdk.ts).
  */
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { ListAccountAssignmentsCommand } from '@aws-sdk/client-sso-admin';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';
 import { errorName } from '../adapters/aws-retry.ts';
 import type { IdentityCenterWriter } from '../adapters/identity-center.ts';
+import { clientProvider, lazySdk, type ClientSource } from '../adapters/lazy-sdk.ts';
 import type { AccessInventory, AssignmentRow, ListPage, MembershipRow, RevokeExecutionInput, ExecutionStarter } from './ports.ts';
 
 export class StepFunctionsExecutionStarter implements ExecutionStarter {
+  private readonly sfn: () => Promise<SFNClient>;
+
   constructor(
-    private readonly sfn: SFNClient,
+    sfn: ClientSource<SFNClient>,
     private readonly stateMachines: { grant: string; revoke: string },
-  ) {}
+  ) {
+    this.sfn = clientProvider(sfn);
+  }
 
   private async start(stateMachineArn: string, name: string, input: string): Promise<'started' | 'exists'> {
+    const [client, { StartExecutionCommand }] = await Promise.all([this.sfn(), lazySdk.sfn()]);
     try {
-      await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input }));
+      await client.send(new StartExecutionCommand({ stateMachineArn, name, input }));
       return 'started';
     } catch (err) {
-      if (err instanceof ExecutionAlreadyExists || errorName(err) === 'ExecutionAlreadyExists') return 'exists';
+      if (errorName(err) === 'ExecutionAlreadyExists') return 'exists';
       throw err;
     }
   }
@@ -43,8 +49,9 @@ export class IdentityCenterInventory implements AccessInventory {
 
   async listAssignments(accountId: string, permissionSetArn: string, nextToken?: string): Promise<ListPage<AssignmentRow>> {
     const { instanceArn } = await this.writer.instance();
-    const out = await this.writer.clients.ssoAdmin.send(
-      new ListAccountAssignmentsCommand({ InstanceArn: instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) }),
+    const { client, sdk } = await this.writer.ssoAdminApi();
+    const out = await client.send(
+      new sdk.ListAccountAssignmentsCommand({ InstanceArn: instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) }),
     );
     const items: AssignmentRow[] = [];
     for (const a of out.AccountAssignments ?? []) {

@@ -3,7 +3,9 @@
  * schedule that invokes the slackNotify function. The name derives from the
  * grant id, so an extension moves the one schedule instead of adding another.
  */
-import { ConflictException, CreateScheduleCommand, UpdateScheduleCommand, type CreateScheduleCommandInput, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { errorName } from '../adapters/aws-retry.ts';
+import { clientProvider, lazySdk, type ClientSource } from '../adapters/lazy-sdk.ts';
 import { atExpression } from '../adapters/workflows.ts';
 import type { Grant } from '../domain/grant.ts';
 import { EXPIRY_WARNING_LEAD_MS, type ExpiryWarningScheduler } from './notifier.ts';
@@ -26,11 +28,16 @@ export interface SchedulerExpiryWarningsOptions {
 
 export const expiryWarningScheduleName = (grantId: string) => `slack-warn-${grantId}`;
 
+/** The Scheduler package loads on first use (lib/adapters/lazy-sdk.ts): only a grant turning ACTIVE schedules a warning. */
 export class SchedulerExpiryWarnings implements ExpiryWarningScheduler {
+  private readonly scheduler: () => Promise<SchedulerClient>;
+
   constructor(
-    private readonly scheduler: SchedulerClient,
+    scheduler: ClientSource<SchedulerClient>,
     private readonly options: SchedulerExpiryWarningsOptions,
-  ) {}
+  ) {
+    this.scheduler = clientProvider(scheduler);
+  }
 
   async schedule(grant: Grant): Promise<void> {
     if (!grant.expiresAt) return;
@@ -53,11 +60,12 @@ export class SchedulerExpiryWarnings implements ExpiryWarningScheduler {
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 240 },
       },
     };
+    const [client, { CreateScheduleCommand, UpdateScheduleCommand }] = await Promise.all([this.scheduler(), lazySdk.scheduler()]);
     try {
-      await this.scheduler.send(new CreateScheduleCommand(schedule));
+      await client.send(new CreateScheduleCommand(schedule));
     } catch (e) {
-      if (!(e instanceof ConflictException) && (e as { name?: string }).name !== 'ConflictException') throw e;
-      await this.scheduler.send(new UpdateScheduleCommand(schedule));
+      if (errorName(e) !== 'ConflictException') throw e;
+      await client.send(new UpdateScheduleCommand(schedule));
     }
   }
 }

@@ -164,7 +164,7 @@ describe('sweeper: requests and activations', () => {
   it('APPROVED whose grant execution already closed → retried under a windowed name → ACTIVE', async () => {
     const id = ulid();
     // A closed `grant-<id>` execution (it ran before the grant existed, so it stopped at once).
-    const first = await b.runtime.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: b.cloud.stateMachineArns.GrantStateMachine, name: `grant-${id}`, input: JSON.stringify({ grantId: id }) }));
+    const first = await (await b.runtime.clients.sfn()).send(new StartExecutionCommand({ stateMachineArn: b.cloud.stateMachineArns.GrantStateMachine, name: `grant-${id}`, input: JSON.stringify({ grantId: id }) }));
     await b.cloud.stepFunctions.waitForExecution(first.executionArn!);
     const approvedAt = new Date(Date.now() - 10 * 60_000).toISOString();
     const grant = await b.putGrant('dave', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, { id, status: 'APPROVED' }, [
