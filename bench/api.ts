@@ -95,11 +95,11 @@ export async function runApiBench(): Promise<void> {
     `| POST /grants | ${fmt(p.p50)} | ${fmt(p.p99)} | ${fmt(p.max)} | ${verdict(p.p99 <= 30)} |`,
     `| GET /grants | ${fmt(g.p50)} | ${fmt(g.p99)} | ${fmt(g.max)} | ${verdict(g.p99 <= 30)} |`,
     '',
-    `Bundles (esbuild, minified, ESM, the serverless.yml settings) and cold import in a fresh Node process (median of ${COLD_RUNS}). SDK clients loaded at import: the @aws-sdk/client-* packages in the module cache after the import. Lazy clients on first use: in the same process, after the import, loading the clients lib/adapters/lazy-sdk.ts defers (${clientList([...LAZY_SDK_CLIENTS])}) one after another, i.e. the cost moved out of init into the first invocations that need them (a function needs only some):`,
+    `Bundles (esbuild, minified, ESM, the serverless.yml settings) and cold import in a fresh Node process (median of ${COLD_RUNS}). SDK clients loaded at import: the @aws-sdk/client-* packages in the module cache after the import. Lazy clients on first use: in the same process, after the import, loading the clients lib/adapters/lazy-sdk.ts defers (${clientList([...LAZY_SDK_CLIENTS])}) one after another, i.e. the cost moved out of init into the first invocations that need them (a function needs only some; — for a function that loads no SDK client, as it makes no AWS calls):`,
     '',
     '| function | bundle KB | cold import ms | SDK clients loaded at import | lazy clients on first use ms |',
     '|---|---|---|---|---|',
-    ...bundles.map((b) => `| ${b.fn} | ${fmt(b.kb)} | ${fmt(b.cold?.importMs ?? Number.NaN)} | ${b.cold ? clientList(b.cold.clientsAtImport) : 'n/a'} | ${fmt(b.cold?.lazyFirstUseMs ?? Number.NaN)} |`),
+    ...bundles.map((b) => `| ${b.fn} | ${fmt(b.kb)} | ${fmt(b.cold?.importMs ?? Number.NaN)} | ${b.cold ? clientList(b.cold.clientsAtImport) : 'n/a'} | ${b.cold && b.cold.clientsAtImport.length === 0 ? '—' : fmt(b.cold?.lazyFirstUseMs ?? Number.NaN)} |`),
     '',
     `Largest bundle ${fmt(maxKb)} KB (target ≤ 500 KB: ${verdict(maxKb <= 500)}); slowest cold import ${fmt(maxCold)} ms (target ≤ 200 ms: ${verdict(maxCold <= 200)}); ${
       eagerLazy.length ? `deferred clients loaded at import by: ${eagerLazy.join(', ')}` : 'no bundle loads a deferred client at import'
