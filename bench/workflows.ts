@@ -144,6 +144,8 @@ async function call(b: Bench, method: string, path: string, as: string, body?: u
 interface RequestCounters {
   serverErrors: number;
   retriedOk: number;
+  /** What the 5xx answers said (status + problem detail), counted. */
+  answers?: Map<string, number>;
 }
 
 /**
@@ -166,7 +168,13 @@ async function requestGrant(b: Bench, c: Combo, duration: string, counters?: Req
       return res.body as GrantView;
     }
     if (res.status < 500 || attempt >= 5) throw new Error(`POST /grants answered ${res.status}: ${JSON.stringify(res.body)}`);
-    if (counters) counters.serverErrors++;
+    if (counters) {
+      counters.serverErrors++;
+      const problem = res.body as { detail?: string; title?: string } | undefined;
+      const what = `${res.status} ${problem?.detail ?? problem?.title ?? ''}`.trim();
+      counters.answers ??= new Map();
+      counters.answers.set(what, (counters.answers.get(what) ?? 0) + 1);
+    }
     await sleep(Math.random() * 1000 * 2 ** attempt);
   }
 }
@@ -669,6 +677,7 @@ export async function runWorkflowsBench(): Promise<void> {
     `| TPS term: ${accepted} accepted calls / ${knobs.throttleTps} TPS | ${fmt(tpsTermS, 1)} s | |`,
     `| quota bound (${tpsTermS >= asyncTermS ? 'TPS term dominates' : 'async term dominates'}) | ${fmt(boundS, 1)} s | |`,
     `| wall time / quota bound | ${fmt(ratio, 2)}× | ≤ 1.2×: ${verdict(ratio <= 1.2)} |`,
+    ...(storm.requests.answers?.size ? ['', `The 5xx answers: ${[...storm.requests.answers].map(([what, n]) => `${n} × ${what}`).join('; ')}.`] : []),
     '',
     `Identity Center calls: ${storm.idcCalls} (${storm.throttled} answered ThrottlingException by the 20 TPS bucket, ${storm.quotaRejected} refused by the 10-outstanding quota): ${opLines.join(', ')}.`,
     ...failureLines(storm.failures),

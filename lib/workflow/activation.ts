@@ -33,7 +33,7 @@ import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 /**
  * Lease length written by the state machines' slot acquisition, counted from the task that
  * planned it (Step Functions' intrinsics cannot add time to `$$.State.EnteredTime`). It covers
- * the longest wait for a slot (AcquireCreateSlot's Retry: about 20 min at most), the create's
+ * the longest wait for a slot (AcquireCreateSlot's Retry: about 20 min, 43 at the very most), the create's
  * throttling retries and the 15 min of status polling, with margin. Only an execution that
  * crashed while holding its slot leaves it leased that long.
  */
