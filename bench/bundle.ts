@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '..');
 
 /** The client packages lib/adapters/lazy-sdk.ts loads on first use; no bundle should load them at import. */
-export const LAZY_SDK_CLIENTS = ['client-sfn', 'client-scheduler', 'client-sso-admin', 'client-organizations', 'client-sts'] as const;
+export const LAZY_SDK_CLIENTS = ['client-sfn', 'client-scheduler', 'client-sso-admin', 'client-organizations', 'client-sts', 'client-ssm'] as const;
 
 /** Env that lets every function's module load, the Slack ones included (nothing here reaches AWS: the probe only imports). */
 export function probeEnv(): NodeJS.ProcessEnv {

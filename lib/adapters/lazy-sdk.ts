@@ -4,7 +4,8 @@
  * Every function imports the composition root (lib/runtime.ts), so whatever it
  * loads at module load counts against every cold start. Loading a client module
  * costs 5–15 ms each (measured in bench/api.ts), so Step Functions, Scheduler,
- * SSO Admin, Organizations and STS are imported when a call first needs them.
+ * SSO Admin, Organizations and STS (and SSM, for the Slack secrets read on the
+ * first request) are imported when a call first needs them.
  * DynamoDB and Identity Store (the caller lookup on every API request) stay
  * eager. The bundles keep the SDK external, so these `import()`s remain real
  * lazy loads in Lambda.
@@ -37,4 +38,6 @@ export const lazySdk = {
   ssoAdmin: lazy(() => import('@aws-sdk/client-sso-admin')),
   organizations: lazy(() => import('@aws-sdk/client-organizations')),
   sts: lazy(() => import('@aws-sdk/client-sts')),
+  /** Slack functions only: the secrets are read on the first request, and the module is one of the largest (~40 ms). */
+  ssm: lazy(() => import('@aws-sdk/client-ssm')),
 };

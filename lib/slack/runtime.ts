@@ -5,7 +5,6 @@
  * (fake Slack locally; unset in AWS), SLACK_NOTIFY_FUNCTION_ARN (enables the
  * expiry-warning schedules), plus the grant service's own settings.
  */
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Runtime } from '../runtime.ts';
 import { logger } from '../logger.ts';
 import type { SlackEndpointDeps, SlackRuntime } from './endpoint.ts';
@@ -18,7 +17,7 @@ import { slackSecretNamesFromEnv, slackSecretsLoader, type SlackSecrets } from '
 import { ackWebClient, notifyWebClient } from './web-client.ts';
 
 export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): () => Promise<SlackSecrets> {
-  return slackSecretsLoader(slackSecretNamesFromEnv(env), new SSMClient({ maxAttempts: 5 }));
+  return slackSecretsLoader(slackSecretNamesFromEnv(env));
 }
 
 /** Dependencies of the two HTTP endpoints. The grant runtime is built by the caller (at module load, to fail fast). */
