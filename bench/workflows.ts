@@ -12,7 +12,8 @@
  *
  * The requests go through the HTTP API as a user's would. The org is generated (60 requesters × 20 accounts ×
  * 3 permission sets) so every grant is a distinct assignment that Identity Center must really create.
- * Sizes: BENCH_ACTIVATIONS (100), BENCH_EXPIRIES (150), BENCH_STORM (1000).
+ * Sizes: BENCH_ACTIVATIONS (100), BENCH_EXPIRIES (150), BENCH_STORM (1000). BENCH_FUNCTION_LOG_LEVEL=ERROR prints
+ * the functions' error logs (what a 5xx answer was).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -537,7 +538,8 @@ export async function runWorkflowsBench(): Promise<void> {
     log: edge.log,
     orgFixture: writeBenchOrg(dir),
     policyFile: resolve(import.meta.dirname, 'policy.bench.yaml'),
-    functionEnv: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    // BENCH_FUNCTION_LOG_LEVEL=ERROR shows what a 5xx was.
+    functionEnv: { POWERTOOLS_LOG_LEVEL: process.env.BENCH_FUNCTION_LOG_LEVEL ?? 'SILENT' },
   });
   const knobs = cloud.idc.knobs();
   const tokens = new Map<string, string>();
@@ -688,7 +690,7 @@ export async function runWorkflowsBench(): Promise<void> {
     '',
     ...errorLines(stormGrantRecords),
     '',
-    `Create slot held (slot leased → ReleaseCreateSlot done), p50 / p95 / mean: figure 1 ${slotLine(activation.records)}; this storm ${slotLine(stormGrantRecords)} — against a mean provisioning delay of ${fmt(storm.asyncOpMs / Math.max(1, storm.creates), 0)} ms. With ${knobs.maxOutstandingAsync} slots the storm can activate at most ${knobs.maxOutstandingAsync} / mean hold grants per second.`,
+    `Create slot held (slot leased → ReleaseCreateSlot done), p50 / p95 / mean: figure 1 ${slotLine(activation.records)}; this storm ${slotLine(stormGrantRecords)} — against a mean provisioning delay of ${fmt(storm.asyncOpMs / Math.max(1, storm.creates), 0)} ms. With ${knobs.maxOutstandingAsync} slots the storm can activate at most ${knobs.maxOutstandingAsync} / mean hold grants per second. Slots in use over the storm's wall time, on average: ${fmt(stormGrantRecords.map(slotHoldMs).reduce<number>((sum, ms) => sum + (ms ?? 0), 0) / Math.max(1, storm.wallMs), 1)} of ${knobs.maxOutstandingAsync}.`,
     '',
     `DynamoDB requests at the edge during the storm: ${storm.dynamodb.join(', ')}.`,
     '',
