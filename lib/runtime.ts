@@ -50,10 +50,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
   const clock = overrides.clock ?? systemClock;
   const policyDocument = loadPolicyFileSync(config.POLICY_PATH);
 
-  // Standard retries (exponential backoff with jitter), not 'adaptive': a Lambda container serves one
-  // invocation at a time, so a client-side rate limiter learns little there, and where one client serves
-  // many concurrent calls (the one-process local cloud) one throttled call would slow every caller.
-  const retry = { maxAttempts: 8, retryMode: 'standard' as const };
+  const retry = { maxAttempts: 8, retryMode: 'adaptive' as const };
   const dynamodb = new DynamoDBClient(retry);
   const sfn = lazy(async () => new (await lazySdk.sfn()).SFNClient(retry));
   const scheduler = lazy(async () => new (await lazySdk.scheduler()).SchedulerClient(retry));

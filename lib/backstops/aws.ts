@@ -1,7 +1,7 @@
 /**
  * SDK adapters for the backstop ports: the execution starter (Step Functions) and the
  * access inventory (sso-admin ListAccountAssignments, identitystore ListGroupMemberships).
- * The clients retry throttling themselves (standard mode, built in lib/runtime.ts).
+ * The clients retry throttling themselves (adaptive mode, built in lib/runtime.ts).
  * Step Functions and SSO Admin load on first use (lib/adapters/lazy-sdk.ts).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
