@@ -299,11 +299,31 @@ function stateTimes(record: ExecutionRecord, into: Map<string, number[]>): void 
 }
 
 /** Time a create slot is held: leased (AcquireCreateSlot, or PrepareActivation when a slot was free) → ReleaseCreateSlot done. */
-function slotHoldMs(record: ExecutionRecord): number | undefined {
+/** When the execution's create slot was leased and given back (epoch ms). */
+function slotInterval(record: ExecutionRecord): [number, number] | undefined {
   const exitOf = (name: string) => record.history.find((e) => e.type === 'TaskStateExited' && e.details?.value.name === name)?.timestamp;
   const leased = exitOf('AcquireCreateSlot') ?? exitOf('PrepareActivation');
   const released = exitOf('ReleaseCreateSlot') ?? exitOf('CompleteActivation');
-  return leased !== undefined && released !== undefined ? released - leased : undefined;
+  return leased !== undefined && released !== undefined ? [leased, released] : undefined;
+}
+
+function slotHoldMs(record: ExecutionRecord): number | undefined {
+  const interval = slotInterval(record);
+  return interval && interval[1] - interval[0];
+}
+
+/** Average slots in use in each tenth of [from, to). */
+function slotsInUseByTenth(records: ExecutionRecord[], from: number, to: number): number[] {
+  const tenth = (to - from) / 10;
+  const held = Array.from({ length: 10 }, () => 0);
+  for (const interval of records.map(slotInterval)) {
+    if (!interval) continue;
+    for (let i = 0; i < 10; i++) {
+      const start = from + i * tenth;
+      held[i]! += Math.max(0, Math.min(interval[1], start + tenth) - Math.max(interval[0], start));
+    }
+  }
+  return held.map((ms) => ms / tenth);
 }
 
 function failedTaskErrors(records: ExecutionRecord[]): Map<string, number> {
@@ -464,6 +484,9 @@ interface StormResult {
   records: ExecutionRecord[];
   requests: RequestCounters;
   dynamodb: string[];
+  startedAt: number;
+  /** When the last POST /grants was answered, from startedAt. */
+  requestsMs: number;
 }
 
 function statsDelta(after: IdcStats, before: IdcStats): { calls: Record<string, number>; throttled: number; quotaRejected: number } {
@@ -491,6 +514,7 @@ async function stormPhase(b: Bench, items: Combo[]): Promise<StormResult> {
       return undefined;
     }
   });
+  const requestsMs = Date.now() - t0;
   const started = ids.filter((x): x is { id: string; user: string } => !!x);
   const deadline = t0 + 15 * 60_000;
   const records = await Promise.all(started.map((s) => closedExecution(b, executionArn(b.grantMachineArn, executionNames.grant(s.id)), deadline, 250)));
@@ -513,6 +537,8 @@ async function stormPhase(b: Bench, items: Combo[]): Promise<StormResult> {
     active,
     failures,
     wallMs: (active === started.length ? lastActive : settledAt) - t0,
+    startedAt: t0,
+    requestsMs,
     callsByOperation: delta.calls,
     idcCalls: Object.values(delta.calls).reduce((a, n) => a + n, 0),
     throttled: delta.throttled,
@@ -690,7 +716,7 @@ export async function runWorkflowsBench(): Promise<void> {
     '',
     ...errorLines(stormGrantRecords),
     '',
-    `Create slot held (slot leased → ReleaseCreateSlot done), p50 / p95 / mean: figure 1 ${slotLine(activation.records)}; this storm ${slotLine(stormGrantRecords)} — against a mean provisioning delay of ${fmt(storm.asyncOpMs / Math.max(1, storm.creates), 0)} ms. With ${knobs.maxOutstandingAsync} slots the storm can activate at most ${knobs.maxOutstandingAsync} / mean hold grants per second. Slots in use over the storm's wall time, on average: ${fmt(stormGrantRecords.map(slotHoldMs).reduce<number>((sum, ms) => sum + (ms ?? 0), 0) / Math.max(1, storm.wallMs), 1)} of ${knobs.maxOutstandingAsync}.`,
+    `Create slot held (slot leased → ReleaseCreateSlot done), p50 / p95 / mean: figure 1 ${slotLine(activation.records)}; this storm ${slotLine(stormGrantRecords)} — against a mean provisioning delay of ${fmt(storm.asyncOpMs / Math.max(1, storm.creates), 0)} ms. With ${knobs.maxOutstandingAsync} slots the storm can activate at most ${knobs.maxOutstandingAsync} / mean hold grants per second. Slots in use over the storm's wall time, on average: ${fmt(stormGrantRecords.map(slotHoldMs).reduce<number>((sum, ms) => sum + (ms ?? 0), 0) / Math.max(1, storm.wallMs), 1)} of ${knobs.maxOutstandingAsync}; by tenth of the wall time: ${slotsInUseByTenth(stormGrantRecords, storm.startedAt, storm.startedAt + storm.wallMs).map((n) => fmt(n, 1)).join(', ')}. The last POST /grants was answered ${fmt(storm.requestsMs / 1000, 1)} s after the first was sent.`,
     '',
     `DynamoDB requests at the edge during the storm: ${storm.dynamodb.join(', ')}.`,
     '',
