@@ -11,12 +11,13 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { callApi } from '../test/support/api.ts';
 import { startApiTestCloud } from '../test/support/cloud.ts';
-import { bundleFunction, LAZY_SDK_CLIENTS, probeEnv, probeImport, ROOT } from './bundle.ts';
+import { bundleFunction, LAZY_SDK_CLIENTS, probeEnv, probeImport, ROOT, type ImportProbe } from './bundle.ts';
 import { fmt, machineLine, summarize, verdict, writeSection } from './report.ts';
 
 const OUT = resolve(ROOT, 'bench/out');
 const WARM_CALLS = Number(process.env.BENCH_CALLS ?? 400);
-const COLD_RUNS = 5;
+/** Fresh processes per bundle. Rounds go across all bundles in turn, so a noisy moment on this shared machine touches every bundle alike. */
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 11);
 
 interface ColdImport {
   /** Medians of COLD_RUNS fresh processes. */
@@ -26,8 +27,7 @@ interface ColdImport {
   clientsAtImport: string[];
 }
 
-function coldImport(file: string, env: NodeJS.ProcessEnv): ColdImport {
-  const runs = Array.from({ length: COLD_RUNS }, () => probeImport(file, env));
+function summarizeRuns(runs: ImportProbe[]): ColdImport {
   return {
     importMs: summarize(runs.map((r) => r.importMs)).p50,
     lazyFirstUseMs: summarize(runs.map((r) => r.lazyFirstUseMs)).p50,
@@ -41,17 +41,20 @@ export async function runApiBench(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const functions = readdirSync(resolve(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
   const env = probeEnv();
-  const bundles: { fn: string; kb: number; cold: ColdImport | undefined }[] = [];
-  for (const fn of functions) {
-    const file = await bundleFunction(fn, OUT);
-    let cold: ColdImport | undefined;
-    try {
-      cold = coldImport(file, env);
-    } catch {
-      // A function whose module needs more env than the common set is reported as n/a.
+  const built: { fn: string; file: string; runs: ImportProbe[]; failed: boolean }[] = [];
+  for (const fn of functions) built.push({ fn, file: await bundleFunction(fn, OUT), runs: [], failed: false });
+  for (let round = 0; round < COLD_RUNS; round++) {
+    for (const b of built) {
+      if (b.failed) continue;
+      try {
+        b.runs.push(probeImport(b.file, env));
+      } catch {
+        // A function whose module needs more env than the common set is reported as n/a.
+        b.failed = true;
+      }
     }
-    bundles.push({ fn, kb: statSync(file).size / 1024, cold });
   }
+  const bundles = built.map((b) => ({ fn: b.fn, kb: statSync(b.file).size / 1024, cold: b.failed ? undefined : summarizeRuns(b.runs) }));
 
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   const cloud = await startApiTestCloud();
@@ -95,7 +98,7 @@ export async function runApiBench(): Promise<void> {
     `| POST /grants | ${fmt(p.p50)} | ${fmt(p.p99)} | ${fmt(p.max)} | ${verdict(p.p99 <= 30)} |`,
     `| GET /grants | ${fmt(g.p50)} | ${fmt(g.p99)} | ${fmt(g.max)} | ${verdict(g.p99 <= 30)} |`,
     '',
-    `Bundles (esbuild, minified, ESM, the serverless.yml settings) and cold import in a fresh Node process (median of ${COLD_RUNS}). SDK clients loaded at import: the @aws-sdk/client-* packages in the module cache after the import. Lazy clients on first use: in the same process, after the import, loading the clients lib/adapters/lazy-sdk.ts defers (${clientList([...LAZY_SDK_CLIENTS])}) one after another, i.e. the cost moved out of init into the first invocations that need them (a function needs only some; — for a function that loads no SDK client, as it makes no AWS calls):`,
+    `Bundles (esbuild, minified, ESM, the serverless.yml settings) and cold import in a fresh Node process (median of ${COLD_RUNS}, taken in rounds across all bundles). SDK clients loaded at import: the @aws-sdk/client-* packages in the module cache after the import. Lazy clients on first use: in the same process, after the import, loading the clients lib/adapters/lazy-sdk.ts defers (${clientList([...LAZY_SDK_CLIENTS])}) one after another, i.e. the cost moved out of init into the first invocations that need them (a function needs only some; — for a function that loads no SDK client, as it makes no AWS calls):`,
     '',
     '| function | bundle KB | cold import ms | SDK clients loaded at import | lazy clients on first use ms |',
     '|---|---|---|---|---|',
