@@ -13,6 +13,9 @@ import type { CreateSlots, SlotLease } from '../workflow/ports.ts';
 export const DEFAULT_SLOT_COUNT = 10;
 
 export const slotKey = (slot: number) => ({ pk: `SLOT#${slot}`, sk: 'SLOT' });
+/** The line of slot waiters: `nextTurnAt` (epoch ms), the first turn not yet handed out. */
+const TURNS_KEY = { pk: 'SLOT#TURNS', sk: 'SLOT' };
+const TURN_ATTEMPTS = 5;
 
 export interface DynamoCreateSlotsOptions {
   tableName: string;
@@ -76,6 +79,45 @@ export class DynamoCreateSlots implements CreateSlots {
       }
     }
     return undefined;
+  }
+
+  async reserveTurn(stepMs: number): Promise<Date> {
+    for (let attempt = 0; attempt < TURN_ATTEMPTS; attempt++) {
+      const now = this.options.clock.now().getTime();
+      try {
+        // Others are waiting: take the turn after the last one handed out.
+        const out = await this.doc.send(
+          new UpdateCommand({
+            TableName: this.options.tableName,
+            Key: TURNS_KEY,
+            UpdateExpression: 'SET nextTurnAt = nextTurnAt + :step',
+            ConditionExpression: 'nextTurnAt > :now',
+            ExpressionAttributeValues: { ':step': stepMs, ':now': now },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        return new Date(Number(out.Attributes?.nextTurnAt) - stepMs);
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+      try {
+        // Nobody is waiting (the line emptied as time passed): this turn is now.
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.options.tableName,
+            Key: TURNS_KEY,
+            UpdateExpression: 'SET nextTurnAt = :next',
+            ConditionExpression: 'attribute_not_exists(nextTurnAt) OR nextTurnAt <= :now',
+            ExpressionAttributeValues: { ':next': now + stepMs, ':now': now },
+          }),
+        );
+        return new Date(now);
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    }
+    // Lost every race: try for a slot at once rather than not at all.
+    return this.options.clock.now();
   }
 
   async releaseOwnedBy(owner: string): Promise<void> {

@@ -4,9 +4,10 @@
  *  prepareActivation  APPROVED/SCHEDULED → ACTIVATING, takes a holder on the assignment key
  *                     and decides whether Identity Center must create anything. For an account
  *                     target whose answer needs Identity Center (ListAccountAssignments), it
- *                     first leases a slot if one is visibly free; if none is, it says which owner
- *                     and lease expiry the state machine's AcquireCreateSlot writes while it
- *                     waits, and the state machine runs this task again on the slot it leased.
+ *                     first leases a slot if one is visibly free; if none is, it takes a turn in
+ *                     the line of waiters and says which owner and lease expiry the state
+ *                     machine's AcquireCreateSlot writes once the turn has come, and the state
+ *                     machine runs this task again on the slot it leased.
  *                     So the checks, like the creates, run at most 10 at a time: a storm of
  *                     grants cannot flood the 20 TPS that every caller of Identity Center shares.
  *  completeActivation ACTIVE (activatedAt = now, expiresAt = now + duration) + the
@@ -38,6 +39,15 @@ import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
  * crashed while holding its slot leaves it leased that long.
  */
 export const SLOT_LEASE_MS = 60 * 60_000;
+/**
+ * Spacing of the waiters' turns (lib/workflow/ports.ts `reserveTurn`): about how often a slot comes
+ * free when all 10 are busy (a create holds one ~1.5 s: provisioning plus the first status check).
+ * Turns handed out faster than slots free up only mean a few more waiters trying at once; slower would
+ * leave slots idle, so this errs fast.
+ */
+export const SLOT_TURN_MS = 150;
+/** The longest a waiter is told to wait for its turn; past it, it simply starts trying. */
+const MAX_TURN_WAIT_MS = 15 * 60_000;
 /** How long an in-process caller (the reconciler) waits for a free slot before giving up with SlotsBusy. */
 export const SLOT_WAIT_MS = 8_000;
 
@@ -68,6 +78,8 @@ export interface ActivationPlan {
   coveredByExistingAccess: boolean;
   /** What AcquireCreateSlot writes on a random free slot (acquireSlot and createAssignment). */
   slotLease?: SlotLeaseRequest;
+  /** acquireSlot: when this waiter's turn to try for a slot comes (ISO); the state machine waits until then. */
+  slotTurnAt?: string;
   /** The slot this task already leased (one look, no waiting); absent → the state machine's AcquireCreateSlot waits for one. */
   leasedSlot?: { pk: string };
   /** Set only by executions of an earlier definition that leased the slot in this task; completeActivation releases it. */
@@ -118,6 +130,12 @@ export async function acquireSlot(deps: WorkflowDeps, owner: string, waitMs = SL
     }
     await sleep(200 + Math.floor(random() * 600));
   }
+}
+
+/** When a waiter should start trying for a slot: its place in the line, at most MAX_TURN_WAIT_MS away. */
+async function slotTurn(deps: WorkflowDeps): Promise<string> {
+  const turn = await deps.slots.reserveTurn(SLOT_TURN_MS);
+  return new Date(Math.min(turn.getTime(), deps.clock.now().getTime() + MAX_TURN_WAIT_MS)).toISOString();
 }
 
 /** The lease the state machine's slot acquisition writes for `owner`. */
@@ -229,7 +247,7 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
       if (await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target))) {
         // One read, one conditional write; finds the slot AcquireCreateSlot leased for this grant when it re-runs this task.
         slot = await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
-        if (!slot) return { ...plan, action: 'acquireSlot', slotLease };
+        if (!slot) return { ...plan, action: 'acquireSlot', slotLease, slotTurnAt: await slotTurn(deps) };
       } else {
         await giveBackLeasedSlot();
       }

@@ -52,6 +52,12 @@ export interface CreateSlots {
   release(lease: SlotLease): Promise<void>;
   /** Gives back every slot `owner` holds (an execution that failed before it could release its own). */
   releaseOwnedBy(owner: string): Promise<void>;
+  /**
+   * A place in the line of waiters: the instant from which this waiter should try for a slot. Turns are
+   * `stepMs` apart and the line empties as time passes (nothing to give back), so a thousand waiters
+   * try a few at a time instead of all at once.
+   */
+  reserveTurn(stepMs: number): Promise<Date>;
 }
 
 export interface WorkflowDeps {

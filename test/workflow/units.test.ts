@@ -54,6 +54,29 @@ describe('DynamoCreateSlots', () => {
     expect(await slots.tryAcquire('e', 60_000)).toBeDefined();
   });
 
+  it('hands out turns in the line of waiters step apart; the line empties as time passes', async () => {
+    let now = Date.parse('2031-01-01T00:00:00Z');
+    const slots = new DynamoCreateSlots(table.client, { tableName: table.tableName, clock: { now: () => new Date(now) } });
+    expect((await slots.reserveTurn(150)).getTime()).toBe(now); // nobody waiting: at once
+    expect((await slots.reserveTurn(150)).getTime()).toBe(now + 150);
+    expect((await slots.reserveTurn(150)).getTime()).toBe(now + 300);
+    now += 100; // time passes, the line is still ahead
+    expect((await slots.reserveTurn(150)).getTime()).toBe(now - 100 + 450);
+    now += 10_000; // every turn handed out has come: the line is empty again
+    expect((await slots.reserveTurn(150)).getTime()).toBe(now);
+  });
+
+  it('gives concurrent waiters distinct turns', async () => {
+    const now = Date.parse('2032-01-01T00:00:00Z');
+    const slots = new DynamoCreateSlots(table.client, { tableName: table.tableName, clock: { now: () => new Date(now) } });
+    const turns = await Promise.all(Array.from({ length: 20 }, () => slots.reserveTurn(100)));
+    // Racing writers may lose all their attempts and go at once; the rest are each a step apart.
+    const spaced = turns.map((t) => t.getTime()).filter((t) => t > now);
+    expect(new Set(spaced).size).toBe(spaced.length);
+    expect(spaced.length).toBeGreaterThanOrEqual(15);
+    for (const t of spaced) expect((t - now) % 100).toBe(0);
+  });
+
   it('hands out exactly N slots to many concurrent callers', async () => {
     const slots = new DynamoCreateSlots(table.client, { tableName: `${table.tableName}`, slotCount: 10, clock: { now: () => new Date(Date.parse('2030-01-01T00:00:00Z')) } });
     const got = await Promise.all(Array.from({ length: 40 }, (_, i) => slots.tryAcquire(`owner-${i}`, 60_000)));
