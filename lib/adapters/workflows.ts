@@ -55,6 +55,17 @@ export function atExpression(instantMs: number): string {
   return `at(${new Date(Math.floor(instantMs / 1000) * 1000).toISOString().slice(0, 19)})`;
 }
 
+/** Creates the schedule, or replaces it when one of that name exists (an extension moves the time). */
+export async function upsertSchedule(scheduler: () => Promise<SchedulerClient>, input: CreateScheduleCommandInput): Promise<void> {
+  const [client, { CreateScheduleCommand, UpdateScheduleCommand }] = await Promise.all([scheduler(), lazySdk.scheduler()]);
+  try {
+    await client.send(new CreateScheduleCommand(input));
+  } catch (err) {
+    if (errorName(err) !== 'ConflictException') throw err;
+    await client.send(new UpdateScheduleCommand(input));
+  }
+}
+
 /** Both SDK packages load on first use (lib/adapters/lazy-sdk.ts): only the functions that start or schedule workflows pay for them. */
 export class StepFunctionsWorkflows implements Workflows {
   private readonly sfn: () => Promise<SFNClient>;
@@ -107,15 +118,8 @@ export class StepFunctionsWorkflows implements Workflows {
     };
   }
 
-  /** Create, or replace when it exists (an extension moves the time). */
-  private async upsertSchedule(input: CreateScheduleCommandInput): Promise<void> {
-    const [client, { CreateScheduleCommand, UpdateScheduleCommand }] = await Promise.all([this.scheduler(), lazySdk.scheduler()]);
-    try {
-      await client.send(new CreateScheduleCommand(input));
-    } catch (err) {
-      if (errorName(err) !== 'ConflictException') throw err;
-      await client.send(new UpdateScheduleCommand(input));
-    }
+  private upsertSchedule(input: CreateScheduleCommandInput): Promise<void> {
+    return upsertSchedule(this.scheduler, input);
   }
 
   async scheduleActivation(grant: Grant): Promise<void> {

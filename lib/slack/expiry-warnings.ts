@@ -4,9 +4,8 @@
  * grant id, so an extension moves the one schedule instead of adding another.
  */
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { errorName } from '../adapters/aws-retry.ts';
-import { clientProvider, lazySdk, type ClientSource } from '../adapters/lazy-sdk.ts';
-import { atExpression } from '../adapters/workflows.ts';
+import { clientProvider, type ClientSource } from '../adapters/lazy-sdk.ts';
+import { atExpression, upsertSchedule } from '../adapters/workflows.ts';
 import type { Grant } from '../domain/grant.ts';
 import { EXPIRY_WARNING_LEAD_MS, type ExpiryWarningScheduler } from './notifier.ts';
 
@@ -60,12 +59,6 @@ export class SchedulerExpiryWarnings implements ExpiryWarningScheduler {
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 240 },
       },
     };
-    const [client, { CreateScheduleCommand, UpdateScheduleCommand }] = await Promise.all([this.scheduler(), lazySdk.scheduler()]);
-    try {
-      await client.send(new CreateScheduleCommand(schedule));
-    } catch (e) {
-      if (errorName(e) !== 'ConflictException') throw e;
-      await client.send(new UpdateScheduleCommand(schedule));
-    }
+    await upsertSchedule(this.scheduler, schedule);
   }
 }
