@@ -33,10 +33,11 @@ import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 
 /**
  * Lease length written by the state machines' slot acquisition, counted from the task that
- * planned it (Step Functions' intrinsics cannot add time to `$$.State.EnteredTime`). It covers
- * the longest wait for a slot (AcquireCreateSlot's Retry: about 20 min, 43 at the very most), the create's
- * throttling retries and the 15 min of status polling, with margin. Only an execution that
- * crashed while holding its slot leaves it leased that long.
+ * planned it (Step Functions' intrinsics cannot add time to `$$.State.EnteredTime`): it covers the
+ * turn (at most 15 min) and AcquireCreateSlot's Retry (about 20 min) until PrepareActivation runs
+ * again on the slot and renews the lease from then, for the create's throttling retries and the
+ * 15 min of status polling. Only an execution that crashed while holding its slot leaves it leased
+ * that long.
  */
 export const SLOT_LEASE_MS = 60 * 60_000;
 /**
