@@ -133,6 +133,9 @@ export async function acquireSlot(deps: WorkflowDeps, owner: string, waitMs = SL
   }
 }
 
+/** Who holds a slot for this grant's activation (the same in this task and in the state machine's lease). */
+const slotOwner = (grantId: string) => `activate#${grantId}`;
+
 /** When a waiter should start trying for a slot: its place in the line, at most MAX_TURN_WAIT_MS away. */
 async function slotTurn(deps: WorkflowDeps): Promise<string> {
   const turn = await deps.slots.reserveTurn(SLOT_TURN_MS);
@@ -215,7 +218,7 @@ async function takeHolder(deps: WorkflowDeps, grant: Grant): Promise<{ needsCrea
 
 export async function prepareActivation(deps: WorkflowDeps, input: ActivationInput): Promise<ActivationPlan> {
   const ids = await deps.identityCenter.instance();
-  const owner = `activate#${input.grantId}`;
+  const owner = slotOwner(input.grantId);
   // Run again after AcquireCreateSlot, this task holds a slot; a path that needs none gives it back.
   const giveBackLeasedSlot = async () => {
     if (input.checkInSlot) await deps.slots.releaseOwnedBy(owner);
@@ -296,7 +299,7 @@ async function cleanUpAfterFailure(deps: WorkflowDeps, grant: Grant, holder: Hol
 
 async function failActivation(deps: WorkflowDeps, grant: Grant, result: ActivationResult): Promise<CompleteActivationOutput> {
   // A PrepareActivation that timed out (or kept failing) after leasing a slot cannot give it back itself.
-  await deps.slots.releaseOwnedBy(`activate#${grant.id}`);
+  await deps.slots.releaseOwnedBy(slotOwner(grant.id));
   const key = assignmentKey(grant.principal, grant.target);
   const left = await leaveHolder(deps, key, grant.id);
   if (left.kind === 'delete') await cleanUpAfterFailure(deps, grant, left.holder);
