@@ -9,6 +9,11 @@
  * The functions run unchanged: they get the environment serverless.yml gives them (with
  * CloudFormation references resolved to local names) plus AWS_ENDPOINT_URL, so the SDK's
  * standard endpoint setting is the only thing that points them here.
+ *
+ * Packaged mode (`packaged: true`) runs what would deploy instead of the sources: the zips and
+ * the CloudFormation template `npm run package` built (packaging first when they are missing or
+ * stale), each function in a container of its own under its role's credentials, with IAM
+ * enforced on every call (local/iam/).
  */
 import { CreateScheduleGroupCommand, ConflictException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -28,7 +33,12 @@ import { startFakeSlack, type FakeSlack } from './slack/fake-slack.ts';
 import { withStreams, type StreamConsumer } from './dynamodb-streams.ts';
 import { LocalSsm } from './ssm.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
-import { loadStateMachinesFromServerless, registerStateMachines } from './stepfunctions/serverless.ts';
+import { loadStateMachinesFromServerless, registerStateMachines, stateMachinesOf } from './stepfunctions/serverless.ts';
+import { ensurePackaged } from './packaged/build.ts';
+import { loadPackagedConfig, packagedRoles, tableDefinitions, type PackagedConfig, type PackagedFunction } from './packaged/template.ts';
+import { LocalLambdaRuntime } from './lambda/runtime.ts';
+import { IamEnforcer, type RoleSession } from './iam/enforcer.ts';
+import { ensureTable } from '../lib/adapters/table-schema.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -62,6 +72,13 @@ export interface LocalCloudOptions {
   slack?: boolean;
   /** One line per request / state transition; default stdout. `false`: quiet. */
   log?: ((line: string) => void) | false;
+  /**
+   * Run the packaged artifacts (zips and template from `npm run package`, packaging first when
+   * missing or stale) with IAM enforced, instead of the sources. Default: LOCAL_PACKAGED=1.
+   */
+  packaged?: boolean;
+  /** Packaged mode: run this package folder as it is (no packaging), e.g. a template a test changed. */
+  packageDir?: string;
 }
 
 export interface LocalCloud {
@@ -77,10 +94,16 @@ export interface LocalCloud {
   functionEnv: Record<string, string>;
   tableName: string;
   stateMachineArns: Record<string, string>;
+  /** Running the packaged artifacts with IAM enforced. */
+  packaged: boolean;
+  /** Packaged mode: the enforcer every call is checked by. */
+  iam?: IamEnforcer;
   /** The fake Slack Web API and the signing secret Slack requests must be signed with. */
   slack?: { api: FakeSlack; signingSecret: string; userIdOf(email: string): string };
   /** A bearer token for a seeded user. */
   token(email: string, ttlSeconds?: number): Promise<string>;
+  /** Invokes a function as Lambda would (a rule's event, a test's direct call). */
+  invoke(functionName: string, event: unknown): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -108,7 +131,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 
   const policyFile = path.resolve(options.policyFile ?? process.env.LOCAL_POLICY ?? path.join(ROOT, 'config/policy.local.yaml'));
-  const config = loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: 'local', params: { policyFile: path.relative(ROOT, policyFile) } });
+  const packagedMode = options.packaged ?? process.env.LOCAL_PACKAGED === '1';
+  const packaged: PackagedConfig | undefined = packagedMode ? loadPackagedConfig(options.packageDir ?? (await ensurePackaged(ROOT, log))) : undefined;
+  const config = packaged ?? loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: 'local', params: { policyFile: path.relative(ROOT, policyFile) } });
 
   const orgFixture = path.resolve(options.orgFixture ?? process.env.LOCAL_ORG ?? path.join(ROOT, 'local/org.example.yaml'));
   const idcStateFile = dataDir ? path.join(dataDir, 'identity-center.json') : undefined;
@@ -123,18 +148,46 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (idcStateFile) persistIdc = snapshotWriter(idcStateFile, () => idc.snapshot());
 
   const dynamo = await startDynamo(dataDir ? { path: path.join(dataDir, 'dynamodb') } : {});
-  const stepFunctions = new LocalStepFunctions({ log, ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}) });
+  const iam = packaged ? enforcerFor(packaged, idc) : undefined;
+  const stepFunctionsSession = (roleArn: string): RoleSession => ({ roleArn, sessionName: 'local-step-functions' });
+  const stepFunctions = new LocalStepFunctions({
+    log,
+    ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+    ...(iam
+      ? {
+          iam: {
+            taskCredentials: (roleArn, credentialsRoleArn) =>
+              credentialsRoleArn ? iam.assumeRole(stepFunctionsSession(roleArn), credentialsRoleArn, 'local-step-functions') : iam.credentialsFor(roleArn, 'local-step-functions'),
+            deniedInvoke: (roleArn, functionArn) => iam.denied(stepFunctionsSession(roleArn), { action: 'lambda:InvokeFunction', resource: functionArn }),
+          },
+        }
+      : {}),
+  });
   const scheduler = new LocalScheduler({
+    ...(iam
+      ? {
+          iam: {
+            credentialsFor: (roleArn: string) => iam.assumeRole({ service: 'scheduler.amazonaws.com' }, roleArn, 'local-scheduler'),
+            deniedInvoke: (roleArn: string, functionArn: string) => iam.denied({ roleArn, sessionName: 'local-scheduler' }, { action: 'lambda:InvokeFunction', resource: functionArn }),
+          },
+        }
+      : {}),
     ...(dataDir ? { statePath: path.join(dataDir, 'schedules.json') } : {}),
     ...(options.schedulerFiringDelayMs ? { firingDelayMs: options.schedulerFiringDelayMs } : {}),
     invokeLambda: (arn, payload) => stepFunctions.invokeFunction(arn, payload),
     ...options.schedulerFaults,
     log,
   });
-  // Every function's environment, as Lambda would see it, merged into this process.
+  // Every function's environment, as Lambda would see it; from sources, merged into this process.
+  const environmentOf = new Map<string, Record<string, string>>();
   const functionEnv: Record<string, string> = {};
-  for (const fn of Object.values(config.functions)) Object.assign(functionEnv, resolveFunctionEnvironment(config, fn));
-  Object.assign(functionEnv, { POLICY_PATH: policyFile, POWERTOOLS_DEV: 'true', ...(options.log === false ? { POWERTOOLS_LOG_LEVEL: 'SILENT' } : {}) });
+  for (const fn of Object.values(config.functions)) {
+    environmentOf.set(fn.name, resolveFunctionEnvironment(config, fn));
+    Object.assign(functionEnv, environmentOf.get(fn.name));
+  }
+  Object.assign(functionEnv, { POLICY_PATH: policyFile, ...(packaged ? {} : { POWERTOOLS_DEV: 'true' }), ...(options.log === false ? { POWERTOOLS_LOG_LEVEL: 'SILENT' } : {}) });
+  /** What the local cloud sets besides the template's variables: endpoints, Slack's fake API, quiet logs. */
+  const localOverrides: Record<string, string> = options.log === false ? { POWERTOOLS_LOG_LEVEL: 'SILENT' } : {};
 
   // Slack: a fake Web API that knows the demo users (Slack id U<USERNAME>), secrets in the local SSM.
   const ssmSeed: Record<string, string> = { ...options.ssmSeed };
@@ -148,10 +201,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ssmSeed[functionEnv.SLACK_BOT_TOKEN_PARAM] = botToken;
     functionEnv.SLACK_API_URL = api.apiUrl;
     functionEnv.SLACK_APPROVALS_CHANNEL ||= '#jit-approvals';
+    Object.assign(localOverrides, { SLACK_API_URL: api.apiUrl, SLACK_APPROVALS_CHANNEL: functionEnv.SLACK_APPROVALS_CHANNEL });
     slack = { api, signingSecret, userIdOf };
   }
   Object.assign(functionEnv, options.functionEnv);
-  Object.assign(process.env, functionEnv);
+  Object.assign(localOverrides, options.functionEnv);
+  if (!packaged) Object.assign(process.env, functionEnv);
 
   const ssm = new LocalSsm({ seed: ssmSeed });
   // Functions subscribed to the table's stream (serverless.yml `stream` events) get its records.
@@ -161,6 +216,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     jsonServices: [stepFunctions, ssm, ...idc.services],
     restServices: [scheduler],
     dynamodb: withStreams(dynamo, () => streamConsumers, log),
+    ...(iam ? { authorize: (call) => iam.authorizeEdgeCall(call) } : {}),
     log: (entry) => log(formatEdgeLog(entry)),
   });
   stepFunctions.setSdkEndpoint(edge.url);
@@ -170,7 +226,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   const clientConfig = { endpoint: edge.url, region: LOCAL_REGION };
   const ddb = new DynamoDBClient(clientConfig);
-  await ensureGrantsTable(ddb, tableName);
+  if (packaged) for (const definition of tableDefinitions(packaged)) await ensureTable(ddb, definition);
+  else await ensureGrantsTable(ddb, tableName);
   ddb.destroy();
   if (functionEnv.SCHEDULE_GROUP) {
     const sched = new SchedulerClient(clientConfig);
@@ -183,11 +240,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   }
 
   // Lambda functions: the handlers, loaded on first use, behind their deployed ARNs.
+  const lambdaRuntime = packaged
+    ? new LocalLambdaRuntime({
+        sdkNodeModules: path.join(ROOT, 'node_modules'),
+        region: config.region,
+        accountId: LOCAL_ACCOUNT_ID,
+        ...(options.log === false ? {} : { log }),
+      })
+    : undefined;
   const handlers = new Map<string, Promise<LambdaHandler>>();
   const handlerOf = (fn: FunctionConfig) => {
     let h = handlers.get(fn.name);
     if (!h) {
-      h = importHandler(fn);
+      h = lambdaRuntime && iam ? Promise.resolve(packagedHandler(lambdaRuntime, iam, config, fn as PackagedFunction, { ...environmentOf.get(fn.name), ...localOverrides, AWS_ENDPOINT_URL: edge.url }, policyFile)) : importHandler(fn);
       handlers.set(fn.name, h);
     }
     return h;
@@ -195,13 +260,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // EventBridge rules: functions with `schedule: rate(...)` events run on that rate (sweeper, reconciler).
   const timers: NodeJS.Timeout[] = [];
   for (const fn of Object.values(config.functions)) {
-    if (!existsSync(fn.handler.file)) continue;
+    if (!existsSync(packaged ? (fn as PackagedFunction).artifact : fn.handler.file)) continue;
     const invoke = async (event: unknown, context: unknown) => (await handlerOf(fn))(event, context as never);
     stepFunctions.registerLambda(functionArn(config, fn), invoke);
     stepFunctions.registerLambda(fn.lambdaName, invoke);
     for (const event of fn.events) {
       const stream = (event as { stream?: { type?: string; filterPatterns?: unknown[] } }).stream;
       if (stream?.type === 'dynamodb') {
+        if (iam) assertStreamReadable(iam, config, fn as PackagedFunction, (stream as { arn?: string }).arn ?? '');
         streamConsumers.push({ name: fn.name, ...(stream.filterPatterns ? { filterPatterns: stream.filterPatterns } : {}), handle: (e) => invoke(e, {}) });
       }
       const rule = (event as { schedule?: unknown }).schedule;
@@ -222,7 +288,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   const resolve = (logicalId: string, attribute?: string) =>
     resolveIntrinsics(attribute ? { 'Fn::GetAtt': [logicalId, attribute] } : { Ref: logicalId }, config) as string;
-  const stateMachineArns = registerStateMachines(stepFunctions, loadStateMachinesFromServerless(config.file, { resolve, stage: config.stage, params: { policyFile: path.relative(ROOT, policyFile) } }));
+  const machines = packaged
+    ? stateMachinesOf(packaged)
+    : loadStateMachinesFromServerless(config.file, { resolve, stage: config.stage, params: { policyFile: path.relative(ROOT, policyFile) } });
+  // CreateStateMachine refuses a role Step Functions cannot assume.
+  if (iam) for (const m of machines) iam.assumeRole({ service: 'states.amazonaws.com' }, m.roleArn ?? '', 'local-step-functions');
+  const stateMachineArns = registerStateMachines(stepFunctions, machines);
 
   const issuer = await LocalIssuer.open(dataDir ?? path.join(ROOT, '.local-data'));
   const gateway: Gateway = await startGateway({
@@ -246,13 +317,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     functionEnv,
     tableName,
     stateMachineArns,
+    packaged: packaged !== undefined,
+    ...(iam ? { iam } : {}),
     ...(slack ? { slack } : {}),
     token: (email, ttlSeconds = 3600) => issuer.sign(userClaimsFor(idc, email), { issuer: gateway.issuer, ttlSeconds }),
+    async invoke(functionName, event) {
+      const fn = config.functions.find((f) => f.name === functionName);
+      if (!fn) throw new Error(`no function ${functionName} in ${config.file}`);
+      return stepFunctions.invokeFunction(fn.lambdaName, event);
+    },
     async stop() {
       for (const t of timers) clearInterval(t);
       await gateway.close();
       await scheduler.stop();
       await stepFunctions.close();
+      await lambdaRuntime?.close();
       await edge.close();
       await dynamo.close();
       await slack?.api.stop();
@@ -275,3 +354,57 @@ function userClaimsFor(idc: IdentityCenterEmulator, email: string) {
 }
 
 export { LOCAL_ACCOUNT_ID };
+
+/** IAM for a packaged deployment: its roles, and the org facts the action table needs. */
+function enforcerFor(packaged: PackagedConfig, idc: IdentityCenterEmulator): IamEnforcer {
+  return new IamEnforcer({
+    roles: packagedRoles(packaged),
+    accountId: LOCAL_ACCOUNT_ID,
+    environment: () => ({
+      organization: { id: idc.fixture.organization.id, managementAccountId: idc.fixture.organization.managementAccountId },
+      permissionSetName: (arn: string) => idc.fixture.permissionSets.find((p) => p.arn === arn)?.name,
+    }),
+  });
+}
+
+/**
+ * A packaged function behind the local Lambda runtime: its container gets the template's
+ * environment, the local endpoints, and credentials of its role (which must trust Lambda).
+ * The chosen policy file takes the place of the packaged one, as `--param policyFile=` would.
+ */
+function packagedHandler(
+  runtime: LocalLambdaRuntime,
+  iam: IamEnforcer,
+  config: ServerlessConfig,
+  fn: PackagedFunction,
+  environment: Record<string, string>,
+  policyFile: string,
+): LambdaHandler {
+  const roleArn = String(resolveIntrinsics(fn.role, config));
+  const credentials = iam.assumeRole({ service: 'lambda.amazonaws.com' }, roleArn, fn.lambdaName);
+  const policyPath = environment.POLICY_PATH;
+  return runtime.register({
+    name: fn.name,
+    lambdaName: fn.lambdaName,
+    artifact: fn.artifact,
+    handler: fn.handler.reference,
+    timeoutSeconds: fn.timeoutSeconds,
+    memorySize: fn.memorySize,
+    environment: {
+      ...environment,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
+    },
+    ...(policyPath && !path.isAbsolute(policyPath) ? { overlay: { [policyPath]: policyFile } } : {}),
+  });
+}
+
+/** Lambda reads a stream with the function's role; CloudFormation refuses the mapping when it cannot. */
+function assertStreamReadable(iam: IamEnforcer, config: ServerlessConfig, fn: PackagedFunction, streamArn: string): void {
+  const session = { roleArn: String(resolveIntrinsics(fn.role, config)), sessionName: fn.lambdaName };
+  for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']) {
+    const denied = iam.denied(session, { action, resource: streamArn });
+    if (denied) throw new Error(`${fn.name} cannot read the table's stream, so its event source mapping would not deploy: ${denied}`);
+  }
+}

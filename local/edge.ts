@@ -10,6 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import {
   AwsError,
   LOCAL_ACCOUNT_ID,
@@ -30,6 +31,24 @@ export interface EdgeRequestLog {
 
 export type EdgeLogger = (entry: EdgeRequestLog) => void;
 
+/** One request as the IAM check sees it: who signed it and what it asks. */
+export interface EdgeCall {
+  /** The SigV4 access key id, when the request is signed. */
+  accessKeyId?: string;
+  region: string;
+  /** awsJson services: the X-Amz-Target header. */
+  target?: string;
+  /** restJson services: the signing name. */
+  signingName?: string;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  input: Record<string, unknown>;
+}
+
+/** Undefined lets the request through; an AwsError is the answer instead (AccessDenied). */
+export type EdgeAuthorizer = (call: EdgeCall) => AwsError | undefined;
+
 export interface DynamoHandler {
   handle(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -43,6 +62,8 @@ export interface StartEdgeOptions {
   restServices?: RestService[];
   dynamodb?: DynamoHandler;
   accountId?: string;
+  /** Checked before any service sees a request (packaged mode's IAM enforcement). */
+  authorize?: EdgeAuthorizer;
   /** One call per request. Default: a readable line on stdout. */
   log?: EdgeLogger;
 }
@@ -65,11 +86,11 @@ export function formatEdgeLog(entry: EdgeRequestLog): string {
 
 const consoleLogger: EdgeLogger = (entry) => console.log(formatEdgeLog(entry));
 
-/** `AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/scheduler/aws4_request, ...` → region + service. */
-export function credentialScope(authorization: string | undefined): { region: string; service: string } | undefined {
-  const match = /Credential=[^/,\s]+\/\d{8}\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/.exec(authorization ?? '');
+/** `AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/scheduler/aws4_request, ...` → access key, region, service. */
+export function credentialScope(authorization: string | undefined): { accessKeyId: string; region: string; service: string } | undefined {
+  const match = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/.exec(authorization ?? '');
   if (!match) return undefined;
-  return { region: match[1]!, service: match[2]! };
+  return { accessKeyId: match[1]!, region: match[2]!, service: match[3]! };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -118,6 +139,51 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     restBySigningName.set(service.signingName, service);
   }
 
+  const authorize = (req: IncomingMessage, input: Record<string, unknown>, extra: Partial<EdgeCall>): void => {
+    if (!options.authorize) return;
+    const scope = credentialScope(header(req, 'authorization'));
+    const url = new URL(req.url ?? '/', 'http://edge.local');
+    const denied = options.authorize({
+      ...(scope ? { accessKeyId: scope.accessKeyId } : {}),
+      region: scope?.region ?? LOCAL_REGION,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      input,
+      ...extra,
+    });
+    if (denied) throw denied;
+  };
+
+  /** DynamoDB with IAM: the body is read for the check, then replayed to dynalite. */
+  async function handleAuthorizedDynamo(req: IncomingMessage, res: ServerResponse, target: string, started: number): Promise<void> {
+    const operation = target.slice(DYNAMODB_TARGET_PREFIX.length + 1);
+    let raw: string;
+    try {
+      raw = await readBody(req);
+      let input: Record<string, unknown> = {};
+      try {
+        input = raw.trim() === '' ? {} : (JSON.parse(raw) as Record<string, unknown>);
+      } catch {
+        // dynalite answers malformed bodies itself.
+      }
+      authorize(req, input, { target });
+    } catch (error) {
+      const awsError = asAwsError(error, 'InternalServerError');
+      send(
+        res,
+        awsError.status,
+        { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': awsError.code },
+        JSON.stringify({ __type: `com.amazon.coral.service#${awsError.code}`, message: awsError.message }),
+      );
+      log({ service: 'dynamodb', operation, status: awsError.status, ms: performance.now() - started, error: awsError.code });
+      return;
+    }
+    const replay = Object.assign(Readable.from([Buffer.from(raw, 'utf8')]), { headers: req.headers, method: req.method, url: req.url }) as unknown as IncomingMessage;
+    res.on('finish', () => log({ service: 'dynamodb', operation, status: res.statusCode, ms: performance.now() - started }));
+    options.dynamodb!.handle(replay, res);
+  }
+
   async function handleJson(
     req: IncomingMessage,
     res: ServerResponse,
@@ -144,6 +210,7 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
       } catch {
         throw new AwsError('SerializationException', 'Request body is not valid JSON');
       }
+      authorize(req, input ?? {}, { target });
       const output = await service.handle(operation, input ?? {}, ctx);
       send(res, 200, { 'content-type': contentType }, JSON.stringify(output ?? {}));
     } catch (error) {
@@ -173,6 +240,15 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     let errorCode: string | undefined;
     try {
       const body = await readBody(req);
+      if (options.authorize) {
+        let input: Record<string, unknown> = {};
+        try {
+          input = body.trim() === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
+        } catch {
+          // The service answers malformed bodies itself.
+        }
+        authorize(req, input, { signingName: service.signingName });
+      }
       const response = await service.handle({ method, path: url.pathname, query: url.searchParams, headers: req.headers, body }, ctx);
       status = response.status;
       send(res, response.status, { 'content-type': 'application/json' }, response.body === undefined ? '{}' : JSON.stringify(response.body));
@@ -196,6 +272,10 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     const ctx: JsonServiceContext = { region: scope?.region ?? LOCAL_REGION, accountId };
     const target = header(req, 'x-amz-target');
 
+    if (target?.startsWith(`${DYNAMODB_TARGET_PREFIX}.`) && options.dynamodb && options.authorize) {
+      void handleAuthorizedDynamo(req, res, target, started);
+      return;
+    }
     if (target?.startsWith(`${DYNAMODB_TARGET_PREFIX}.`) && options.dynamodb) {
       res.on('finish', () =>
         log({ service: 'dynamodb', operation: target.slice(DYNAMODB_TARGET_PREFIX.length + 1), status: res.statusCode, ms: performance.now() - started }),

@@ -2,19 +2,24 @@
  * `npm start`: the whole system on this machine, no AWS account needed.
  *   npm start                 keep the state in .local-data/ across restarts
  *   npm start -- --fresh      start empty (grants, schedules and Identity Center state reset)
+ *   npm start -- --packaged   run the packaged zips and template (`npm run package`) with IAM enforced
  *   PORT=3001 EDGE_PORT=4567 npm start
  */
 import { startLocalCloud } from './cloud.ts';
 
 const args = process.argv.slice(2);
-const unknown = args.filter((a) => !['--fresh', '--quiet'].includes(a));
+const unknown = args.filter((a) => !['--fresh', '--quiet', '--packaged'].includes(a));
 if (unknown.length) {
-  console.error(`unknown option(s): ${unknown.join(' ')}\nusage: npm start [-- --fresh] [--quiet]`);
+  console.error(`unknown option(s): ${unknown.join(' ')}\nusage: npm start [-- --fresh] [--quiet] [--packaged]`);
   process.exit(2);
 }
 
 const started = Date.now();
-const cloud = await startLocalCloud({ fresh: args.includes('--fresh'), ...(args.includes('--quiet') ? { log: false } : {}) });
+const cloud = await startLocalCloud({
+  fresh: args.includes('--fresh'),
+  ...(args.includes('--quiet') ? { log: false } : {}),
+  ...(args.includes('--packaged') ? { packaged: true } : {}),
+});
 const users = cloud.idc.fixture.users;
 const sample = cloud.idc.fixture.accounts.find((a) => a.tags.env === 'dev') ?? cloud.idc.fixture.accounts[0];
 const requester = users.find((u) => u.userName === 'carol') ?? users[0];
@@ -26,6 +31,7 @@ Identity Center JIT — local cloud ready in ${((Date.now() - started) / 1000).t
   OpenAPI         ${cloud.gatewayUrl}/openapi.json
   AWS endpoint    ${cloud.edgeUrl}           (AWS_ENDPOINT_URL for the aws CLI / SDK)
   State           ${process.env.LOCAL_DATA_DIR ?? '.local-data/'}  (npm start -- --fresh to reset)
+  Runs            ${cloud.packaged ? 'the packaged zips and template (.serverless/), IAM enforced' : 'the sources (npm start -- --packaged: what would deploy, IAM enforced)'}
   Policy          ${cloud.functionEnv.POLICY_PATH}
 
 Seeded users (Identity Store of the demo org):

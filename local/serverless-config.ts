@@ -10,6 +10,7 @@
  * {@link resolveIntrinsics}, which evaluates the intrinsics with local values.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse, type Tags, type YAMLMap, type YAMLSeq } from 'yaml';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws-protocol.ts';
@@ -192,6 +193,13 @@ class VariableResolver {
   private readFile(relative: string, address: string | undefined): unknown {
     const file = path.resolve(this.dir, relative);
     if (!existsSync(file)) return MISSING;
+    if (/\.c?js$/.test(file)) {
+      // A JavaScript file's export (or what its exported function returns), as Serverless resolves it.
+      const exported = createRequire(import.meta.url)(file) as unknown;
+      const found = address ? getPath(exported, address) : exported;
+      if (found === undefined) return MISSING;
+      return typeof found === 'function' ? (found as () => unknown)() : found;
+    }
     const text = readFileSync(file, 'utf8');
     const content = file.endsWith('.json') ? (JSON.parse(text) as unknown) : parseCloudFormationYaml(text, relative);
     if (!address) return content;

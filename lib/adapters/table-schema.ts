@@ -31,10 +31,16 @@ export function grantsTableDefinition(tableName: string): CreateTableCommandInpu
   };
 }
 
-/** Creates the table if it does not exist and waits until it is ACTIVE. */
-export async function ensureGrantsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/** Creates the grants table if it does not exist and waits until it is ACTIVE. */
+export function ensureGrantsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  return ensureTable(client, grantsTableDefinition(tableName));
+}
+
+/** Creates a table if it does not exist and waits until it and its indexes are ACTIVE. */
+export async function ensureTable(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> {
+  const tableName = definition.TableName;
   try {
-    await client.send(new CreateTableCommand(grantsTableDefinition(tableName)));
+    await client.send(new CreateTableCommand(definition));
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
   }

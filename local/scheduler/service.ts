@@ -106,6 +106,11 @@ export interface LocalSchedulerOptions {
   /** Lambda function targets. Scheduler invokes them asynchronously (InvocationType Event):
    *  delivery succeeds once the call is handed over; a failing function is logged, not retried here. */
   invokeLambda?: (functionArn: string, payload: unknown) => Promise<unknown>;
+  /**
+   * IAM (packaged mode): deliveries run as the schedule's execution role, which must trust
+   * scheduler.amazonaws.com and be allowed the target's action.
+   */
+  iam?: SchedulerIam;
   /** JSON file the schedules persist to (written after every change). */
   statePath?: string;
   /** Fault knobs for invariant tests: deliver some invocations twice (at-least-once) or lose them. */
@@ -113,6 +118,13 @@ export interface LocalSchedulerOptions {
   loseRate?: number;
   random?: () => number;
   log?: (line: string) => void;
+}
+
+export interface SchedulerIam {
+  /** The execution role's credentials; throws an AwsError (AccessDenied) when Scheduler may not assume it. */
+  credentialsFor(roleArn: string): { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** AWS's AccessDenied message when the role may not invoke the function, else undefined. */
+  deniedInvoke(roleArn: string, functionArn: string): string | undefined;
 }
 
 interface PersistedState {
@@ -150,7 +162,7 @@ export class LocalScheduler implements RestService {
   private readonly delivering = new Set<string>();
   private timerHandle: unknown;
   private started = false;
-  private sfnClient: SFNClient | undefined;
+  private readonly sfnClients = new Map<string, SFNClient>();
   private sfnEndpoint: string | (() => string) | undefined;
 
   constructor(private readonly options: LocalSchedulerOptions = {}) {
@@ -186,8 +198,8 @@ export class LocalScheduler implements RestService {
     if (this.timer && this.timerHandle !== undefined) this.timer.clear(this.timerHandle);
     this.timerHandle = undefined;
     await this.idle();
-    this.sfnClient?.destroy();
-    this.sfnClient = undefined;
+    for (const client of this.sfnClients.values()) client.destroy();
+    this.sfnClients.clear();
   }
 
   async idle(): Promise<void> {
@@ -530,13 +542,22 @@ export class LocalScheduler implements RestService {
     } else if (/^arn:aws[a-z-]*:states:[^:]+:\d{12}:stateMachine:[^:]+$/.test(schedule.Target.Arn)) {
       request = { stateMachineArn: schedule.Target.Arn, input };
     } else if (/^arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:[^:]+(:[^:]+)?$/.test(schedule.Target.Arn)) {
+      if (this.options.iam) {
+        try {
+          this.options.iam.credentialsFor(schedule.Target.RoleArn);
+        } catch (error) {
+          throw new DeliveryError('AccessDeniedException', (error as Error).message, false);
+        }
+        const denied = this.options.iam.deniedInvoke(schedule.Target.RoleArn, schedule.Target.Arn);
+        if (denied) throw new DeliveryError('AccessDeniedException', denied, false);
+      }
       this.invokeLambdaAsync(schedule, input);
       return;
     } else {
       throw new DeliveryError('ValidationException', `The local scheduler cannot deliver to ${schedule.Target.Arn}`, false);
     }
     try {
-      await (this.options.startExecution ?? ((r) => this.startWithSdk(r)))(request);
+      await (this.options.startExecution ?? ((r) => this.startWithSdk(r, schedule.Target.RoleArn)))(request);
     } catch (error) {
       throw classify(error);
     }
@@ -560,12 +581,24 @@ export class LocalScheduler implements RestService {
     this.inFlight.add(run);
   }
 
-  private async startWithSdk(request: StartExecutionRequest): Promise<{ executionArn?: string }> {
+  private async startWithSdk(request: StartExecutionRequest, roleArn: string): Promise<{ executionArn?: string }> {
     const endpoint = typeof this.sfnEndpoint === 'function' ? this.sfnEndpoint() : this.sfnEndpoint;
     if (!endpoint) throw new DeliveryError('InternalError', 'Local scheduler has no Step Functions endpoint: call setSfnEndpoint(edge.url)', true);
+    let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = { accessKeyId: 'local', secretAccessKey: 'local' };
+    if (this.options.iam) {
+      try {
+        credentials = this.options.iam.credentialsFor(roleArn);
+      } catch (error) {
+        throw new DeliveryError('AccessDeniedException', (error as Error).message, false);
+      }
+    }
     // maxAttempts 1: the schedule's RetryPolicy is the retry, as in the real service.
-    this.sfnClient ??= new SFNClient({ endpoint, region: this.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-    return this.sfnClient.send(new StartExecutionCommand(request));
+    let client = this.sfnClients.get(credentials.accessKeyId);
+    if (!client) {
+      client = new SFNClient({ endpoint, region: this.region, credentials, maxAttempts: 1 });
+      this.sfnClients.set(credentials.accessKeyId, client);
+    }
+    return client.send(new StartExecutionCommand(request));
   }
 
   private afterChange(what: string, schedule?: StoredSchedule): void {

@@ -105,10 +105,16 @@ export function toSdkInput(info: SdkServiceInfo, parameters: unknown): Record<st
   return (info.camelCaseMembers ? mapKeys(input, lowerFirst) : input) as Record<string, unknown>;
 }
 
+export interface SdkCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
 export interface SdkClientConfig {
   endpoint: string;
   region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
+  credentials: SdkCredentials;
 }
 
 /** The part of an SDK v3 client used here. */
@@ -125,7 +131,8 @@ export class SdkTaskInvoker {
 
   constructor(private readonly config: () => SdkClientConfig) {}
 
-  async invoke(resource: SdkTaskResource, parameters: unknown): Promise<unknown> {
+  /** One task's call; `credentials` (the task's role) replace the default ones when given. */
+  async invoke(resource: SdkTaskResource, parameters: unknown, credentials?: SdkCredentials): Promise<unknown> {
     const info = SDK_SERVICES[resource.service];
     if (!info) {
       throw new TaskError('States.Runtime', `The local cloud has no SDK mapping for service '${resource.service}' (add it to SDK_SERVICES)`);
@@ -136,7 +143,7 @@ export class SdkTaskInvoker {
     if (typeof Command !== 'function') {
       throw new TaskError('States.Runtime', `${info.pkg} has no ${commandName} (Resource aws-sdk:${resource.service}:${resource.action})`);
     }
-    const client = this.client(info, mod);
+    const client = this.client(info, mod, credentials);
     try {
       const output = (await client.send(new Command(toSdkInput(info, parameters)))) as Record<string, unknown>;
       return toStateOutput(info, output);
@@ -159,9 +166,9 @@ export class SdkTaskInvoker {
     return mod;
   }
 
-  private client(info: SdkServiceInfo, mod: Record<string, unknown>): AnyClient {
-    const config = this.config();
-    const key = `${info.pkg} ${config.endpoint} ${config.region}`;
+  private client(info: SdkServiceInfo, mod: Record<string, unknown>, credentials?: SdkCredentials): AnyClient {
+    const config = { ...this.config(), ...(credentials ? { credentials } : {}) };
+    const key = `${info.pkg} ${config.endpoint} ${config.region} ${config.credentials.accessKeyId}`;
     let client = this.clients.get(key);
     if (!client) {
       const ClientCtor = mod[info.client] as new (config: object) => AnyClient;

@@ -19,7 +19,19 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type JsonService } from '../aws-protocol.ts';
-import { parseSdkResource, SdkTaskInvoker, TaskError, type SdkClientConfig } from './sdk-integration.ts';
+import { parseSdkResource, SdkTaskInvoker, TaskError, type SdkClientConfig, type SdkCredentials } from './sdk-integration.ts';
+
+/** IAM as Step Functions meets it (packaged mode): the role tasks run as, and Lambda invoke permission. */
+export interface StepFunctionsIam {
+  /**
+   * Credentials for a state machine's SDK tasks: its own role's, or, for a task whose
+   * `Credentials` field names a role, that role's once the state machine's role has assumed
+   * it. Throws an AwsError (AccessDenied) when the assume is refused.
+   */
+  taskCredentials(stateMachineRoleArn: string, credentialsRoleArn?: string): SdkCredentials;
+  /** AWS's AccessDenied message when `roleArn` may not invoke the function, else undefined. */
+  deniedInvoke(roleArn: string, functionArn: string): string | undefined;
+}
 
 export type LambdaHandler = (event: any, context: LambdaContext) => Promise<unknown> | unknown;
 
@@ -76,6 +88,8 @@ export interface LocalStepFunctionsOptions {
   retryIntervalMs?: number;
   /** One line per state transition; default stdout. */
   log?: (line: string) => void;
+  /** Enforce IAM for tasks (packaged mode); absent: tasks run unchecked. */
+  iam?: StepFunctionsIam;
 }
 
 export interface CreateStateMachineInput {
@@ -391,7 +405,8 @@ export class LocalStepFunctions implements JsonService {
       if (Array.isArray(state.Retry) && state.Retry.length > 0) retryableStates.push(stateName);
       if (state.Type !== 'Task' || typeof state.Resource !== 'string') return;
       taskResources.set(stateName, state.Resource);
-      taskHandlers[stateName] = this.taskHandler(state.Resource);
+      const credentialsRoleArn = (state.Credentials as { RoleArn?: unknown } | undefined)?.RoleArn;
+      taskHandlers[stateName] = this.taskHandler(state.Resource, roleArn, typeof credentialsRoleArn === 'string' ? credentialsRoleArn : undefined);
     });
     return {
       arn: this.stateMachineArn(name),
@@ -406,18 +421,30 @@ export class LocalStepFunctions implements JsonService {
     };
   }
 
-  private taskHandler(resource: string): (input: any) => Promise<any> {
+  private taskHandler(resource: string, roleArn: string, credentialsRoleArn: string | undefined): (input: any) => Promise<any> {
     const sdkResource = parseSdkResource(resource);
-    if (sdkResource) return (input) => this.sdk.invoke(sdkResource, input) as Promise<any>;
+    if (sdkResource) {
+      return async (input) => {
+        let credentials: SdkCredentials | undefined;
+        if (this.options.iam) {
+          try {
+            credentials = this.options.iam.taskCredentials(roleArn, credentialsRoleArn);
+          } catch (error) {
+            throw new TaskError('States.TaskFailed', (error as Error).message);
+          }
+        }
+        return this.sdk.invoke(sdkResource, input, credentials);
+      };
+    }
     if (/^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource)) {
       return async (input: { FunctionName?: string; Payload?: unknown }) => {
         if (typeof input?.FunctionName !== 'string') throw new TaskError('States.Runtime', 'lambda:invoke needs Parameters.FunctionName');
-        const payload = await this.invokeLambda(input.FunctionName, input.Payload ?? {});
+        const payload = await this.invokeLambda(input.FunctionName, input.Payload ?? {}, roleArn);
         return { ExecutedVersion: '$LATEST', Payload: payload, StatusCode: 200 };
       };
     }
     if (/^arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:[^:]+(:[^:]+)?$/.test(resource)) {
-      return (input) => this.invokeLambda(resource, input) as Promise<any>;
+      return (input) => this.invokeLambda(resource, input, roleArn) as Promise<any>;
     }
     return async () => {
       throw new TaskError('States.Runtime', `The local cloud cannot run Task resource '${resource}' (supported: aws-sdk:*, Lambda ARNs, lambda:invoke)`);
@@ -429,8 +456,14 @@ export class LocalStepFunctions implements JsonService {
     return this.invokeLambda(arnOrName, event);
   }
 
-  private async invokeLambda(arnOrName: string, event: unknown): Promise<unknown> {
+  private async invokeLambda(arnOrName: string, event: unknown, callerRoleArn?: string): Promise<unknown> {
     const name = functionName(arnOrName);
+    if (this.options.iam && callerRoleArn) {
+      const denied = this.options.iam.deniedInvoke(callerRoleArn, `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`);
+      if (denied) {
+        throw new TaskError('Lambda.AWSLambdaException', `${denied} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()})`);
+      }
+    }
     const handler = this.lambdas.get(name);
     if (!handler) throw new TaskError('Lambda.ResourceNotFoundException', `Function not found: ${arnOrName} (no local handler registered)`);
     const deadline = Date.now() + 900_000;
@@ -646,7 +679,7 @@ export function awsMathRandom<T>(value: T): T {
   return out as T;
 }
 
-type AnyState = { Type?: string; Resource?: unknown; Retry?: unknown; Iterator?: unknown; ItemProcessor?: unknown; Branches?: unknown };
+type AnyState = { Type?: string; Resource?: unknown; Credentials?: unknown; Retry?: unknown; Iterator?: unknown; ItemProcessor?: unknown; Branches?: unknown };
 
 /** Calls `visit` for every state, including those inside Map and Parallel. */
 export function visitStates(definition: { States?: Record<string, unknown> }, visit: (name: string, state: AnyState) => void): void {
