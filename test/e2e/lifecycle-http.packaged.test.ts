@@ -1,0 +1,3 @@
+import { lifecycleOverHttp } from './lifecycle-http.suite.ts';
+
+lifecycleOverHttp({ packaged: true });

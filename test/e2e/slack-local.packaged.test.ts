@@ -1,0 +1,3 @@
+import { slackOnTheLocalCloud } from './slack-local.suite.ts';
+
+slackOnTheLocalCloud({ packaged: true });

@@ -1,0 +1,3 @@
+import { faultInjectionSoak } from './faults.suite.ts';
+
+faultInjectionSoak({ packaged: true });
