@@ -1,0 +1,46 @@
+/**
+ * The packaged template says what serverless.yml and statemachines/ say: `sls package`
+ * transforms the project (variables, `${file()}`, generated resources), and a transform
+ * that loses something (Serverless drops null values from `${file(x.json)}`, and ASL needs
+ * `"ResultPath": null`) would deploy a different system than the one tested from sources.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../local/cloud.ts';
+import { ensurePackaged } from '../../local/packaged/build.ts';
+import { loadPackagedConfig, packagedRoles, type PackagedConfig } from '../../local/packaged/template.ts';
+import { loadServerlessConfig } from '../../local/serverless-config.ts';
+import { stateMachinesOf } from '../../local/stepfunctions/serverless.ts';
+
+let packaged: PackagedConfig;
+beforeAll(async () => {
+  packaged = loadPackagedConfig(await ensurePackaged(ROOT));
+}, 120_000);
+
+describe('the packaged template', () => {
+  it('holds both state machine definitions exactly as statemachines/ has them, nulls included', () => {
+    const machines = stateMachinesOf(packaged, { ref: () => 'SUBSTITUTED', getAtt: () => 'SUBSTITUTED' });
+    for (const name of ['grant', 'revoke']) {
+      const machine = machines.find((m) => m.name.endsWith(`-${name}`));
+      expect(machine, name).toBeDefined();
+      const file = JSON.parse(readFileSync(path.join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8').replace(/\$\{[A-Za-z]+\}/g, 'SUBSTITUTED')) as unknown;
+      expect(machine!.definition).toEqual(file);
+      expect(JSON.stringify(machine!.definition)).toContain('"ResultPath":null');
+    }
+  });
+
+  it('has every function of serverless.yml, with its routes, its zip and a role Lambda may assume', () => {
+    const source = loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: packaged.stage });
+    expect(packaged.functions.map((f) => f.name).sort()).toEqual(source.functions.map((f) => f.name).sort());
+    const routes = (c: { httpRoutes: Array<{ routeKey: string; functionName: string; authorizer?: string }> }) =>
+      c.httpRoutes.map((r) => `${r.routeKey} → ${r.functionName}${r.authorizer ? ' (JWT)' : ''}`).sort();
+    expect(routes(packaged)).toEqual(routes(source));
+    const roles = new Map(packagedRoles(packaged).map((r) => [r.logicalId, r]));
+    for (const fn of packaged.functions) {
+      expect(readFileSync(fn.artifact).subarray(0, 2).toString('latin1'), fn.artifact).toBe('PK');
+      const trust = JSON.stringify(roles.get(fn.roleLogicalId)?.trustPolicy);
+      expect(trust, fn.name).toContain('lambda.amazonaws.com');
+    }
+  });
+});
