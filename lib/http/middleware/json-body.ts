@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { AppError, ValidationError } from '../../errors.ts';
 
 export class UnsupportedMediaTypeError extends AppError {
+  override readonly name = 'UnsupportedMediaTypeError';
   readonly status = 415;
   readonly type = 'unsupported-media-type';
   readonly title = 'Unsupported media type';
