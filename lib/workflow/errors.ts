@@ -1,23 +1,95 @@
 /**
- * Errors the workflow tasks throw on purpose. Step Functions matches Retry/Catch
- * on a Lambda error's name, so each name here appears in statemachines/*.asl.json.
+ * Errors the workflow tasks throw on purpose, and the error names the state machines
+ * (statemachines/*.asl.json) match on the Lambda tasks.
+ *
+ * Step Functions matches a Lambda error on its errorType, which the Node.js runtime
+ * takes from the thrown error's `name`. The deployed bundles are minified, so every
+ * name here is a string literal, never a class's own name.
  */
 
 /** The assignment's last holder is deleting it: wait until the deletion finished, then create it anew. */
 export class HolderBusy extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HolderBusy';
-  }
+  override readonly name = 'HolderBusy';
 }
 
-/** All slots for async assignment operations are leased: retry with backoff (the quota is 10 outstanding). */
+/** All slots for async assignment operations are leased (the quota is 10 outstanding). Raised in-process only (the reconciler). */
 export class SlotsBusy extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SlotsBusy';
-  }
+  override readonly name = 'SlotsBusy';
 }
 
-/** Error names the state machines retry on Lambda tasks (besides Lambda's own transient errors). */
-export const RETRYABLE_TASK_ERRORS = ['HolderBusy', 'SlotsBusy', 'ConflictError', 'ThrottlingException', 'TooManyRequestsException', 'InternalServerException', 'ProvisionedThroughputExceededException'] as const;
+/**
+ * Every error name a Lambda task may raise that a later attempt may not hit, as
+ * Step Functions sees it (the SDK's exceptions keep the service's error code as `name`).
+ */
+export const RETRYABLE_TASK_ERRORS = [
+  'HolderBusy', // above
+  'ConflictError', // lib/errors.ts: a conditional write kept losing races after the in-process retries
+  'ConflictException', // SSO Admin, Identity Store, Scheduler: an earlier change has not propagated yet
+  'ThrottlingException', // SSO Admin, Identity Store, Scheduler, Step Functions, DynamoDB: still throttled after the SDK's retries
+  'InternalServerException', // SSO Admin, Identity Store, Scheduler
+  'InternalServerError', // DynamoDB
+  'ProvisionedThroughputExceededException', // DynamoDB
+  'RequestLimitExceeded', // DynamoDB (the account's throughput)
+] as const;
+
+export type RetryableTaskError = (typeof RETRYABLE_TASK_ERRORS)[number];
+
+/** The Lambda task states of both state machines. */
+export type LambdaTaskState = 'PrepareActivation' | 'CompleteActivation' | 'BeginRevocation';
+
+/**
+ * Which retryable errors each Lambda task can raise, from what its code calls; each task's
+ * Retry in the ASL names exactly these (test/workflow/task-errors.test.ts holds them together).
+ *
+ *  PrepareActivation  DynamoDB (grant, holder, slots), SSO Admin ListInstances / ListAccountAssignments,
+ *                     Identity Store GetGroupMembershipId; HolderBusy while the last holder deletes.
+ *  CompleteActivation DynamoDB, Scheduler Create/UpdateSchedule, Step Functions StartExecution, and after
+ *                     a failed create SSO Admin Delete/ListAccountAssignments and Identity Store DeleteGroupMembership
+ *                     (ConflictException after the adapter's retries).
+ *  BeginRevocation    DynamoDB, SSO Admin ListInstances, Identity Store GetGroupMembershipId, Scheduler
+ *                     DeleteSchedule (ConflictException while a schedule changes).
+ */
+export const TASK_RETRYABLE_ERRORS: Record<LambdaTaskState, readonly RetryableTaskError[]> = {
+  PrepareActivation: [
+    'HolderBusy',
+    'ConflictError',
+    'ThrottlingException',
+    'InternalServerException',
+    'InternalServerError',
+    'ProvisionedThroughputExceededException',
+    'RequestLimitExceeded',
+  ],
+  CompleteActivation: [
+    'ConflictError',
+    'ConflictException',
+    'ThrottlingException',
+    'InternalServerException',
+    'InternalServerError',
+    'ProvisionedThroughputExceededException',
+    'RequestLimitExceeded',
+  ],
+  BeginRevocation: [
+    'ConflictError',
+    'ConflictException',
+    'ThrottlingException',
+    'InternalServerException',
+    'InternalServerError',
+    'ProvisionedThroughputExceededException',
+    'RequestLimitExceeded',
+  ],
+};
+
+/** The Lambda service errors AWS recommends retrying on every Lambda task (Step Functions' names). */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+] as const;
+
+/** A Lambda function that ran out of its timeout, as Step Functions reports it. */
+export const LAMBDA_TIMEOUT = 'Sandbox.Timedout';
+
+/** A runtime that ended without an errorType (a timeout on older runtimes, out of memory): retried with the timeout. */
+export const LAMBDA_UNKNOWN = 'Lambda.Unknown';
