@@ -3,7 +3,7 @@
  * cfn-lint run is in .ci/run): least-privilege IAM, routes and handler files, the table
  * the store expects, and an environment lib/config.ts accepts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { grantsTableDefinition } from '../../lib/adapters/table-schema.ts';
@@ -15,6 +15,7 @@ import {
   resolveIntrinsics,
   type ServerlessConfig,
 } from '../../local/serverless-config.ts';
+import { visitStates } from '../../local/stepfunctions/service.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const FILE = path.join(ROOT, 'serverless.yml');
@@ -86,7 +87,23 @@ const DIRECTORY_READ = [
   'sso:ListPermissionSets',
 ];
 const START_WORKFLOW = ['states:StartExecution'];
-const SCHEDULES = ['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'];
+const SCHEDULES = ['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:UpdateSchedule'];
+const WORKFLOW_TABLE = ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem'];
+/** What Identity Center does with the caller's own permissions on the management account's AWSReservedSSO_* roles. */
+const SSO_ROLE_READ = ['iam:GetSAMLProvider', 'iam:GetRole', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies'];
+const SSO_ROLE_DELETE = ['iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy'];
+const SSO_ROLE_CREATE = ['iam:CreateRole', 'iam:AttachRolePolicy', 'iam:PutRolePolicy', 'iam:UpdateRole', 'iam:UpdateRoleDescription'];
+/** The Identity Center calls the workflow task functions make themselves (checks, and deletes after a failed activation). */
+const WORKFLOW_IDENTITY_CENTER = [
+  'sso:ListInstances',
+  'sso:ListAccountAssignments',
+  'sso:DeleteAccountAssignment',
+  'sso:DescribeAccountAssignmentDeletionStatus',
+  'identitystore:GetGroupMembershipId',
+  'identitystore:DeleteGroupMembership',
+  ...SSO_ROLE_READ,
+  ...SSO_ROLE_DELETE,
+];
 
 /**
  * What each function calls, reviewed by hand. A function added to serverless.yml should get
@@ -107,23 +124,17 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
 };
 const PUBLIC_FUNCTIONS = new Set(['getOpenApi']);
 /**
- * Functions that make no directory reads of their own: [actions always granted, actions granted
- * only when they use their own role]. With idcRoleArn set, sts:AssumeRole replaces the second list.
+ * Functions that do not read the directory the way the API does (the backstops and the workflow
+ * tasks): [actions always granted, actions granted only when they use their own role]. With
+ * idcRoleArn set, sts:AssumeRole replaces the second list.
  */
 const OWN_ROLE_ONLY_ACTIONS: Record<string, [string[], string[]]> = {
   sweepGrants: [[...LOGS, ...TABLE_WRITE, ...START_WORKFLOW], []],
-  reconcileAccess: [
-    [...LOGS, ...TABLE_WRITE, 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'],
-    [
-      ...DIRECTORY_READ,
-      'sso:ListAccountAssignments',
-      'sso:DeleteAccountAssignment',
-      'sso:DescribeAccountAssignmentDeletionStatus',
-      'identitystore:ListGroupMemberships',
-      'identitystore:GetGroupMembershipId',
-      'identitystore:DeleteGroupMembership',
-    ],
-  ],
+  reconcileAccess: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE], [...DIRECTORY_READ, ...WORKFLOW_IDENTITY_CENTER, 'identitystore:ListGroupMemberships']],
+  prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE], WORKFLOW_IDENTITY_CENTER],
+  // ACTIVE: the revocation schedule, or the revoke workflow at once for a short grant.
+  completeActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
+  beginRevocation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, 'scheduler:DeleteSchedule'], WORKFLOW_IDENTITY_CENTER],
 };
 
 describe('serverless.yml IAM', () => {
@@ -207,6 +218,76 @@ describe('serverless.yml IAM', () => {
       const arn = 'arn:aws:dynamodb:us-east-1:000000000000:table/identity-center-jit-dev-grants';
       expect(policy.Properties.PolicyDocument.Statement[0].Resource).toEqual([arn, `${arn}/index/*`]);
     }
+  });
+});
+
+/** The statements of one role or managed policy, as deployed with the default parameters. */
+function statementsOf(cfg: ServerlessConfig, logicalId: string): Statement[] {
+  const resource = resolveIntrinsics(cfg.resources.Resources[logicalId], cfg) as any;
+  if (resource.Type === 'AWS::IAM::ManagedPolicy') return asList(resource.Properties.PolicyDocument.Statement);
+  return (resource.Properties.Policies ?? []).flatMap((p: any) => asList<Statement>(p.PolicyDocument.Statement));
+}
+/** The resources a set of statements grants `action` on. */
+const resourcesFor = (statements: Statement[], action: string) =>
+  statements.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource as string | string[]));
+const actionsOf = (statements: Statement[]) => [...new Set(statements.flatMap((s) => asList(s.Action)))];
+const SSO_ROLES = 'arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*';
+const SSO_SAML_PROVIDER = 'arn:aws:iam::*:saml-provider/AWSSSO_*';
+
+describe('serverless.yml IAM for Identity Center', () => {
+  it('lets the reconciler list group memberships on the identity store, the groups and the memberships', () => {
+    expect(resourcesFor(statementsOf(config, 'ReconcileIdentityCenterPolicy'), 'identitystore:ListGroupMemberships').sort()).toEqual(
+      [
+        'arn:aws:identitystore::000000000000:identitystore/*',
+        'arn:aws:identitystore:::group/*',
+        'arn:aws:identitystore:::membership/*',
+      ].sort(),
+    );
+  });
+
+  it('lets the state machines\' Identity Center role create and delete the AWSReservedSSO_* roles of the management account', () => {
+    const statements = statementsOf(config, 'IdentityCenterTaskRole');
+    expect(resourcesFor(statements, 'iam:GetSAMLProvider')).toEqual([SSO_SAML_PROVIDER]);
+    for (const action of [...SSO_ROLE_READ, ...SSO_ROLE_CREATE, ...SSO_ROLE_DELETE].filter((a) => a !== 'iam:GetSAMLProvider')) {
+      expect(resourcesFor(statements, action), action).toEqual([SSO_ROLES]);
+    }
+    expect(actionsOf(statements).filter((a) => a.startsWith('iam:')).sort()).toEqual([...SSO_ROLE_READ, ...SSO_ROLE_CREATE, ...SSO_ROLE_DELETE].sort());
+  });
+
+  it('lets the workflow functions and the reconciler, which only delete assignments, delete those roles but never create one', () => {
+    const statements = statementsOf(config, 'WorkflowIdentityCenterPolicy');
+    expect(resourcesFor(statements, 'iam:GetSAMLProvider')).toEqual([SSO_SAML_PROVIDER]);
+    for (const action of [...SSO_ROLE_READ, ...SSO_ROLE_DELETE].filter((a) => a !== 'iam:GetSAMLProvider')) expect(resourcesFor(statements, action), action).toEqual([SSO_ROLES]);
+    expect(actionsOf(statements).filter((a) => a.startsWith('iam:')).sort()).toEqual([...SSO_ROLE_READ, ...SSO_ROLE_DELETE].sort());
+    expect(actionsOf(statements)).not.toContain('sso:CreateAccountAssignment');
+  });
+
+  it('grants IAM role actions only on the roles Identity Center reserves (and PassRole only for the scheduler)', () => {
+    for (const { where, statement } of allStatements(config)) {
+      for (const action of asList(statement.Action).filter((a) => a.startsWith('iam:') && a !== 'iam:GetSAMLProvider' && a !== 'iam:PassRole')) {
+        expect(asList(resolveIntrinsics(statement.Resource, config) as string | string[]), `${where}: ${action}`).toEqual([SSO_ROLES]);
+      }
+    }
+  });
+
+  it('grants every SDK call of the state machines to the role that makes it', () => {
+    const roleActions = (id: string) => actionsOf(statementsOf(config, id));
+    const prefixes: Record<string, string> = { ssoadmin: 'sso', identitystore: 'identitystore', dynamodb: 'dynamodb' };
+    const read = (file: string) => JSON.parse(readFileSync(path.join(ROOT, file), 'utf8')) as { States: Record<string, unknown> };
+    let calls = 0;
+    for (const file of ['statemachines/grant.asl.json', 'statemachines/revoke.asl.json']) {
+      visitStates(read(file), (name, state) => {
+        const task = state as { Type?: string; Resource?: string; Credentials?: unknown };
+        const sdk = /^arn:aws:states:::aws-sdk:([a-z]+):([A-Za-z]+)$/.exec(task.Resource ?? '');
+        if (!sdk) return;
+        const action = `${prefixes[sdk[1]!] ?? sdk[1]}:${sdk[2]![0]!.toUpperCase()}${sdk[2]!.slice(1)}`;
+        // Tasks with Credentials run as the Identity Center role; the rest as the state machines' own role.
+        const role = task.Credentials ? 'IdentityCenterTaskRole' : 'StateMachinesRole';
+        expect(roleActions(role), `${file} ${name}: ${action}`).toContain(action);
+        calls++;
+      });
+    }
+    expect(calls).toBeGreaterThan(10);
   });
 });
 
