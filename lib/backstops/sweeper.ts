@@ -130,7 +130,9 @@ export function statusSince(grant: Grant): number {
   return Date.parse(grant.requestedAt);
 }
 
-class OutOfBudget extends Error {}
+class OutOfBudget extends Error {
+  override readonly name = 'OutOfBudget';
+}
 
 export class Sweeper {
   readonly settings: SweeperSettings;
@@ -280,7 +282,7 @@ export class Sweeper {
     }
     const at = this.deps.clock.now().toISOString();
     const hours = Math.round((s.startGiveUpMs / 3600_000) * 10) / 10;
-    const failureReason = `the access was ${what === 'approved' ? 'approved' : 'scheduled'} but could not be set up: the activation did not run within ${hours} hour(s). Nothing was granted; request again, and tell an administrator if it keeps happening`;
+    const failureReason = `the access was ${what === 'approved' ? 'approved' : 'scheduled'} but could not be set up because the activation did not run within ${hours} hour(s), so nothing was granted; request again, and tell an administrator if it keeps happening`;
     await this.deps.store.transition({
       current: grant,
       to: 'FAILED',

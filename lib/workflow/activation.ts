@@ -27,7 +27,7 @@ import { ConflictError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import type { Holder } from '../ports.ts';
 import { HolderBusy, SlotsBusy } from './errors.ts';
-import { userFacingFailureReason } from './failure-reason.ts';
+import { describeActivationFailure } from './failure-reason.ts';
 import { leaveHolder, onConflictRetry } from './holders.ts';
 import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 
@@ -305,8 +305,16 @@ async function failActivation(deps: WorkflowDeps, grant: Grant, result: Activati
   if (left.kind === 'delete') await cleanUpAfterFailure(deps, grant, left.holder);
 
   const kind = result.outcome === 'TIMED_OUT' ? 'timeout' : result.outcome === 'FAILED' ? 'failed' : 'error';
-  const raw = result.failureReason ?? result.status?.FailureReason ?? [result.error, result.cause].filter(Boolean).join(': ');
-  const failureReason = userFacingFailureReason(raw, kind);
+  const identityCenterReason = result.failureReason ?? result.status?.FailureReason;
+  const { reason: failureReason, detail } = describeActivationFailure({
+    kind,
+    ...(identityCenterReason ? { failureReason: identityCenterReason } : {}),
+    ...(result.error ? { error: result.error } : {}),
+    ...(result.cause ? { cause: result.cause } : {}),
+  });
+  // The raw error (a Lambda error's stack, an SDK message) is for operators only.
+  const log = kind === 'failed' ? logger.warn.bind(logger) : logger.error.bind(logger);
+  log('activation failed', { grantId: grant.id, outcome: result.outcome, error: result.error, cause: result.cause, identityCenterReason, failureReason });
   const at = deps.clock.now().toISOString();
   const failed = await onConflictRetry(deps, async () => {
     const current = await deps.store.get(grant.id);
@@ -315,7 +323,7 @@ async function failActivation(deps: WorkflowDeps, grant: Grant, result: Activati
       current,
       to: 'FAILED',
       set: { failureReason, endedAt: at },
-      entry: { at, actor: SYSTEM_ACTORS.workflow, action: 'activation failed', detail: raw ? `${failureReason} (Identity Center: ${raw})` : failureReason },
+      entry: { at, actor: SYSTEM_ACTORS.workflow, action: 'activation failed', detail: detail ? `${failureReason} (${detail})` : failureReason },
     });
   });
   return { grantId: grant.id, status: failed?.status ?? 'FAILED' };

@@ -5,9 +5,10 @@
  * local cloud with the real ASL files.
  */
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SLOT_COUNT } from '../../lib/adapters/dynamo-slots.ts';
 import { assignmentKey } from '../../lib/domain/grant.ts';
+import { logger } from '../../lib/logger.ts';
 import { completeActivation } from '../../lib/workflow/activation.ts';
 import { workflowDeps } from '../../lib/workflow/runtime.ts';
 import { startWorkflowCloud, type WorkflowCloud } from './support/cloud.ts';
@@ -73,15 +74,24 @@ describe('slot leases in the state machines', () => {
   it('a check that fails on its slot gives the slot back: the grant FAILS with the reason, no slot stays leased', async () => {
     const knobs = cloud.idc.knobs();
     cloud.idc.setKnobs({ faults: [{ operations: ['ListAccountAssignments'], accountId: '555555555555', effect: { type: 'error', code: 'AccessDeniedException' } }] });
+    const logged = vi.spyOn(logger, 'error');
     try {
       const grant = await cloud.approvedGrant('alice', { account: '555555555555', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
       await cloud.runtime.workflows.startGrant(grant);
       const failed = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
       expect(failed.status).toBe('FAILED');
-      expect(failed.failureReason).toMatch(/AccessDenied|access denied|not allowed|permission/i);
+      // The Lambda task's error (its errorType/errorMessage JSON with a stack) became one sentence;
+      // the history keeps the error's name and message only.
+      expect(failed.failureReason).toBe("AWS denied this deployment access while it was setting up yours; ask the platform team to check the deployment's permissions, then request again");
+      const entry = failed.history.at(-1)!;
+      expect(entry.detail).toContain('AccessDeniedException: ');
+      for (const text of [failed.failureReason!, entry.detail!]) expect(text).not.toMatch(/trace|errorType|[{}]|\bat .*\(|\/[\w.-]+\/[\w.-]+\.(m?js|ts)\b|file:\/\//);
+      // The raw error, stack included, is in the logs with the grant id.
+      expect(logged).toHaveBeenCalledWith('activation failed', expect.objectContaining({ grantId: grant.id, error: 'AccessDeniedException', cause: expect.stringContaining('"trace"') }));
       await cloud.sfn.idle();
       expect(await cloud.slotOwners()).toEqual([]);
     } finally {
+      logged.mockRestore();
       cloud.idc.setKnobs({ faults: knobs.faults });
     }
   }, 30_000);

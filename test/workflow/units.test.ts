@@ -1,27 +1,8 @@
-/** Small pieces of the workflow logic: readable failure reasons and the slot semaphore on dynalite. */
+/** Small pieces of the workflow logic: the slot semaphore on dynalite, States.MathRandom as the definitions use it. (Failure reasons: test/unit/failure-reason.test.ts.) */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
-import { userFacingFailureReason } from '../../lib/workflow/failure-reason.ts';
-import { IAM_ROLE_QUOTA_REASON, NOT_SUPPORTED_POLICY_REASON } from '../../local/idc/knobs.ts';
 import { LocalStepFunctions } from '../../local/stepfunctions/service.ts';
 import { startTestTable, type TestTable } from '../support/dynamo.ts';
-
-describe('failure reasons', () => {
-  it('turns the IAM role quota text into an action for the requester', () => {
-    expect(userFacingFailureReason(IAM_ROLE_QUOTA_REASON, 'failed')).toBe(
-      'the account has reached its IAM role quota; ask the account owner to remove unused roles (or raise the quota), then request again',
-    );
-  });
-  it('names a broken permission set policy', () => {
-    expect(userFacingFailureReason(NOT_SUPPORTED_POLICY_REASON, 'failed')).toMatch(/permission set refers to a policy that does not exist/);
-  });
-  it('keeps an unknown reason verbatim and says what to do', () => {
-    expect(userFacingFailureReason('Something new', 'failed')).toBe('Identity Center could not create the access: Something new. Request again, or give this message to an administrator');
-  });
-  it('explains a timeout', () => {
-    expect(userFacingFailureReason(undefined, 'timeout')).toMatch(/within 15 minutes; nothing was granted/);
-  });
-});
 
 describe('DynamoCreateSlots', () => {
   let table: TestTable;
