@@ -27,7 +27,7 @@ const requester = users.find((u) => u.userName === 'carol') ?? users[0];
 console.log(`
 Identity Center JIT — local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s
 
-  HTTP API        ${cloud.gatewayUrl}            (routes from serverless.yml, JWT checked)
+  HTTP API        ${cloud.gatewayUrl}            (routes from ${cloud.packaged ? 'the packaged template' : 'serverless.yml'}, JWT checked)
   OpenAPI         ${cloud.gatewayUrl}/openapi.json
   AWS endpoint    ${cloud.edgeUrl}           (AWS_ENDPOINT_URL for the aws CLI / SDK)
   State           ${process.env.LOCAL_DATA_DIR ?? '.local-data/'}  (npm start -- --fresh to reset)
