@@ -45,6 +45,8 @@ export interface GrantStore {
   listAll(page: PageRequest): Promise<Page<Grant>>;
   /** Claims an idempotency key; returns the existing record when the key was used before. */
   claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
+  /** Gives a claimed key back, only while the claim still names this grant: a key whose grant was never written must not point at nothing. */
+  releaseIdempotencyKey(principalId: string, key: string, grantId: string): Promise<void>;
 }
 
 /**

@@ -327,6 +327,22 @@ export class DynamoStore implements GrantStore, HolderStore {
     return { key, principalId, bodyHash, grantId };
   }
 
+  async releaseIdempotencyKey(principalId: string, key: string, grantId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: `IDEMPOTENCY#${principalId}#${key}`, sk: 'IDEMPOTENCY' },
+          ConditionExpression: 'grantId = :grantId',
+          ExpressionAttributeValues: { ':grantId': grantId },
+        }),
+      );
+    } catch (err) {
+      // Already gone, or the key now names another grant: either way not ours to remove.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
   // ---- holders --------------------------------------------------------------
 
   private static holderKey(key: string) {

@@ -246,14 +246,33 @@ export class GrantService {
     try {
       await this.deps.store.create(grant);
     } catch (err) {
-      // Attempts racing under one Idempotency-Key share one grant id: whichever wrote first won.
-      const first = err instanceof ConflictError && idempotencyKey ? await this.deps.store.get(id) : undefined;
-      if (first) return this.replay(first);
+      const winner = idempotencyKey ? await this.settleFailedCreate(err, caller, idempotencyKey, id) : undefined;
+      if (winner) return this.replay(winner);
       throw err;
     }
     await this.afterApproval(grant);
     await this.notify(grant, grant.status === 'PENDING_APPROVAL' ? 'requested' : 'approved');
     return { grant, replayed: false };
+  }
+
+  /**
+   * The grant write under a claimed Idempotency-Key failed. Attempts racing under one key
+   * share one grant id, so a grant with that id means a racing attempt won (a conflict:
+   * answer with its grant) or this write landed before its error; the claim stays either
+   * way. Otherwise nothing was written and the claim is given back, so the key does not
+   * name a grant that does not exist. A failed check or release leaves the claim: a retry
+   * with the key reuses it (it writes the claimed id), and TTL removes it.
+   */
+  private async settleFailedCreate(err: unknown, caller: Caller, key: string, id: string): Promise<Grant | undefined> {
+    let written: Grant | undefined;
+    try {
+      written = await this.deps.store.get(id);
+    } catch {
+      return undefined;
+    }
+    if (written) return err instanceof ConflictError ? written : undefined;
+    await this.deps.store.releaseIdempotencyKey(caller.userId, key, id).catch(() => undefined);
+    return undefined;
   }
 
   /**

@@ -1,8 +1,10 @@
 /**
  * Idempotency-Key when a first attempt is still running (or timed out) as the
  * client retries: both share the claimed grant id; whichever writes first wins
- * and the other answers with that grant instead of a conflict.
+ * and the other answers with that grant instead of a conflict. A write that
+ * fails gives its claim back, unless the grant is there after all.
  */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Grant } from '../../lib/domain/grant.ts';
 import { GrantService } from '../../lib/service/grants.ts';
@@ -41,5 +43,59 @@ describe('Idempotency-Key under a slow first attempt', () => {
     expect(retry.grant.id).toBe(original.grant.id);
     expect([retry.replayed, original.replayed].sort()).toEqual([false, true]);
     expect((await runtime.store.get(retry.grant.id))?.justification).toBe('slow first attempt');
+  });
+});
+
+describe('Idempotency-Key when the grant write fails', () => {
+  const claimOf = async (principalId: string, key: string) => {
+    const { runtime } = cloud;
+    const out = await runtime.clients.dynamodb.send(
+      new GetItemCommand({ TableName: runtime.config.GRANTS_TABLE, Key: { pk: { S: `IDEMPOTENCY#${principalId}#${key}` }, sk: { S: 'IDEMPOTENCY' } }, ConsistentRead: true }),
+    );
+    return out.Item;
+  };
+  const serviceWith = (store: typeof cloud.runtime.store) => {
+    const { runtime } = cloud;
+    return new GrantService({ store, directory: runtime.directory, policy: runtime.policy, workflows: runtime.workflows, clock: runtime.clock, maxStartAheadMs: 86_400_000 });
+  };
+
+  it('gives the claim back, so a retry with the key files the request afresh', async () => {
+    const { runtime } = cloud;
+    const failing = Object.create(runtime.store) as typeof runtime.store;
+    failing.create = async () => {
+      throw new Error('write failed');
+    };
+    const bob = await runtime.service.callerForEmail('bob@example.com');
+    const key = `fails-${Date.now()}`;
+    await expect(serviceWith(failing).request(bob, body, key)).rejects.toThrow('write failed');
+    expect(await claimOf(bob.userId, key)).toBeUndefined();
+
+    const retry = await runtime.service.request(bob, body, key);
+    expect(retry.replayed).toBe(false);
+    expect((await claimOf(bob.userId, key))?.grantId?.S).toBe(retry.grant.id);
+  });
+
+  it('leaves nothing when DynamoDB refuses the item (an oversize justification that skipped validation)', async () => {
+    const { runtime } = cloud;
+    const bob = await runtime.service.callerForEmail('bob@example.com');
+    const key = `oversize-${Date.now()}`;
+    await expect(runtime.service.request(bob, { ...body, justification: 'x'.repeat(300 * 1024) }, key)).rejects.toThrow(/size/i);
+    expect(await claimOf(bob.userId, key)).toBeUndefined();
+  });
+
+  it('keeps the claim when the write landed before its error', async () => {
+    const { runtime } = cloud;
+    const landsThenFails = Object.create(runtime.store) as typeof runtime.store;
+    landsThenFails.create = async (g: Grant) => {
+      await runtime.store.create(g);
+      throw new Error('connection reset after the write');
+    };
+    const bob = await runtime.service.callerForEmail('bob@example.com');
+    const key = `landed-${Date.now()}`;
+    await expect(serviceWith(landsThenFails).request(bob, body, key)).rejects.toThrow('connection reset');
+    const claim = await claimOf(bob.userId, key);
+    expect(claim).toBeDefined();
+    const retry = await runtime.service.request(bob, body, key);
+    expect(retry).toMatchObject({ replayed: true, grant: { id: claim?.grantId?.S } });
   });
 });

@@ -101,6 +101,17 @@ export function dynamoStoreSuite(startTable: () => Promise<TestTable>): void {
       // Keys are per principal.
       expect(await store.claimIdempotencyKey({ ...rec, principalId: 'user-2' })).toBeUndefined();
     });
+
+    it('releases a claim only while it still names the grant', async () => {
+      const rec = { key: `r-${Date.now()}`, principalId: 'user-1', bodyHash: 'abc', grantId: 'G1' };
+      await store.claimIdempotencyKey(rec);
+      await store.releaseIdempotencyKey(rec.principalId, rec.key, 'G-other');
+      expect(await store.claimIdempotencyKey({ ...rec, grantId: 'G2' })).toEqual(rec);
+      await store.releaseIdempotencyKey(rec.principalId, rec.key, 'G1');
+      // Released: the key is free again, and releasing twice is harmless.
+      await store.releaseIdempotencyKey(rec.principalId, rec.key, 'G1');
+      expect(await store.claimIdempotencyKey({ ...rec, grantId: 'G3' })).toBeUndefined();
+    });
   });
 
   describe('holders', () => {
