@@ -9,10 +9,12 @@ import * as z from 'zod';
 import { isDuration, parseDuration } from '../domain/duration.ts';
 import { GRANT_ID_PATTERN, GRANT_STATUSES } from '../domain/grant.ts';
 
+const DURATION_MESSAGE = 'must be a positive ISO 8601 duration such as PT30M, PT8H or P1D';
+
 export const durationSchema = z
-  .string()
-  .max(32)
-  .refine((d) => isDuration(d) && (parseDuration(d) ?? 0) > 0, 'must be a positive ISO 8601 duration such as PT30M, PT8H or P1D')
+  .string({ error: DURATION_MESSAGE })
+  .max(32, 'must be at most 32 characters')
+  .refine((d) => isDuration(d) && (parseDuration(d) ?? 0) > 0, DURATION_MESSAGE)
   .meta({ example: 'PT1H', description: 'ISO 8601 duration (days, hours, minutes, seconds)' });
 
 export const accountTargetSchema = z
@@ -26,10 +28,36 @@ export const accountTargetSchema = z
   })
   .meta({ id: 'AccountTarget' });
 
+/**
+ * Field limits every entry point shares: the HTTP API validates with the schemas below,
+ * and Slack's commands and modals map their input onto the same schemas (lib/slack/inputs.ts)
+ * and size their inputs from these numbers.
+ */
+export const TEXT_LIMITS = { justification: 1000, ticket: 128, comment: 1000, reason: 1000, group: 1024 } as const;
+
+/**
+ * C0 and C1 control characters and DEL, except the tab and line breaks ordinary text
+ * holds. Text that contains one is refused, not cleaned: what is stored, shown to
+ * approvers and written to the audit trail is exactly what the caller sent.
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+/** A lone UTF-16 surrogate is not text: DynamoDB and Slack both refuse it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Free text as every entry point accepts it: trimmed, not empty, at most `max` characters, no control characters. */
+export const textSchema = (max: number) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters (tab and line breaks are fine)')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text');
+
 export const groupTargetSchema = z
   .strictObject({
     type: z.literal('group'),
-    group: z.string().trim().min(1, 'must not be empty').max(1024).meta({ example: 'BreakGlass' }),
+    group: textSchema(TEXT_LIMITS.group).meta({ example: 'BreakGlass' }),
   })
   .meta({ id: 'GroupTarget' });
 
@@ -37,20 +65,18 @@ export const targetSchema = z.discriminatedUnion('type', [accountTargetSchema, g
   error: 'must be {"type":"account", accountId, permissionSet} or {"type":"group", group}',
 });
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-
 export const createGrantBodySchema = z
   .strictObject({
     target: targetSchema,
     duration: durationSchema,
-    justification: text(1000),
-    ticket: text(128).optional(),
+    justification: textSchema(TEXT_LIMITS.justification),
+    ticket: textSchema(TEXT_LIMITS.ticket).optional(),
     startsAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T09:00:00Z' }).optional(),
   })
   .meta({ id: 'GrantRequest' });
 
-export const decisionBodySchema = z.strictObject({ comment: text(1000).optional() }).meta({ id: 'Decision' });
-export const revokeBodySchema = z.strictObject({ reason: text(1000) }).meta({ id: 'Revocation' });
+export const decisionBodySchema = z.strictObject({ comment: textSchema(TEXT_LIMITS.comment).optional() }).meta({ id: 'Decision' });
+export const revokeBodySchema = z.strictObject({ reason: textSchema(TEXT_LIMITS.reason) }).meta({ id: 'Revocation' });
 export const extendBodySchema = z.strictObject({ duration: durationSchema }).meta({ id: 'Extension' });
 export const emptyBodySchema = z.strictObject({});
 

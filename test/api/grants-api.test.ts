@@ -93,6 +93,11 @@ describe('POST /grants', () => {
     ['account id', { ...devReadOnly, target: { type: 'account', accountId: '123', permissionSet: 'ReadOnlyAccess' } }, 'body.target.accountId'],
     ['target type', { ...devReadOnly, target: { type: 'bucket' } }, 'body.target.type'],
     ['empty justification', { ...devReadOnly, justification: '  ' }, 'body.justification'],
+    ['justification of only a NUL', { ...devReadOnly, justification: '\u0000' }, 'body.justification'],
+    ['justification with a control character', { ...devReadOnly, justification: 'look\u001b[2Jat logs' }, 'body.justification'],
+    ['justification with a lone surrogate', { ...devReadOnly, justification: 'look \ud800' }, 'body.justification'],
+    ['ticket over 128 characters', { ...devReadOnly, ticket: 'T'.repeat(129) }, 'body.ticket'],
+    ['group name with a control character', { ...devReadOnly, target: { type: 'group', group: 'Break\u0000Glass' } }, 'body.target.group'],
     ['unknown field', { ...devReadOnly, admin: true }, 'body'],
     ['startsAt', { ...devReadOnly, startsAt: 'tomorrow' }, 'body.startsAt'],
   ])('rejects a bad %s with a 400 naming the field', async (_name, body, field) => {
@@ -101,6 +106,12 @@ describe('POST /grants', () => {
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(res.body).toMatchObject({ status: 400, title: 'Request is not valid' });
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('keeps tabs and line breaks inside a justification, trimmed at the ends', async () => {
+    const res = await request(carol, { ...devReadOnly, justification: ' step 1:\tcheck logs\r\nstep 2: fix \n' });
+    expect(res.status).toBe(201);
+    expect(res.body.justification).toBe('step 1:\tcheck logs\r\nstep 2: fix');
   });
 
   it('rejects malformed JSON and non-JSON content types', async () => {
