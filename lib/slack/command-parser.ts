@@ -1,36 +1,28 @@
 /**
- * Parses the text of the `/jit` slash command. Pure: resolving account names
- * against the caller's eligibility happens later (resolveRequestTarget).
+ * Parses the text of the `/jit` slash command: Slack's syntax (words, quotes,
+ * `ticket:`, friendly durations) into the fields the HTTP API takes, held to its
+ * schemas (lib/slack/inputs.ts) before anything is read. Pure: resolving account
+ * names against the caller's eligibility happens later (resolveRequestTarget).
  */
-import { GRANT_ID_PATTERN } from '../domain/grant.ts';
-import { formatDuration, parseDuration } from '../domain/duration.ts';
+import { fieldErrorsText, parseDurationInput, requestFieldsFromCommand, revokeFromCommand, type CommandRequestFields } from './inputs.ts';
 import type { EligibleTarget, ListView, RequestTargetInput } from './service.ts';
+
+/** The target as typed: an account (id or name) and a permission set, or a group. */
+export type TypedTarget = { type: 'account'; account: string; permissionSet: string } | { type: 'group'; group: string };
 
 export type JitCommand =
   | { kind: 'open-modal' }
   | { kind: 'help' }
   | { kind: 'list'; view: Exclude<ListView, 'all'> }
   | { kind: 'revoke'; grantId: string; reason?: string }
-  | {
-      kind: 'request';
-      /** `account` form names an account (id or name) and a permission set; `group` form names a group. */
-      target: { type: 'account'; account: string; permissionSet: string } | { type: 'group'; group: string };
-      duration: string;
-      justification: string;
-      ticket?: string;
-    };
+  | ({ kind: 'request'; target: TypedTarget } & CommandRequestFields);
 
 export type ParseResult = { ok: true; command: JitCommand } | { ok: false; error: string };
 
-export const USAGE = [
-  '`/jit` — open the request form',
-  '`/jit request <account id or name> <permission set> <duration> <justification…>`',
-  '`/jit request group <group> <duration> <justification…>`',
-  '`/jit list [mine|approvals|active]` — your grants, or requests waiting for you',
-  '`/jit revoke <grant id> [reason…]`',
-  '`/jit help`',
-  'Durations: `30m`, `2h`, `1h30m`, `1d` or ISO 8601 (`PT2H`). Quote names with spaces: `"Data Lake Prod"`. Add `ticket:ABC-123` to link a ticket.',
-].join('\n');
+/** Echoes what the user typed, short. */
+function shown(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
 
 /** Slack escapes these three in command text. */
 function unescapeSlack(text: string): string {
@@ -50,16 +42,6 @@ export function tokenize(text: string): { tokens: string[]; error?: string } {
   return { tokens };
 }
 
-/** `90m`, `2h`, `1h30m`, `1d`, `1d12h` or an ISO 8601 duration → ISO 8601; undefined when not a duration. */
-export function parseDurationInput(text: string): string | undefined {
-  const upper = text.toUpperCase();
-  if (upper.startsWith('P')) return parseDuration(upper) ? upper : undefined;
-  const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?$/i.exec(text);
-  if (!m || !(m[1] || m[2] || m[3])) return undefined;
-  const ms = ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60_000;
-  return ms > 0 ? formatDuration(ms) : undefined;
-}
-
 const LIST_VIEWS = ['mine', 'approvals', 'active'] as const;
 
 export function parseJitCommand(text: string): ParseResult {
@@ -73,21 +55,22 @@ export function parseJitCommand(text: string): ParseResult {
     case 'list': {
       const view = (args[0] ?? 'mine').toLowerCase();
       if (args.length > 1 || !(LIST_VIEWS as readonly string[]).includes(view))
-        return { ok: false, error: `\`/jit list\` takes one of ${LIST_VIEWS.join(', ')}; got \`${args.join(' ')}\`.` };
+        return { ok: false, error: `\`/jit list\` takes one of ${LIST_VIEWS.join(', ')}; got \`${shown(args.join(' '))}\`.` };
       return { ok: true, command: { kind: 'list', view: view as (typeof LIST_VIEWS)[number] } };
     }
     case 'revoke': {
       const [id, ...reason] = args;
       if (!id) return { ok: false, error: '`/jit revoke` needs a grant id, e.g. `/jit revoke 01J9Z3Y4N6A8B2C4D6E8F0G2H4`.' };
-      const grantId = id.toUpperCase();
-      if (!GRANT_ID_PATTERN.test(grantId)) return { ok: false, error: `\`${id}\` is not a grant id (26 characters, like \`01J9Z3Y4N6A8B2C4D6E8F0G2H4\`).` };
       const text = reason.join(' ').trim();
-      return { ok: true, command: { kind: 'revoke', grantId, ...(text ? { reason: text } : {}) } };
+      const checked = revokeFromCommand(id, text || undefined);
+      if (checked.ok) return { ok: true, command: { kind: 'revoke', ...checked.value } };
+      if (checked.errors.some((e) => e.field === 'id')) return { ok: false, error: `\`${shown(id)}\` is not a grant id (26 characters, like \`01J9Z3Y4N6A8B2C4D6E8F0G2H4\`).` };
+      return { ok: false, error: fieldErrorsText(checked.errors) };
     }
     case 'request':
       return parseRequest(args);
     default:
-      return { ok: false, error: `Unknown subcommand \`${verb}\`.` };
+      return { ok: false, error: `Unknown subcommand \`${shown(verb)}\`.` };
   }
 }
 
@@ -121,11 +104,10 @@ function parseRequest(args: string[]): ParseResult {
     words = j;
   }
   if (!durationText) return { ok: false, error: 'The duration is missing (e.g. `2h`).' };
-  const duration = parseDurationInput(durationText);
-  if (!duration) return { ok: false, error: `\`${durationText}\` is not a duration; use e.g. \`30m\`, \`2h\` or \`PT2H\`.` };
-  const justification = words.join(' ').trim();
-  if (!justification) return { ok: false, error: 'Say why you need access: add a justification after the duration.' };
-  return { ok: true, command: { kind: 'request', target, duration, justification, ...(ticket ? { ticket } : {}) } };
+  const typed = { duration: durationText, justification: words.join(' '), ...(ticket !== undefined ? { ticket } : {}) };
+  const fields = requestFieldsFromCommand(typed);
+  if (!fields.ok) return { ok: false, error: fieldErrorsText(fields.errors, typed) };
+  return { ok: true, command: { kind: 'request', target, ...fields.value } };
 }
 
 export type ResolveResult = { ok: true; target: RequestTargetInput } | { ok: false; error: string };
@@ -145,7 +127,7 @@ export function resolveRequestTarget(
   const ids = new Set(
     eligible.flatMap((e) => (e.target.type === 'account' && e.target.accountName?.toLowerCase() === wanted ? [e.target.accountId] : [])),
   );
-  if (ids.size === 0) return { ok: false, error: `No account named \`${target.account}\` among the accounts you may request. Use its 12-digit id, or run \`/jit\` to see the list.` };
-  if (ids.size > 1) return { ok: false, error: `More than one account is named \`${target.account}\` (${[...ids].join(', ')}); use the account id.` };
+  if (ids.size === 0) return { ok: false, error: `No account named \`${shown(target.account)}\` among the accounts you may request. Use its 12-digit id, or run \`/jit\` to see the list.` };
+  if (ids.size > 1) return { ok: false, error: `More than one account is named \`${shown(target.account)}\` (${[...ids].join(', ')}); use the account id.` };
   return { ok: true, target: { type: 'account', accountId: [...ids][0]!, permissionSet: target.permissionSet } };
 }

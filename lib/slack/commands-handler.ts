@@ -8,6 +8,7 @@ import { logger as defaultLogger } from '../logger.ts';
 import { parseJitCommand, resolveRequestTarget, type JitCommand } from './command-parser.ts';
 import { ACK, json, slackEndpoint, type SlackEndpointDeps, type SlackRuntime } from './endpoint.ts';
 import { errorText, isAppError } from './error-text.ts';
+import { fieldErrorsText, grantRequestFromCommand, parseSlashCommandForm, slackIdempotencyKey, type SlashCommandForm } from './inputs.ts';
 import { flattenEligibility, type SlackCaller } from './service.ts';
 import { ephemeral, grantListMessage, helpMessage, requestModal, requestResultMessage } from './views.ts';
 
@@ -26,53 +27,56 @@ export function createSlackCommandsHandler(deps: SlackEndpointDeps) {
     }
     const form = new URLSearchParams(body);
     if (form.get('ssl_check') === '1') return ACK;
-    const slackUserId = form.get('user_id');
-    if (!slackUserId) return json(ephemeral('This request has no Slack user.'));
+    const checked = parseSlashCommandForm(form);
+    if (!checked.ok) {
+      log.warn('slash command request not understood', { fields: checked.errors.map((e) => e.field), awsRequestId: context.awsRequestId });
+      if (checked.errors.some((e) => e.field === 'user_id')) return json(ephemeral('This request does not name a Slack user.'));
+      return json(ephemeral(`:warning: ${fieldErrorsText(checked.errors)}`));
+    }
+    const request = checked.value;
 
-    const parsed = parseJitCommand(form.get('text') ?? '');
+    const parsed = parseJitCommand(request.text);
     if (!parsed.ok) return json(helpMessage(`:warning: ${parsed.error}`));
     const command = parsed.command;
     if (command.kind === 'help') return json(helpMessage());
 
     try {
       const runtime = await deps.runtime();
-      const caller = await runtime.identity.callerFor(slackUserId);
-      return await run(runtime, caller, command, form);
+      const caller = await runtime.identity.callerFor(request.user_id);
+      return await run(runtime, caller, command, request);
     } catch (e) {
       if (!isAppError(e)) log.error('slash command failed', { error: e as Error, command: command.kind, awsRequestId: context.awsRequestId });
       return json(ephemeral(errorText(e, context.awsRequestId)));
     }
   }
 
-  async function run(runtime: SlackRuntime, caller: SlackCaller, command: Exclude<JitCommand, { kind: 'help' }>, form: URLSearchParams) {
+  async function run(runtime: SlackRuntime, caller: SlackCaller, command: Exclude<JitCommand, { kind: 'help' }>, request: SlashCommandForm) {
     const { service } = runtime;
     switch (command.kind) {
       case 'open-modal': {
-        const triggerId = form.get('trigger_id');
-        if (!triggerId) return json(ephemeral('Slack sent no trigger_id, so the form cannot open. Use `/jit request …` instead.'));
+        if (!request.trigger_id) return json(ephemeral('Slack sent no trigger_id, so the form cannot open. Use `/jit request …` instead.'));
         const eligible = flattenEligibility(await service.eligibility(caller));
-        const metadata = JSON.stringify({ channel: form.get('channel_id') ?? undefined });
-        await runtime.client.views.open({ trigger_id: triggerId, view: requestModal(eligible, metadata) as never });
+        const metadata = JSON.stringify({ channel: request.channel_id });
+        await runtime.client.views.open({ trigger_id: request.trigger_id, view: requestModal(eligible, metadata) as never });
         return ACK;
       }
       case 'request': {
+        // trigger_id is unique per command invocation: a resent command is answered with the first grant.
+        const key = slackIdempotencyKey('slack:', request.trigger_id);
+        if (!key.ok) return json(ephemeral(`:warning: ${fieldErrorsText(key.errors)}`));
+        const { target: typed, kind: _kind, ...fields } = command;
         let target;
-        if (command.target.type === 'account' && !/^\d{12}$/.test(command.target.account)) {
-          const resolved = resolveRequestTarget(command.target, flattenEligibility(await service.eligibility(caller)));
+        if (typed.type === 'account' && !/^\d{12}$/.test(typed.account)) {
+          const resolved = resolveRequestTarget(typed, flattenEligibility(await service.eligibility(caller)));
           if (!resolved.ok) return json(ephemeral(`:warning: ${resolved.error}`));
           target = resolved.target;
         } else {
-          target = command.target.type === 'account'
-            ? { type: 'account' as const, accountId: command.target.account, permissionSet: command.target.permissionSet }
-            : { type: 'group' as const, group: command.target.group };
+          target = typed.type === 'account' ? { type: 'account' as const, accountId: typed.account, permissionSet: typed.permissionSet } : { type: 'group' as const, group: typed.group };
         }
-        const triggerId = form.get('trigger_id');
-        const { grant, replayed } = await service.request(
-          caller,
-          { target, duration: command.duration, justification: command.justification, ...(command.ticket ? { ticket: command.ticket } : {}) },
-          // trigger_id is unique per command invocation: a resent command is answered with the first grant.
-          triggerId ? `slack:${triggerId}` : undefined,
-        );
+        // The body POST /grants would take, checked by its schema.
+        const body = grantRequestFromCommand(target, fields);
+        if (!body.ok) return json(ephemeral(`:warning: ${fieldErrorsText(body.errors)}`));
+        const { grant, replayed } = await service.request(caller, body.value, key.value);
         return json(requestResultMessage(grant, replayed));
       }
       case 'list': {

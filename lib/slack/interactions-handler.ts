@@ -1,78 +1,60 @@
 /**
- * POST /slack/interactions: modal submissions and buttons. Each payload does one
+ * POST /slack/interactions: modal submissions and buttons. The payload is read as one
+ * of the Slack shapes the app accepts and its values as the HTTP API's request bodies
+ * (lib/slack/inputs.ts); anything else is acknowledged and ignored, a malformed
+ * submission of one of our modals is refused on the modal. Each payload does one
  * service call and acknowledges. view_submission answers in the HTTP response
- * (response_action); a refused button click is answered with an ephemeral post
- * to the click's response_url, the one way Slack shows a block_actions outcome.
+ * (response_action); a refused button click is answered with an ephemeral post to the
+ * click's response_url, the one way Slack shows a block_actions outcome.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describeTarget } from '../domain/grant.ts';
 import { ValidationError } from '../errors.ts';
 import { logger as defaultLogger } from '../logger.ts';
-import { parseDurationInput } from './command-parser.ts';
-import { ACK, defaultPostToResponseUrl, json, slackEndpoint, type SlackEndpointDeps, type SlackRuntime } from './endpoint.ts';
+import { ACK, defaultPostToResponseUrl, json, slackEndpoint, type SlackEndpointDeps } from './endpoint.ts';
 import { errorText, isAppError } from './error-text.ts';
 import {
-  ACTION,
-  CALLBACK,
-  decisionModal,
-  decodeTargetOption,
-  ephemeral,
-  humanDuration,
-  REQUEST_FIELDS,
-  requestSubmittedView,
-  type DecisionMetadata,
-} from './views.ts';
-
-interface StateValue {
-  type?: string;
-  value?: string | null;
-  selected_option?: { value: string } | null;
-}
-
-interface InteractionPayload {
-  type: string;
-  user?: { id: string };
-  trigger_id?: string;
-  response_url?: string;
-  channel?: { id: string };
-  actions?: { action_id: string; value?: string; block_id?: string }[];
-  view?: {
-    id: string;
-    callback_id?: string;
-    private_metadata?: string;
-    state?: { values: Record<string, Record<string, StateValue>> };
-  };
-}
+  buttonInput,
+  decisionFromView,
+  fieldErrorsText,
+  grantRequestFromView,
+  MALFORMED_VIEW_MESSAGE,
+  MODAL_FIRST_BLOCK,
+  parseInteraction,
+  requestBlockOf,
+  slackIdempotencyKey,
+  type BlockActionsPayload,
+  type ViewSubmissionPayload,
+} from './inputs.ts';
+import { CALLBACK, decisionModal, ephemeral, humanDuration, REQUEST_FIELDS, requestSubmittedView, type DecisionMetadata } from './views.ts';
 
 export function createSlackInteractionsHandler(deps: SlackEndpointDeps) {
   const log = deps.logger ?? defaultLogger;
   const postToResponseUrl = deps.postToResponseUrl ?? defaultPostToResponseUrl;
 
   async function handle(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
-    const raw = new URLSearchParams(event.body ?? '').get('payload');
-    let payload: InteractionPayload;
-    try {
-      payload = JSON.parse(raw ?? '') as InteractionPayload;
-    } catch {
-      return { statusCode: 400, body: 'payload is not JSON' };
-    }
-    const slackUserId = payload.user?.id;
-    if (!slackUserId) return { statusCode: 400, body: 'payload has no user' };
     const ref = context.awsRequestId;
-    switch (payload.type) {
+    const interaction = parseInteraction(event.body ?? '');
+    switch (interaction.kind) {
       case 'block_actions':
-        return blockAction(payload, slackUserId, ref);
-      case 'view_submission':
-        if (payload.view?.callback_id === CALLBACK.request) return submitRequest(payload, slackUserId, ref);
-        if (payload.view?.callback_id === CALLBACK.decision) return submitDecision(payload, slackUserId, ref);
+        return blockAction(interaction.payload, ref);
+      case 'view_submission': {
+        const { payload } = interaction;
+        if (payload.view.callback_id === CALLBACK.request) return submitRequest(payload, ref);
+        if (payload.view.callback_id === CALLBACK.decision) return submitDecision(payload, ref);
         return ACK;
-      default:
-        // view_closed, shortcuts we do not offer, …: acknowledge and ignore.
+      }
+      case 'malformed_view':
+        log.warn('slack modal submission not understood', { reason: interaction.reason, awsRequestId: ref });
+        return json({ response_action: 'errors', errors: { [MODAL_FIRST_BLOCK[interaction.callbackId]]: MALFORMED_VIEW_MESSAGE } });
+      case 'unsupported':
+        // view_closed, shortcuts, anything else: acknowledged, nothing done.
+        log.info('unsupported slack interaction', { reason: interaction.reason, awsRequestId: ref });
         return ACK;
     }
   }
 
-  async function tellUser(payload: InteractionPayload, text: string): Promise<void> {
+  async function tellUser(payload: BlockActionsPayload, text: string): Promise<void> {
     if (!payload.response_url) return;
     try {
       await postToResponseUrl(payload.response_url, { ...ephemeral(text), replace_original: false });
@@ -81,24 +63,32 @@ export function createSlackInteractionsHandler(deps: SlackEndpointDeps) {
     }
   }
 
-  async function blockAction(payload: InteractionPayload, slackUserId: string, ref: string): Promise<APIGatewayProxyStructuredResultV2> {
-    const action = payload.actions?.[0];
-    if (!action?.value) return ACK;
-    let runtime: SlackRuntime;
+  async function blockAction(payload: BlockActionsPayload, ref: string): Promise<APIGatewayProxyStructuredResultV2> {
+    const action = payload.actions[0]!;
+    const input = buttonInput(action);
+    if (!input) {
+      log.info('unsupported slack action', { action: action.action_id.slice(0, 64), awsRequestId: ref });
+      return ACK;
+    }
+    if (!input.ok) {
+      await tellUser(payload, `:warning: That button is not one this app can act on. ${fieldErrorsText(input.errors)}`);
+      return ACK;
+    }
+    const button = input.value;
     try {
-      runtime = await deps.runtime();
-      const caller = await runtime.identity.callerFor(slackUserId);
-      switch (action.action_id) {
-        case ACTION.approve:
-          await runtime.service.approve(caller, action.value);
+      const runtime = await deps.runtime();
+      const caller = await runtime.identity.callerFor(payload.user.id);
+      switch (button.action) {
+        case 'approve':
+          await runtime.service.approve(caller, button.grantId);
           return ACK;
-        case ACTION.approveWithComment:
-        case ACTION.deny: {
+        case 'approveWithComment':
+        case 'deny': {
           if (!payload.trigger_id) return ACK;
-          const grant = await runtime.service.get(caller, action.value);
+          const grant = await runtime.service.get(caller, button.grantId);
           const meta: DecisionMetadata = {
             grantId: grant.id,
-            decision: action.action_id === ACTION.deny ? 'deny' : 'approve',
+            decision: button.action === 'deny' ? 'deny' : 'approve',
             ...(payload.channel?.id ? { channel: payload.channel.id } : {}),
             ...(payload.response_url ? { responseUrl: payload.response_url } : {}),
           };
@@ -106,20 +96,16 @@ export function createSlackInteractionsHandler(deps: SlackEndpointDeps) {
           await runtime.client.views.open({ trigger_id: payload.trigger_id, view: decisionModal(meta, summary) as never });
           return ACK;
         }
-        case ACTION.revoke: {
-          const grant = await runtime.service.revoke(caller, action.value, `ended early from Slack by ${caller.email}`);
+        case 'revoke': {
+          const grant = await runtime.service.revoke(caller, button.grantId, `ended early from Slack by ${caller.email}`);
           await tellUser(payload, `Ending access \`${grant.id}\` (${describeTarget(grant.target)}).`);
           return ACK;
         }
-        case ACTION.extend: {
-          const [grantId, duration] = action.value.split('|');
-          if (!grantId || !duration) return ACK;
-          const grant = await runtime.service.extend(caller, grantId, duration);
-          await tellUser(payload, `Extended \`${grant.id}\` by ${humanDuration(duration)}${grant.expiresAt ? `, now until ${grant.expiresAt}` : ''}.`);
+        case 'extend': {
+          const grant = await runtime.service.extend(caller, button.grantId, button.duration);
+          await tellUser(payload, `Extended \`${grant.id}\` by ${humanDuration(button.duration)}${grant.expiresAt ? `, now until ${grant.expiresAt}` : ''}.`);
           return ACK;
         }
-        default:
-          return ACK;
       }
     } catch (e) {
       if (!isAppError(e)) log.error('slack action failed', { error: e as Error, action: action.action_id, awsRequestId: ref });
@@ -128,29 +114,17 @@ export function createSlackInteractionsHandler(deps: SlackEndpointDeps) {
     }
   }
 
-  async function submitRequest(payload: InteractionPayload, slackUserId: string, ref: string): Promise<APIGatewayProxyStructuredResultV2> {
-    const values = payload.view?.state?.values ?? {};
-    const field = (id: string) => values[id]?.[id];
-    const selected = field(REQUEST_FIELDS.target)?.selected_option?.value;
-    const target = selected ? decodeTargetOption(selected) : undefined;
-    const durationText = field(REQUEST_FIELDS.duration)?.value?.trim() ?? '';
-    const duration = parseDurationInput(durationText);
-    const justification = field(REQUEST_FIELDS.justification)?.value?.trim() ?? '';
-    const ticket = field(REQUEST_FIELDS.ticket)?.value?.trim();
-    const errors: Record<string, string> = {};
-    if (!target) errors[REQUEST_FIELDS.target] = 'Choose what you need access to.';
-    if (!duration) errors[REQUEST_FIELDS.duration] = `“${durationText}” is not a duration; use e.g. 30m, 2h or 1d.`;
-    if (!justification) errors[REQUEST_FIELDS.justification] = 'Say why you need access.';
-    if (Object.keys(errors).length || !target || !duration) return json({ response_action: 'errors', errors });
+  async function submitRequest(payload: ViewSubmissionPayload, ref: string): Promise<APIGatewayProxyStructuredResultV2> {
+    // The modal's state as the body POST /grants would take, checked by its schema.
+    const body = grantRequestFromView(payload.view.state.values);
+    if (!body.ok) return json({ response_action: 'errors', errors: body.errors });
+    // A double-clicked submit carries the same view id: the second gets the first grant.
+    const key = slackIdempotencyKey('slack:view:', payload.view.id);
+    if (!key.ok) return json({ response_action: 'errors', errors: { [REQUEST_FIELDS.target]: MALFORMED_VIEW_MESSAGE } });
     try {
       const runtime = await deps.runtime();
-      const caller = await runtime.identity.callerFor(slackUserId);
-      const { grant, replayed } = await runtime.service.request(
-        caller,
-        { target, duration, justification, ...(ticket ? { ticket } : {}) },
-        // A double-clicked submit carries the same view id: the second gets the first grant.
-        payload.view?.id ? `slack:view:${payload.view.id}` : undefined,
-      );
+      const caller = await runtime.identity.callerFor(payload.user.id);
+      const { grant, replayed } = await runtime.service.request(caller, body.value, key.value);
       return json({ response_action: 'update', view: requestSubmittedView(grant, replayed) });
     } catch (e) {
       if (!isAppError(e)) log.error('slack request submission failed', { error: e as Error, awsRequestId: ref });
@@ -158,17 +132,13 @@ export function createSlackInteractionsHandler(deps: SlackEndpointDeps) {
     }
   }
 
-  async function submitDecision(payload: InteractionPayload, slackUserId: string, ref: string): Promise<APIGatewayProxyStructuredResultV2> {
-    let meta: DecisionMetadata;
-    try {
-      meta = JSON.parse(payload.view?.private_metadata ?? '') as DecisionMetadata;
-    } catch {
-      return ACK;
-    }
-    const comment = payload.view?.state?.values.comment?.comment?.value?.trim() || undefined;
+  async function submitDecision(payload: ViewSubmissionPayload, ref: string): Promise<APIGatewayProxyStructuredResultV2> {
+    const decision = decisionFromView(payload.view);
+    if (!decision.ok) return json({ response_action: 'errors', errors: decision.errors });
+    const { meta, comment } = decision.value;
     try {
       const runtime = await deps.runtime();
-      const caller = await runtime.identity.callerFor(slackUserId);
+      const caller = await runtime.identity.callerFor(payload.user.id);
       if (meta.decision === 'approve') await runtime.service.approve(caller, meta.grantId, comment);
       else await runtime.service.deny(caller, meta.grantId, comment);
       return json({ response_action: 'clear' });
@@ -183,7 +153,8 @@ export function createSlackInteractionsHandler(deps: SlackEndpointDeps) {
 
 /** Shows a service refusal next to the modal field it concerns. */
 function blockForError(e: unknown): string {
-  const text = `${e instanceof Error ? e.message : ''} ${e instanceof ValidationError ? (e.fields ?? []).map((f) => f.field).join(' ') : ''}`.toLowerCase();
+  if (e instanceof ValidationError && e.fields?.length) return requestBlockOf(e.fields[0]!.field.replace(/^body\./, ''));
+  const text = (e instanceof Error ? e.message : '').toLowerCase();
   if (/duration|startsat/.test(text)) return REQUEST_FIELDS.duration;
   if (/justification/.test(text)) return REQUEST_FIELDS.justification;
   if (/ticket/.test(text)) return REQUEST_FIELDS.ticket;

@@ -5,7 +5,7 @@
  */
 import { describeTarget, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { durationMs } from '../domain/duration.ts';
-import { USAGE } from './command-parser.ts';
+import { TEXT_LIMITS } from '../http/schemas.ts';
 import type { EligibleTarget } from './service.ts';
 
 export const ACTION = {
@@ -17,6 +17,16 @@ export const ACTION = {
 } as const;
 
 export const CALLBACK = { request: 'jit_request', decision: 'jit_decision' } as const;
+
+export const USAGE = [
+  '`/jit` — open the request form',
+  '`/jit request <account id or name> <permission set> <duration> <justification…>`',
+  '`/jit request group <group> <duration> <justification…>`',
+  '`/jit list [mine|approvals|active]` — your grants, or requests waiting for you',
+  '`/jit revoke <grant id> [reason…]`',
+  '`/jit help`',
+  'Durations: `30m`, `2h`, `1h30m`, `1d` or ISO 8601 (`PT2H`). Quote names with spaces: `"Data Lake Prod"`. Add `ticket:ABC-123` to link a ticket.',
+].join('\n');
 
 /** block_id / action_id of the request modal's inputs (view_submission reads them back). */
 export const REQUEST_FIELDS = {
@@ -327,14 +337,14 @@ export function requestModal(eligible: EligibleTarget[], privateMetadata: string
         type: 'input',
         block_id: REQUEST_FIELDS.justification,
         label: plain('Justification'),
-        element: { type: 'plain_text_input', action_id: REQUEST_FIELDS.justification, multiline: true, max_length: 1000 },
+        element: { type: 'plain_text_input', action_id: REQUEST_FIELDS.justification, multiline: true, max_length: TEXT_LIMITS.justification },
       },
       {
         type: 'input',
         block_id: REQUEST_FIELDS.ticket,
         optional: true,
         label: plain('Ticket'),
-        element: { type: 'plain_text_input', action_id: REQUEST_FIELDS.ticket, max_length: 100 },
+        element: { type: 'plain_text_input', action_id: REQUEST_FIELDS.ticket, max_length: TEXT_LIMITS.ticket },
       },
       ...(eligible.length > MAX_MODAL_OPTIONS ? [context(`Showing the first ${MAX_MODAL_OPTIONS}; use \`/jit request\` for the rest.`)] : []),
     ],
@@ -375,7 +385,7 @@ export function decisionModal(meta: DecisionMetadata, summary: string): ModalVie
         block_id: 'comment',
         optional: true,
         label: plain(approve ? 'Comment' : 'Reason'),
-        element: { type: 'plain_text_input', action_id: 'comment', multiline: true, max_length: 500 },
+        element: { type: 'plain_text_input', action_id: 'comment', multiline: true, max_length: TEXT_LIMITS.comment },
       },
     ],
   };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDurationInput, parseJitCommand, tokenize } from '../../lib/slack/command-parser.ts';
+import { parseJitCommand, tokenize } from '../../lib/slack/command-parser.ts';
+import { parseDurationInput } from '../../lib/slack/inputs.ts';
 import { CALLBACK, REQUEST_FIELDS, ACTION } from '../../lib/slack/views.ts';
 import { buttonClick, interactionRequest, slashCommandRequest, viewSubmission } from '../../local/slack/fake-slack.ts';
 import { signSlackRequest } from '../../lib/slack/signature.ts';

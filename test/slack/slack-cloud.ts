@@ -44,7 +44,14 @@ export interface SlackTestCloud {
 
 const quiet = process.env.SLACK_TEST_LOGS ? console : { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export async function startSlackTestCloud(): Promise<SlackTestCloud> {
+export interface SlackTestCloudOptions {
+  /** What the Slack endpoints log (default: nothing, or the console with SLACK_TEST_LOGS). */
+  logger?: SlackEndpointDeps['logger'];
+  /** Where ephemeral answers to a response_url go (default: fetch, as deployed). */
+  postToResponseUrl?: SlackEndpointDeps['postToResponseUrl'];
+}
+
+export async function startSlackTestCloud(options: SlackTestCloudOptions = {}): Promise<SlackTestCloud> {
   const cloud = await startApiTestCloud();
   const slack = await startFakeSlack({ users: Object.values(USERS), botToken: BOT_TOKEN });
   const messages = new DynamoSlackMessageStore(cloud.runtime.clients.dynamodb, cloud.runtime.config.GRANTS_TABLE);
@@ -63,7 +70,8 @@ export async function startSlackTestCloud(): Promise<SlackTestCloud> {
     runtime: async () => slackRuntime,
     signingSecret: async () => SIGNING_SECRET,
     replayGuard: new DynamoReplayGuard(runtime.clients.dynamodb, runtime.config.GRANTS_TABLE),
-    logger: quiet,
+    logger: options.logger ?? quiet,
+    ...(options.postToResponseUrl ? { postToResponseUrl: options.postToResponseUrl } : {}),
   };
   return {
     cloud,
