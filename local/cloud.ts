@@ -4,7 +4,8 @@
  *   gateway  :3000  the HTTP API routed from serverless.yml, JWT checked against a local issuer
  *   edge     :4566  one AWS endpoint: DynamoDB (dynalite), Step Functions (the files in
  *                   statemachines/), EventBridge Scheduler, sso-admin + identitystore +
- *                   organizations (seeded from an org fixture), SSM
+ *                   organizations (seeded from an org fixture), SSM, Secrets Manager
+ *                   (the template's secrets, generated at start as CloudFormation would)
  *
  * The functions run unchanged: they get the environment serverless.yml gives them (with
  * CloudFormation references resolved to local names) plus AWS_ENDPOINT_URL, so the SDK's
@@ -31,12 +32,13 @@ import { LocalScheduler } from './scheduler/service.ts';
 import { lambdaLogicalIdStem, loadServerlessConfig, resolveFunctionEnvironment, resolveIntrinsics, type FunctionConfig, type ServerlessConfig } from './serverless-config.ts';
 import { startFakeSlack, type FakeSlack } from './slack/fake-slack.ts';
 import { withStreams, type StreamConsumer } from './dynamodb-streams.ts';
+import { LocalSecretsManager } from './secretsmanager.ts';
 import { LocalSsm } from './ssm.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
 import { loadStateMachinesFromServerless, registerStateMachines, stateMachinesOf } from './stepfunctions/serverless.ts';
 import { ensurePackaged } from './packaged/build.ts';
 import { loadPackagedConfig, packagedRoles, tableDefinitions, type PackagedConfig, type PackagedFunction } from './packaged/template.ts';
-import { LocalLambdaRuntime } from './lambda/runtime.ts';
+import { LambdaFunctionError, LocalLambdaRuntime } from './lambda/runtime.ts';
 import { IamEnforcer, type RoleSession } from './iam/enforcer.ts';
 import { ensureTable } from '../lib/adapters/table-schema.ts';
 
@@ -89,6 +91,8 @@ export interface LocalCloud {
   stepFunctions: LocalStepFunctions;
   scheduler: LocalScheduler;
   dynamo: LocalDynamo;
+  /** The deployment's secrets (AWS::SecretsManager::Secret resources), created with fresh values at each start. */
+  secretsManager: LocalSecretsManager;
   issuer: LocalIssuer;
   /** The environment each function runs with (merged over all functions). */
   functionEnv: Record<string, string>;
@@ -148,7 +152,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (idcStateFile) persistIdc = snapshotWriter(idcStateFile, () => idc.snapshot());
 
   const dynamo = await startDynamo(dataDir ? { path: path.join(dataDir, 'dynamodb') } : {});
-  const iam = packaged ? enforcerFor(packaged, idc) : undefined;
+  // Nothing of them is persisted: a new key each start only sends open cursors back to the first page.
+  const secretsManager = new LocalSecretsManager();
+  createTemplateSecrets(config, secretsManager);
+  const iam = packaged ? enforcerFor(packaged, idc, secretsManager) : undefined;
   const stepFunctionsSession = (roleArn: string): RoleSession => ({ roleArn, sessionName: 'local-step-functions' });
   const stepFunctions = new LocalStepFunctions({
     log,
@@ -213,7 +220,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const streamConsumers: StreamConsumer[] = [];
   const edge: Edge = await startEdge({
     port: options.edgePort ?? envPort('EDGE_PORT', DEFAULT_EDGE_PORT),
-    jsonServices: [stepFunctions, ssm, ...idc.services],
+    jsonServices: [stepFunctions, ssm, secretsManager, ...idc.services],
     restServices: [scheduler],
     dynamodb: withStreams(dynamo, () => streamConsumers, log),
     ...(iam ? { authorize: (call) => iam.authorizeEdgeCall(call) } : {}),
@@ -252,7 +259,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const handlerOf = (fn: FunctionConfig) => {
     let h = handlers.get(fn.name);
     if (!h) {
-      h = lambdaRuntime && iam ? Promise.resolve(packagedHandler(lambdaRuntime, iam, config, fn as PackagedFunction, { ...environmentOf.get(fn.name), ...localOverrides, AWS_ENDPOINT_URL: edge.url }, policyFile)) : importHandler(fn);
+      h =
+        lambdaRuntime && iam
+          ? Promise.resolve(packagedHandler(lambdaRuntime, iam, config, fn as PackagedFunction, { ...environmentOf.get(fn.name), ...localOverrides, AWS_ENDPOINT_URL: edge.url }, policyFile))
+          : importHandler(fn).then((handler) => withTimeout(handler, fn));
       handlers.set(fn.name, h);
     }
     return h;
@@ -313,6 +323,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stepFunctions,
     scheduler,
     dynamo,
+    secretsManager,
     issuer,
     functionEnv,
     tableName,
@@ -355,16 +366,32 @@ function userClaimsFor(idc: IdentityCenterEmulator, email: string) {
 
 export { LOCAL_ACCOUNT_ID };
 
-/** IAM for a packaged deployment: its roles, and the org facts the action table needs. */
-function enforcerFor(packaged: PackagedConfig, idc: IdentityCenterEmulator): IamEnforcer {
+/** IAM for a packaged deployment: its roles, the org facts and the secrets' ARNs the action table needs. */
+function enforcerFor(packaged: PackagedConfig, idc: IdentityCenterEmulator, secrets: LocalSecretsManager): IamEnforcer {
   return new IamEnforcer({
     roles: packagedRoles(packaged),
     accountId: LOCAL_ACCOUNT_ID,
     environment: () => ({
       organization: { id: idc.fixture.organization.id, managementAccountId: idc.fixture.organization.managementAccountId },
       permissionSetName: (arn: string) => idc.fixture.permissionSets.find((p) => p.arn === arn)?.name,
+      secretArn: (secretId: string, region: string, accountId: string) => secrets.arnOf(secretId, region, accountId),
     }),
   });
+}
+
+/**
+ * The deployment's AWS::SecretsManager::Secret resources (serverless.yml's `resources` from the
+ * sources, the template's in packaged mode), created as CloudFormation would: a value generated
+ * per GenerateSecretString (or the given SecretString), at the ARN their `Ref` resolves to, so
+ * the functions' environment names them.
+ */
+function createTemplateSecrets(config: ServerlessConfig, secrets: LocalSecretsManager): void {
+  for (const [logicalId, resource] of Object.entries(config.resources.Resources)) {
+    if (resource.Type !== 'AWS::SecretsManager::Secret') continue;
+    if (resource.Condition !== undefined && !resolveIntrinsics({ Condition: resource.Condition }, config)) continue;
+    const props = resolveIntrinsics(resource.Properties ?? {}, config) as Parameters<LocalSecretsManager['createFromTemplate']>[1];
+    secrets.createFromTemplate(String(resolveIntrinsics({ Ref: logicalId }, config)), props);
+  }
 }
 
 /**
@@ -407,4 +434,19 @@ function assertStreamReadable(iam: IamEnforcer, config: ServerlessConfig, fn: Pa
     const denied = iam.denied(session, { action, resource: streamArn });
     if (denied) throw new Error(`${fn.name} cannot read the table's stream, so its event source mapping would not deploy: ${denied}`);
   }
+}
+
+/** A handler run from sources fails at the function's timeout as Lambda reports it (`Sandbox.Timedout`); its work is not stopped. */
+function withTimeout(handler: LambdaHandler, fn: FunctionConfig): LambdaHandler {
+  return (event, context) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new LambdaFunctionError('Sandbox.Timedout', `RequestId: ${context?.awsRequestId ?? 'local'} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`, [])),
+        fn.timeoutSeconds * 1000,
+      );
+      Promise.resolve()
+        .then(() => handler(event, context))
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
+    });
 }

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse, type Tags, type YAMLMap, type YAMLSeq } from 'yaml';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws-protocol.ts';
+import { templateSecretArn } from './secretsmanager.ts';
 
 // ---------------------------------------------------------------------------
 // YAML with CloudFormation short forms
@@ -475,8 +476,9 @@ export interface IntrinsicContext {
  * Evaluates CloudFormation intrinsics (Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::If and the
  * condition functions, Fn::Select, Fn::Split, Fn::FindInMap, Fn::Base64, Fn::ToJsonString)
  * in `value` the way the deployed stack would, using local names: a table's Ref is its
- * TableName, a state machine's Ref its ARN built from StateMachineName, a function's
- * `<Name>LambdaFunction` Ref its Lambda name, and so on. `ctx.ref` / `ctx.getAtt` override.
+ * TableName, a state machine's Ref its ARN built from StateMachineName, a secret's Ref its
+ * ARN with a suffix derived from its Name, a function's `<Name>LambdaFunction` Ref its
+ * Lambda name, and so on. `ctx.ref` / `ctx.getAtt` override.
  */
 export function resolveIntrinsics(value: unknown, config: ServerlessConfig, context: Partial<IntrinsicContext> = {}): unknown {
   const ctx: IntrinsicContext = {
@@ -722,6 +724,9 @@ function defaultRef(
       return `arn:${partition}:sns:${region}:${accountId}:${props.TopicName !== undefined ? evaluate(props.TopicName) : generated}`;
     case 'AWS::SSM::Parameter':
       return props.Name !== undefined ? evaluate(props.Name) : generated;
+    case 'AWS::SecretsManager::Secret':
+      // Ref is the secret's ARN; the local cloud creates the secret at this same ARN (local/cloud.ts).
+      return templateSecretArn(props.Name !== undefined ? evaluate(props.Name) : generated, region, accountId, partition);
     default:
       return generated;
   }

@@ -16,7 +16,7 @@ import type { RequestContext } from './policy.ts';
 
 /** One AWS API call as the edge sees it. `service` is the IAM service prefix. */
 export interface AwsCall {
-  service: 'dynamodb' | 'states' | 'scheduler' | 'sso' | 'identitystore' | 'organizations' | 'ssm' | 'sts' | 'lambda' | 'iam';
+  service: 'dynamodb' | 'states' | 'scheduler' | 'sso' | 'identitystore' | 'organizations' | 'ssm' | 'secretsmanager' | 'sts' | 'lambda' | 'iam';
   /** API name, e.g. 'PutItem'. */
   operation: string;
   /** The request as the SDK sends it (JSON members), e.g. { TableName, Key }. */
@@ -42,6 +42,11 @@ export interface ActionEnvironment {
   groupMembership?(identityStoreId: string, membershipId: string): { groupId: string; userId: string } | undefined;
   /** The stream ARN a GetRecords shard iterator reads (GetRecords carries only the iterator). */
   streamArnOfShardIterator?(shardIterator: string): string | undefined;
+  /**
+   * The full ARN (with its random suffix) of the secret a SecretId names: a name, a partial ARN
+   * or the ARN. AWS authorizes against the secret's full ARN however the request names it.
+   */
+  secretArn?(secretId: string, region: string, accountId: string): string | undefined;
 }
 
 export class UnknownActionError extends Error {
@@ -83,6 +88,7 @@ const SOURCES = {
   identitystore: `${SAR}list_awsidentitystore.html`,
   organizations: `${SAR}list_awsorganizations.html`,
   ssm: `${SAR}list_awssystemsmanager.html`,
+  secretsmanager: `${SAR}list_awssecretsmanager.html`,
   sts: `${SAR}list_awssecuritytokenservice.html`,
   lambda: `${SAR}list_awslambda.html`,
   iam: `${SAR}list_awsidentityandaccessmanagementiam.html`,
@@ -427,6 +433,30 @@ function parameterArn(call: AwsCall, name: string): string {
   return `arn:aws:ssm:${call.region}:${call.accountId}:parameter/${bare}`;
 }
 
+/**
+ * Secrets Manager: every action the project calls has one required resource type, Secret*
+ * (`arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}`, where the last part
+ * is the name plus a hyphen and six random characters). A request may name the secret by name or
+ * partial ARN; AWS still authorizes against the full ARN, which env.secretArn supplies. For a
+ * secret that does not exist there is no full ARN: the ARN as given, or the partial ARN of the
+ * name, is checked instead, so a caller allowed on it gets the service's ResourceNotFoundException
+ * and anyone else AccessDenied.
+ */
+function secretResource(call: AwsCall, env: ActionEnvironment): string {
+  const id = str(call, 'SecretId');
+  const known = env.secretArn?.(id, call.region, call.accountId);
+  if (known) return known;
+  return id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${call.region}:${call.accountId}:secret:${id}`;
+}
+
+const secretOn = (operation: string): Row => ({
+  service: 'secretsmanager',
+  operation,
+  action: `secretsmanager:${operation}`,
+  source: SOURCES.secretsmanager,
+  permissions: (call, env) => [one(`secretsmanager:${operation}`, secretResource(call, env))],
+});
+
 /** FunctionName may be a name, `account:function:name` or a full ARN, each with an optional `:qualifier`. */
 export function functionArn(functionName: string, region: string, accountId: string): string {
   const full = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:([^:]+)(?::.+)?$/.exec(functionName);
@@ -555,6 +585,20 @@ const ROWS: Row[] = [
     },
   },
 
+  // Secrets Manager
+  secretOn('GetSecretValue'),
+  secretOn('DescribeSecret'),
+  {
+    // The new secret's six-character suffix is random and unknown when the request is authorized:
+    // locally it is six '?', so only a policy that wildcards the suffix (`<name>-??????`, `<name>-*`,
+    // `*`) allows a CreateSecret, as no policy can name a secret ARN before the secret exists.
+    service: 'secretsmanager',
+    operation: 'CreateSecret',
+    action: 'secretsmanager:CreateSecret',
+    source: SOURCES.secretsmanager,
+    permissions: (call) => [one('secretsmanager:CreateSecret', `arn:aws:secretsmanager:${call.region}:${call.accountId}:secret:${str(call, 'Name')}-??????`)],
+  },
+
   // STS
   {
     service: 'sts',
@@ -613,10 +657,11 @@ const TARGET_SERVICES: Record<string, AwsCall['service']> = {
   AWSIdentityStore: 'identitystore',
   AWSOrganizationsV20161128: 'organizations',
   AmazonSSM: 'ssm',
+  secretsmanager: 'secretsmanager',
   AWSSecurityTokenServiceV20110615: 'sts',
 };
 
-/** X-Amz-Target prefix → IAM service prefix, e.g. 'DynamoDB_20120810' → 'dynamodb', 'AWSStepFunctions' → 'states', 'SWBExternalService' → 'sso', 'AWSIdentityStore' → 'identitystore', 'AWSOrganizationsV20161128' → 'organizations', 'AmazonSSM' → 'ssm'. */
+/** X-Amz-Target prefix → IAM service prefix, e.g. 'DynamoDB_20120810' → 'dynamodb', 'AWSStepFunctions' → 'states', 'SWBExternalService' → 'sso', 'AWSIdentityStore' → 'identitystore', 'AWSOrganizationsV20161128' → 'organizations', 'AmazonSSM' → 'ssm', 'secretsmanager' → 'secretsmanager'. */
 export function iamServiceForTarget(targetPrefix: string): AwsCall['service'] | undefined {
   const prefix = targetPrefix.split('.')[0]!;
   return Object.hasOwn(TARGET_SERVICES, prefix) ? TARGET_SERVICES[prefix] : undefined;

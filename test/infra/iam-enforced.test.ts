@@ -74,6 +74,7 @@ describe('the local IAM action table', () => {
     'client-identitystore': 'identitystore',
     'client-organizations': 'organizations',
     'client-ssm': 'ssm',
+    'client-secrets-manager': 'secretsmanager',
     'client-sts': 'sts',
   };
   /** lib-dynamodb's document commands and the API each one sends. */
@@ -83,7 +84,7 @@ describe('the local IAM action table', () => {
   const sources = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
 
-  const LAZY_PACKAGES: Record<string, string> = { sfn: 'client-sfn', scheduler: 'client-scheduler', ssoAdmin: 'client-sso-admin', organizations: 'client-organizations', sts: 'client-sts', ssm: 'client-ssm' };
+  const LAZY_PACKAGES: Record<string, string> = { sfn: 'client-sfn', scheduler: 'client-scheduler', ssoAdmin: 'client-sso-admin', organizations: 'client-organizations', sts: 'client-sts', ssm: 'client-ssm', secretsManager: 'client-secrets-manager' };
 
   /** Every (service, operation) the functions and the state machines call. */
   async function calledOperations(): Promise<Array<{ service: AwsCall['service']; operation: string; where: string }>> {

@@ -338,6 +338,30 @@ describe('ssm, sts, lambda, iam', () => {
   });
 });
 
+describe('secretsmanager', () => {
+  const secret = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}`;
+  const full = secret('jit-dev/cursor-key-AbC123');
+  const env: ActionEnvironment = { secretArn: (id) => ([full, 'jit-dev/cursor-key', secret('jit-dev/cursor-key')].includes(id) ? full : undefined) };
+
+  it('GetSecretValue and DescribeSecret are authorized against the full ARN however the request names the secret', () => {
+    for (const operation of ['GetSecretValue', 'DescribeSecret']) {
+      for (const id of [full, 'jit-dev/cursor-key', secret('jit-dev/cursor-key')]) {
+        expect(perms('secretsmanager', operation, { SecretId: id }, env), `${operation} ${id}`).toEqual([{ action: `secretsmanager:${operation}`, resource: full }]);
+      }
+    }
+  });
+
+  it('a secret that does not exist is checked as named: the ARN as given, a name as its partial ARN', () => {
+    expect(perms('secretsmanager', 'GetSecretValue', { SecretId: 'other' }, env)).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: secret('other') }]);
+    expect(perms('secretsmanager', 'GetSecretValue', { SecretId: secret('other-XyZ789') }, {})).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: secret('other-XyZ789') }]);
+    expect(() => perms('secretsmanager', 'GetSecretValue', {}, env)).toThrow(ActionInputError);
+  });
+
+  it('CreateSecret names a suffix nobody knows yet: only a policy wildcarding it can allow it', () => {
+    expect(perms('secretsmanager', 'CreateSecret', { Name: 'jit-dev/new' })).toEqual([{ action: 'secretsmanager:CreateSecret', resource: secret('jit-dev/new-??????') }]);
+  });
+});
+
 describe('the table', () => {
   it('an operation not in the table throws UnknownActionError with the way out', () => {
     const attempt = () => perms('dynamodb', 'DeleteTable', { TableName: 'grants' });
@@ -371,6 +395,8 @@ describe('the table', () => {
       ['AWSOrganizationsV20161128', 'organizations'],
       ['AmazonSSM', 'ssm'],
       ['AmazonSSM.GetParameter', 'ssm'],
+      ['secretsmanager', 'secretsmanager'],
+      ['secretsmanager.GetSecretValue', 'secretsmanager'],
       ['AWSEvents', undefined],
       ['toString', undefined],
     ];
