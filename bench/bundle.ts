@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '..');
 
 /** The client packages lib/adapters/lazy-sdk.ts loads on first use; no bundle should load them at import. */
-export const LAZY_SDK_CLIENTS = ['client-sfn', 'client-scheduler', 'client-sso-admin', 'client-organizations', 'client-sts', 'client-ssm'] as const;
+export const LAZY_SDK_CLIENTS = ['client-sfn', 'client-scheduler', 'client-sso-admin', 'client-organizations', 'client-sts', 'client-ssm', 'client-secrets-manager'] as const;
 
 /** Env that lets every function's module load, the Slack ones included (nothing here reaches AWS: the probe only imports). */
 export function probeEnv(): NodeJS.ProcessEnv {
@@ -24,6 +24,7 @@ export function probeEnv(): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'x',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
+    CURSOR_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench/cursor-key-AbCdEf',
     SLACK_SIGNING_SECRET_PARAM: '/bench/slack/signing-secret',
     SLACK_BOT_TOKEN_PARAM: '/bench/slack/bot-token',
     SLACK_NOTIFY_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:slackNotify',

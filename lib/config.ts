@@ -33,6 +33,10 @@ export const configSchema = z.object({
   SCHEDULER_ROLE_ARN: optionalString,
   SCHEDULER_DLQ_ARN: optionalString,
   CLOSED_GRANT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  /** The secret holding the key that seals pagination cursors (listGrants only; lib/http/cursor.ts). */
+  CURSOR_KEY_SECRET_ARN: optionalString.pipe(
+    z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, 'must be a Secrets Manager secret ARN').optional(),
+  ),
   /** Horizon for future starts: a request may not start later than this many days ahead. */
   MAX_START_AHEAD_DAYS: z.coerce.number().int().min(0).max(365).default(30),
 });

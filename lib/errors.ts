@@ -69,6 +69,15 @@ export class UnprocessableError extends AppError {
   readonly title = 'Request cannot be processed';
 }
 
+/**
+ * A pagination cursor that cannot be used: not one this API issued, altered, expired, issued to
+ * another caller or for another list, or pointing where the table no longer has a key. The
+ * detail tells the caller the way out: start again from the first page.
+ */
+export function invalidCursorError(reason: string): ValidationError {
+  return new ValidationError('cursor is not valid: start again from the first page (omit cursor)', [{ field: 'cursor', message: reason }]);
+}
+
 /** Start-up configuration is wrong: the function must not serve requests. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -7,18 +7,21 @@
  *
  * Only DynamoDB and Identity Store clients are built here: every invocation
  * needs them. Step Functions, Scheduler, SSO Admin, Organizations (and STS for
- * an assumed role) are loaded and built on their first call, so a function
+ * an assumed role, Secrets Manager for the cursor key) are loaded and built on
+ * their first call, so a function
  * that never calls them does not pay their module load at cold start
  * (lib/adapters/lazy-sdk.ts; bench/api.ts measures both).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { cursorKeyLoader } from './adapters/cursor-key.ts';
 import { DynamoStore } from './adapters/dynamo-store.ts';
 import { createIdentityCenterClients, IdentityCenterDirectory, IdentityCenterWriter, type IdentityCenterClients, type IdentityCenterConfig } from './adapters/identity-center.ts';
 import { lazy, lazySdk } from './adapters/lazy-sdk.ts';
 import { StepFunctionsWorkflows } from './adapters/workflows.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig, requireSetting, type Config } from './config.ts';
+import { CursorCodec } from './http/cursor.ts';
 import { loadPolicyFileSync, PolicyEngine } from './policy/index.ts';
 import { systemClock, type Clock, type Notifier, type Workflows } from './ports.ts';
 import { GrantService } from './service/grants.ts';
@@ -32,6 +35,8 @@ export interface Runtime {
   policy: PolicyEngine;
   workflows: Workflows;
   service: GrantService;
+  /** Seals and opens the HTTP API's pagination cursors; the key is read from Secrets Manager on the first call (CURSOR_KEY_SECRET_ARN). */
+  cursors: () => Promise<CursorCodec>;
   /** `sfn`, `scheduler`, `ssoAdmin` and `organizations` are providers: the client is built (and its package loaded) on the first call. */
   clients: { dynamodb: DynamoDBClient; sfn: () => Promise<SFNClient>; scheduler: () => Promise<SchedulerClient> } & IdentityCenterClients;
 }
@@ -85,7 +90,11 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
     maxStartAheadMs: config.MAX_START_AHEAD_DAYS * 86_400_000,
     ...(overrides.notifier ? { notifier: overrides.notifier } : {}),
   });
-  return { config, clock, store, directory, identityCenter, policy, workflows, service, clients: { dynamodb, sfn, scheduler, ...idcClients } };
+  const cursors = lazy(async () => {
+    const key = cursorKeyLoader(requireSetting(config, 'CURSOR_KEY_SECRET_ARN'));
+    return new CursorCodec(await key(), { now: () => clock.now().getTime() });
+  });
+  return { config, clock, store, directory, identityCenter, policy, workflows, service, cursors, clients: { dynamodb, sfn, scheduler, ...idcClients } };
 }
 
 let current: Runtime | undefined;

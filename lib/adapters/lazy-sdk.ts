@@ -5,7 +5,8 @@
  * loads at module load counts against every cold start. Loading a client module
  * costs 5–15 ms each (measured in bench/api.ts), so Step Functions, Scheduler,
  * SSO Admin, Organizations and STS (and SSM, for the Slack secrets read on the
- * first request) are imported when a call first needs them.
+ * first request, and Secrets Manager, for the cursor key read on the first list that
+ * pages) are imported when a call first needs them.
  * DynamoDB and Identity Store (the caller lookup on every API request) stay
  * eager. The bundles keep the SDK external, so these `import()`s remain real
  * lazy loads in Lambda.
@@ -40,4 +41,6 @@ export const lazySdk = {
   sts: lazy(() => import('@aws-sdk/client-sts')),
   /** Slack functions only: the secrets are read on the first request, and the module is one of the largest (~40 ms). */
   ssm: lazy(() => import('@aws-sdk/client-ssm')),
+  /** listGrants only: the key that seals pagination cursors, read when a list first pages. */
+  secretsManager: lazy(() => import('@aws-sdk/client-secrets-manager')),
 };

@@ -117,7 +117,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   revokeGrant: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW],
   extendGrant: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES],
   getGrant: [...LOGS, ...TABLE_READ],
-  listGrants: [...LOGS, ...TABLE_READ],
+  listGrants: [...LOGS, ...TABLE_READ, 'secretsmanager:GetSecretValue'],
   getEligibility: [...LOGS, ...TABLE_READ],
   slackCommands: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES, 'ssm:GetParameter'],
   slackInteractions: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES, 'ssm:GetParameter'],

@@ -1,12 +1,20 @@
 /**
- * The local Secrets Manager: generated values honouring GenerateSecretString, template secrets
- * at the ARN `Ref` resolves to, and IAM in packaged mode authorizing against the full ARN whether
- * a call names the secret by ARN or by name. (The API itself is compared with moto in test/conformance.)
+ * The local Secrets Manager and how the local cloud deploys the template's secrets: generated
+ * values honouring GenerateSecretString, `Ref` and the created secret agreeing on the ARN, and
+ * IAM in packaged mode authorizing against the full ARN whether a call names the secret by ARN
+ * or by name. (The API itself is compared with moto in test/conformance.)
  */
-import { describe, expect, it } from 'vitest';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import type { LocalCloud } from '../../local/cloud.ts';
 import { IamEnforcer } from '../../local/iam/enforcer.ts';
 import { generateSecretString, LocalSecretsManager, templateSecretArn } from '../../local/secretsmanager.ts';
+import { findFunction, loadServerlessConfig, resolveFunctionEnvironment, resolveIntrinsics } from '../../local/serverless-config.ts';
+import { startFastLocalCloud } from '../support/local-cloud.ts';
 
+const ROOT = path.resolve(import.meta.dirname, '../..');
 const ctx = { region: 'us-east-1', accountId: '000000000000' };
 
 describe('GenerateSecretString', () => {
@@ -52,6 +60,21 @@ describe('LocalSecretsManager', () => {
   });
 });
 
+describe('serverless.yml: the cursor key secret', () => {
+  const config = loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: 'dev' });
+
+  it('reaches listGrants (and only it) as CURSOR_KEY_SECRET_ARN, the same ARN its IAM policy names', () => {
+    const arn = resolveIntrinsics({ Ref: 'CursorKeySecret' }, config);
+    expect(arn).toBe(templateSecretArn('identity-center-jit-dev/cursor-key'));
+    const env = resolveFunctionEnvironment(config, findFunction(config, 'listGrants'));
+    expect(env.CURSOR_KEY_SECRET_ARN).toBe(arn);
+    expect(loadConfig(env).CURSOR_KEY_SECRET_ARN).toBe(arn);
+    for (const fn of config.functions.filter((f) => f.name !== 'listGrants')) expect(resolveFunctionEnvironment(config, fn).CURSOR_KEY_SECRET_ARN, fn.name).toBeUndefined();
+    const policy = resolveIntrinsics(config.resources.Resources.CursorKeyReadPolicy, config) as { Properties: { PolicyDocument: { Statement: unknown[] } } };
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: arn }]);
+  });
+});
+
 describe('IAM on Secrets Manager calls (packaged mode)', () => {
   const secrets = new LocalSecretsManager();
   const key = templateSecretArn('jit-dev/cursor-key');
@@ -84,5 +107,23 @@ describe('IAM on Secrets Manager calls (packaged mode)', () => {
     );
     expect(call('DescribeSecret', { SecretId: key })?.code).toBe('AccessDeniedException');
     expect(call('CreateSecret', { Name: 'jit-dev/cursor-key' })?.code).toBe('AccessDeniedException');
+  });
+});
+
+describe('the local cloud deploys the template secrets', () => {
+  let cloud: LocalCloud;
+  beforeAll(async () => {
+    cloud = await startFastLocalCloud({ scheduledFunctions: false, slack: false });
+  }, 60_000);
+  afterAll(async () => cloud?.stop());
+
+  it('creates CursorKeySecret with a generated 64-character key at the ARN listGrants is given', async () => {
+    const arn = cloud.functionEnv.CURSOR_KEY_SECRET_ARN!;
+    expect(arn).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:identity-center-jit-local\/cursor-key-[A-Za-z0-9]{6}$/);
+    const client = new SecretsManagerClient({ endpoint: cloud.edgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const out = await client.send(new GetSecretValueCommand({ SecretId: 'identity-center-jit-local/cursor-key' }));
+    client.destroy();
+    expect(out.ARN).toBe(arn);
+    expect(out.SecretString).toMatch(/^[A-Za-z0-9]{64}$/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * A slice of the local cloud for API tests: dynalite + the Identity Center
- * emulator (seeded from the demo org) behind the edge endpoint, the runtime
+ * emulator (seeded from the demo org) + Secrets Manager holding the cursor key
+ * behind the edge endpoint, the runtime
  * built from env exactly as in Lambda, and the workflow clients mocked so tests
  * can assert which executions and schedules would start.
  */
@@ -14,6 +15,7 @@ import type { Clock } from '../../lib/ports.ts';
 import { createRuntime, setRuntime, type Runtime } from '../../lib/runtime.ts';
 import { startDynamo } from '../../local/dynamodb.ts';
 import { startEdge } from '../../local/edge.ts';
+import { LocalSecretsManager, templateSecretArn } from '../../local/secretsmanager.ts';
 import { createIdentityCenterEmulator, type IdentityCenterEmulator, type IdcKnobsInput } from '../../local/idc/index.ts';
 import { setTestAwsEnv } from './aws-env.ts';
 
@@ -23,6 +25,8 @@ export const LOCAL_POLICY = resolve(ROOT, 'config/policy.local.yaml');
 
 export const GRANT_SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:identity-center-jit-test-grant';
 export const REVOKE_SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:identity-center-jit-test-revoke';
+/** The secret holding the key that signs pagination cursors (serverless.yml's CursorKeySecret). */
+export const CURSOR_KEY_SECRET = templateSecretArn('identity-center-jit-test/cursor-key');
 
 export class TestClock implements Clock {
   private offsetMs = 0;
@@ -41,6 +45,7 @@ export interface ApiTestCloud {
   sfn: AwsStub<SfnIn, SfnOut, SFNClientResolvedConfig>;
   scheduler: AwsStub<SchedulerIn, SchedulerOut, SchedulerClientResolvedConfig>;
   env: NodeJS.ProcessEnv;
+  secretsManager: LocalSecretsManager;
   stop(): Promise<void>;
 }
 
@@ -51,7 +56,9 @@ export async function startApiTestCloud(opts: { policyPath?: string; knobs?: Idc
     knobs: { provisioningDelayMs: { minMs: 0, maxMs: 0 }, ...opts.knobs },
   });
   const dynamo = await startDynamo();
-  const edge = await startEdge({ port: 0, jsonServices: idc.services, dynamodb: dynamo, log: () => undefined });
+  const secretsManager = new LocalSecretsManager();
+  secretsManager.createFromTemplate(CURSOR_KEY_SECRET, { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } });
+  const edge = await startEdge({ port: 0, jsonServices: [...idc.services, secretsManager], dynamodb: dynamo, log: () => undefined });
   const tableName = `grants-${Date.now()}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -61,6 +68,7 @@ export async function startApiTestCloud(opts: { policyPath?: string; knobs?: Idc
     GRANT_STATE_MACHINE_ARN: GRANT_SM,
     REVOKE_STATE_MACHINE_ARN: REVOKE_SM,
     SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
+    CURSOR_KEY_SECRET_ARN: CURSOR_KEY_SECRET,
     ...opts.env,
   };
   const clock = new TestClock();
@@ -89,6 +97,7 @@ export async function startApiTestCloud(opts: { policyPath?: string; knobs?: Idc
     sfn,
     scheduler,
     env,
+    secretsManager,
     async stop() {
       setRuntime(undefined);
       if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
