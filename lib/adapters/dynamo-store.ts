@@ -22,7 +22,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { canTransition, isTerminal, type Grant, type GrantStatus, type HistoryEntry } from '../domain/grant.ts';
-import { ConflictError, ValidationError } from '../errors.ts';
+import { ConflictError, invalidCursorError } from '../errors.ts';
 import type {
   GrantStore,
   Holder,
@@ -68,6 +68,11 @@ export function grantDeadline(g: Pick<Grant, 'status' | 'expiresAt' | 'pendingEx
   }
 }
 
+/**
+ * The store's page positions: DynamoDB's LastEvaluatedKey as base64url JSON. Over HTTP they
+ * travel sealed (lib/http/cursor.ts), so what reaches decodeCursor is a position the API issued;
+ * the checks here keep anything else from reaching DynamoDB as a 500.
+ */
 export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 }
@@ -80,9 +85,24 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
   } catch {
     // fall through to the validation error
   }
-  throw new ValidationError('cursor is not valid: pass the cursor from the previous page unchanged', [
-    { field: 'cursor', message: 'not a cursor this API returned' },
-  ]);
+  throw invalidCursorError('not a cursor this API issued');
+}
+
+/**
+ * A Query from a start key DynamoDB refuses (ValidationException: not the index's key, outside
+ * the query's partition) is the caller's cursor, not a fault here: a 400, never a 500. It can
+ * still happen with an authenticated cursor when the list behind it changed shape (an admin
+ * who no longer is one, a policy whose rules moved between two pages).
+ */
+async function queryFrom<T>(start: Record<string, unknown> | undefined, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    if (start && (err as { name?: unknown } | undefined)?.name === 'ValidationException') {
+      throw invalidCursorError('the list it was issued for has changed');
+    }
+    throw err;
+  }
 }
 
 /** Epoch seconds at which a closed grant's item expires (TTL); undefined while it is open. */
@@ -247,13 +267,16 @@ export class DynamoStore implements GrantStore, HolderStore {
   }
 
   private async queryGrants(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest): Promise<Page<Grant>> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        ...input,
-        TableName: this.table,
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor),
-      }),
+    const start = decodeCursor(page.cursor);
+    const out = await queryFrom(start, () =>
+      this.doc.send(
+        new QueryCommand({
+          ...input,
+          TableName: this.table,
+          Limit: page.limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
     );
     const items = (out.Items ?? []).map(DynamoStore.toGrant);
     const cursor = encodeCursor(out.LastEvaluatedKey);
@@ -456,15 +479,18 @@ export class DynamoStore implements GrantStore, HolderStore {
 
   async listHolders(page: PageRequest): Promise<Page<Holder>> {
     // Holders are few (one per live assignment); they share one partition of the `all` index.
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: INDEX.all,
-        KeyConditionExpression: 'gsi4pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'HOLDER' },
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor),
-      }),
+    const start = decodeCursor(page.cursor);
+    const out = await queryFrom(start, () =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: INDEX.all,
+          KeyConditionExpression: 'gsi4pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'HOLDER' },
+          Limit: page.limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
     );
     const items = (out.Items ?? []).map(DynamoStore.toHolder);
     const cursor = encodeCursor(out.LastEvaluatedKey);

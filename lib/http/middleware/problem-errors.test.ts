@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { ConflictError, ValidationError } from '../../errors.ts';
+import { ConflictError, invalidCursorError, ValidationError } from '../../errors.ts';
 import { problemErrors } from './problem-errors.ts';
 
 const logger = () => ({ error: vi.fn(), warn: vi.fn() });
@@ -32,6 +32,25 @@ describe('problemErrors', () => {
   it('keeps 409 as 409', async () => {
     const handler = failing(new ConflictError('grant X is DENIED')).use(problemErrors(logger()));
     expect((await handler(event, {} as never)).statusCode).toBe(409);
+  });
+
+  it('answers a refused cursor with a 400 that names it and says how to go on', async () => {
+    const res = await failing(invalidCursorError('issued to another caller')).use(problemErrors(logger()))(event, {} as never);
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body as string)).toMatchObject({
+      status: 400,
+      detail: 'cursor is not valid: start again from the first page (omit cursor)',
+      errors: [{ field: 'cursor', message: 'issued to another caller' }],
+    });
+  });
+
+  it('leaves an AWS ValidationException a 500: caller input is mapped where it enters (the cursor, the store), so one reaching here is a fault of ours', async () => {
+    const log = logger();
+    const aws = Object.assign(new Error('The provided starting key is invalid'), { name: 'ValidationException', $fault: 'client' });
+    const res = await failing(aws).use(problemErrors(log))(event, {} as never);
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('starting key');
+    expect(log.error).toHaveBeenCalledOnce();
   });
 
   it('turns AWS throttling that outlasted the retries into a 503 with Retry-After', async () => {
