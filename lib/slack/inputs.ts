@@ -178,7 +178,8 @@ const blockActionsSchema = z.object({
 });
 export type BlockActionsPayload = z.output<typeof blockActionsSchema>;
 
-const stateValuesSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
+// Each block's shape is read field by field below, so a bad one is refused under its own name.
+const stateValuesSchema = z.record(z.string(), z.unknown());
 export type ViewStateValues = z.output<typeof stateValuesSchema>;
 
 const viewSubmissionSchema = z.object({
@@ -276,14 +277,19 @@ export function buttonInput(action: { action_id: string; value?: unknown }): Che
 // ---- modals ------------------------------------------------------------------------
 
 /** An input element's value (plain_text_input), or a select's chosen option value; `block_id` = `action_id` in our modals. */
+function element(values: ViewStateValues, id: string): unknown {
+  const block = values[id];
+  return isRecord(block) ? block[id] : undefined;
+}
+
 function inputValue(values: ViewStateValues, id: string): unknown {
-  const element = values[id]?.[id];
-  return isRecord(element) ? element.value : undefined;
+  const input = element(values, id);
+  return isRecord(input) ? input.value : undefined;
 }
 
 function selectedValue(values: ViewStateValues, id: string): unknown {
-  const element = values[id]?.[id];
-  return isRecord(element) && isRecord(element.selected_option) ? element.selected_option.value : undefined;
+  const select = element(values, id);
+  return isRecord(select) && isRecord(select.selected_option) ? select.selected_option.value : undefined;
 }
 
 export type ModalChecked<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };

@@ -115,9 +115,13 @@ describe('the request modal, malformed', () => {
     ['a 5,000-character ticket', { ticket: { type: 'plain_text_input', value: 'T'.repeat(5000) } }, 'ticket', 'Must be at most 128 characters.'],
     ['an account option that is not an account id', { target: { type: 'static_select', selected_option: { value: 'a|12|ReadOnlyAccess' } } }, 'target', 'Must be a 12-digit AWS account id.'],
     ['a duration the user typed wrong', { duration: { type: 'plain_text_input', value: 'ages' } }, 'duration', '“ages” is not a duration; use e.g. 30m, 2h or 1d.'],
+    ['a justification block that is not an object', { justification: 7 }, 'justification', 'Say why you need access.'],
   ])('%s: refused on its field, nothing written', async (_name, elements, block, message) => {
     const before = await grantCount();
-    const res = await interact(requestSubmission({ ...goodElements, ...elements }));
+    const submission = requestSubmission({ ...goodElements, ...elements });
+    // A block whose value is not an object: the block itself, not its element.
+    if (typeof (elements as Record<string, unknown>).justification === 'number') submission.view.state.values.justification = 7 as never;
+    const res = await interact(submission);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ response_action: 'errors', errors: { [block]: message } });
     expect(await grantCount()).toBe(before);

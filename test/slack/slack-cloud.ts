@@ -12,6 +12,7 @@ import { DynamoSlackMessageStore } from '../../lib/slack/message-store.ts';
 import { SlackNotifier } from '../../lib/slack/notifier.ts';
 import { DynamoReplayGuard } from '../../lib/slack/replay-guard.ts';
 import { ackWebClient, notifyWebClient } from '../../lib/slack/web-client.ts';
+import type { IdcKnobsInput } from '../../local/idc/index.ts';
 import { startFakeSlack, type FakeSlack } from '../../local/slack/fake-slack.ts';
 import { startApiTestCloud, type ApiTestCloud } from '../support/cloud.ts';
 import { BOT_TOKEN, SIGNING_SECRET } from './harness.ts';
@@ -49,10 +50,12 @@ export interface SlackTestCloudOptions {
   logger?: SlackEndpointDeps['logger'];
   /** Where ephemeral answers to a response_url go (default: fetch, as deployed). */
   postToResponseUrl?: SlackEndpointDeps['postToResponseUrl'];
+  /** Identity Center emulator knobs (default: the real quotas). */
+  knobs?: IdcKnobsInput;
 }
 
 export async function startSlackTestCloud(options: SlackTestCloudOptions = {}): Promise<SlackTestCloud> {
-  const cloud = await startApiTestCloud();
+  const cloud = await startApiTestCloud(options.knobs ? { knobs: options.knobs } : {});
   const slack = await startFakeSlack({ users: Object.values(USERS), botToken: BOT_TOKEN });
   const messages = new DynamoSlackMessageStore(cloud.runtime.clients.dynamodb, cloud.runtime.config.GRANTS_TABLE);
   const notifier = new SlackNotifier({
