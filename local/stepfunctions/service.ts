@@ -504,7 +504,7 @@ export class LocalStepFunctions implements JsonService {
     const stateContext: { Name?: string; EnteredTime?: string } = {};
     // Read by the rewritten States.MathRandom calls (see awsMathRandom): a fresh seed per evaluation.
     Object.defineProperty(stateContext, RANDOM_SEED_FIELD, { enumerable: false, get: () => randomInt(0, 2 ** 31) });
-    const engine = new StateMachine(trackStateEntry(awsMathRandom(JSON.parse(machine.definition)), stateContext) as StateMachineDefinition, {
+    const engine = new StateMachine(trackStateEntry(awsMathRandom(awsTaskTimeouts(JSON.parse(machine.definition))), stateContext) as StateMachineDefinition, {
       validationOptions: { noValidate: true },
     });
     const { result, abort, eventLogs } = engine.run(parsedInput as never, {
@@ -651,6 +651,26 @@ function trackStateEntry(definition: { States?: Record<string, unknown> }, state
       }
       return Reflect.get(target, key, receiver);
     },
+  });
+  return definition;
+}
+
+/**
+ * Step Functions gives a Task with no TimeoutSeconds no limit of its own (99,999,999 s; a Lambda
+ * task ends at the function's timeout). The engine's timer is a setTimeout, which fires at once
+ * past 2^31-1 ms, so the longest it can hold (24.8 days) stands in for it.
+ */
+const AWS_TASK_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * The engine gives a Task without TimeoutSeconds a 60 s limit (the States Language spec's
+ * default); Step Functions gives it none, so a slow task would fail here with States.Timeout
+ * where AWS waits. Every such Task gets AWS's value in the copy the engine runs.
+ */
+export function awsTaskTimeouts<T extends { States?: Record<string, unknown> }>(definition: T): T {
+  visitStates(definition, (_name, state) => {
+    const task = state as AnyState & { TimeoutSeconds?: unknown; TimeoutSecondsPath?: unknown };
+    if (task.Type === 'Task' && task.TimeoutSeconds === undefined && task.TimeoutSecondsPath === undefined) task.TimeoutSeconds = AWS_TASK_TIMEOUT_SECONDS;
   });
   return definition;
 }

@@ -35,7 +35,7 @@ it('200 simultaneous grants: all ACTIVE, none FAILED, never more than 10 outstan
   const settled = await Promise.all(grants.map((g) => cloud.waitForStatus(g.id, ['ACTIVE', 'FAILED'], 180_000)));
   await cloud.sfn.idle();
 
-  expect(settled.filter((g) => g.status !== 'ACTIVE').map((g) => g.failureReason)).toEqual([]);
+  expect(settled.filter((g) => g.status !== 'ACTIVE').map((g) => `${g.failureReason} (${g.history.at(-1)?.detail})`)).toEqual([]);
   expect(cloud.idc.stats().quotaRejected).toBe(0);
   expect(await cloud.slotOwners()).toEqual([]);
   // One holder per distinct access, holding every grant on it.
