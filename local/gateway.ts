@@ -184,7 +184,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     let payload: JWTPayload;
     try {
       const keys = 'localIssuer' in options.jwt ? options.jwt.localIssuer.keys : options.jwt.keys;
-      ({ payload } = await jwtVerify(token, keys, { issuer: state.issuer, audience, algorithms: ['RS256', 'ES256'] }));
+      // API Gateway's JWT authorizer requires exp; jose alone would accept a token that never expires.
+      ({ payload } = await jwtVerify(token, keys, { issuer: state.issuer, audience, algorithms: ['RS256', 'ES256'], requiredClaims: ['exp'] }));
     } catch (err) {
       const detail = describeJwtError(err);
       return { ok: false, status: 401, detail, wwwAuthenticate: `Bearer error="invalid_token", error_description="${detail.replace(/"/g, "'")}"` };
@@ -443,6 +444,7 @@ function scopesOf(payload: JWTPayload): string[] | null {
 function describeJwtError(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'The token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return `The token has no "${err.claim}" claim${err.claim === 'exp' ? ' (expiry), which the JWT authorizer requires' : ''}`;
     if (err.claim === 'aud') return 'The token was issued for another audience';
     if (err.claim === 'iss') return 'The token comes from an untrusted issuer';
     if (err.claim === 'nbf') return 'The token is not valid yet';

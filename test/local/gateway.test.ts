@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importHandler, startGateway, type Gateway } from '../../local/gateway.ts';
 import { LocalIssuer, parseTtl, subjectFor } from '../../local/jwt.ts';
@@ -180,6 +180,17 @@ describe('JWT authorizer', () => {
       { issuer: gateway.issuer, audience: 'gateway-fixture', issuedAt: new Date(Date.now() - 2 * 3600_000), ttlSeconds: 3600 },
     );
     await expectUnauthorized(await call('GET', '/items/1', { token }), /expired/i);
+  });
+
+  it('refuses a token without exp, as the JWT authorizer does', async () => {
+    const key = await importJWK(JSON.parse(await readFile(path.join(dataDir, 'local-issuer-key.json'), 'utf8')) as JWK, 'RS256');
+    const token = await new SignJWT({ email: 'alice@example.com' })
+      .setProtectedHeader({ alg: 'RS256', kid: issuer.keyId, typ: 'JWT' })
+      .setIssuer(gateway.issuer)
+      .setAudience('gateway-fixture')
+      .setIssuedAt()
+      .sign(key);
+    await expectUnauthorized(await call('GET', '/items/1', { token }), /no "exp" claim/);
   });
 
   it('refuses something that is not a JWT', async () => {
