@@ -28,10 +28,24 @@ export const LOCAL_AUDIENCE = 'identity-center-jit';
 export const DEFAULT_GATEWAY_PORT = 3000;
 const KEY_FILE = 'local-issuer-key.json';
 const ALGORITHM = 'RS256';
+const ROOT = path.resolve(import.meta.dirname, '..');
 
-/** Where the local cloud keeps its state (`LOCAL_DATA_DIR`, default `.local-data/`). */
+/** Where the local cloud keeps its state: `LOCAL_DATA_DIR`, else `.local-data/` in the project (as local/cloud.ts resolves it). */
 export function localDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.LOCAL_DATA_DIR ?? '.local-data');
+  return env.LOCAL_DATA_DIR ? path.resolve(env.LOCAL_DATA_DIR) : path.join(ROOT, '.local-data');
+}
+
+/** The file holding the local issuer's private key in a data directory. */
+export function localIssuerKeyFile(dataDir: string): string {
+  return path.join(dataDir, KEY_FILE);
+}
+
+/** No local issuer key in the data directory: nothing there has started the local cloud. */
+export class MissingIssuerKeyError extends Error {
+  constructor(readonly keyFile: string) {
+    super(`no local issuer key at ${keyFile}`);
+    this.name = 'MissingIssuerKeyError';
+  }
 }
 
 /** The issuer URL a gateway on `port` uses: `http://127.0.0.1:<port>/local-issuer`. */
@@ -82,7 +96,7 @@ export class LocalIssuer {
    * the other reads it back.
    */
   static async open(dataDir: string = localDataDir()): Promise<LocalIssuer> {
-    const file = path.join(dataDir, KEY_FILE);
+    const file = localIssuerKeyFile(dataDir);
     let privateJwk: JWK;
     try {
       privateJwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
@@ -103,6 +117,19 @@ export class LocalIssuer {
       }
     }
     return LocalIssuer.fromPrivateJwk(privateJwk);
+  }
+
+  /** The key pair a local cloud created in `dataDir`; never creates one (a new key would sign tokens no running gateway accepts). */
+  static async load(dataDir: string = localDataDir()): Promise<LocalIssuer> {
+    const file = localIssuerKeyFile(dataDir);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingIssuerKeyError(file);
+      throw new Error(`cannot read the local issuer key ${file}: ${(err as Error).message}`);
+    }
+    return LocalIssuer.fromPrivateJwk(JSON.parse(text) as JWK);
   }
 
   /** A key pair that lives only in memory (tests that need a second, untrusted issuer). */

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importHandler, startGateway, type Gateway } from '../../local/gateway.ts';
 import { LocalIssuer, parseTtl, subjectFor } from '../../local/jwt.ts';
 import { loadServerlessConfig } from '../../local/serverless-config.ts';
-import { main as tokenMain } from '../../local/token.ts';
+import { resolveTokenSettings, main as tokenMain } from '../../local/token.ts';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures', 'gateway.serverless.yml');
 
@@ -283,17 +284,71 @@ describe('local issuer and `npm run token`', () => {
   });
 
   it('prints a token the gateway accepts', async () => {
-    const previous = process.env.LOCAL_DATA_DIR;
-    process.env.LOCAL_DATA_DIR = dataDir;
+    const { token } = await tokenMain(['carol@example.com', '--ttl', '10m', '--issuer', gateway.issuer, '--audience', 'gateway-fixture'], { LOCAL_DATA_DIR: dataDir });
+    const { event } = (await call('GET', '/items/1', { token })).json();
+    const claims = event.requestContext.authorizer.jwt.claims;
+    expect(claims.email).toBe('carol@example.com');
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(600);
+  });
+
+  it('reads the key from LOCAL_DATA_DIR and names the issuer of PORT, as npm start does', () => {
+    expect(resolveTokenSettings({}, { LOCAL_DATA_DIR: '/srv/jit-data', PORT: '3101' })).toEqual({
+      dataDir: '/srv/jit-data',
+      keyFile: '/srv/jit-data/local-issuer-key.json',
+      issuer: 'http://127.0.0.1:3101/local-issuer',
+      audience: 'identity-center-jit',
+      localGateway: true,
+    });
+    // Unset: the project's .local-data/ (wherever it is run from) and port 3000.
+    const defaults = resolveTokenSettings({}, {});
+    expect(defaults.keyFile).toBe(path.resolve(import.meta.dirname, '../../.local-data/local-issuer-key.json'));
+    expect(defaults.issuer).toBe('http://127.0.0.1:3000/local-issuer');
+    expect(resolveTokenSettings({ issuer: 'https://idp.example.com', audience: 'aud' }, {})).toMatchObject({ issuer: 'https://idp.example.com', audience: 'aud', localGateway: false });
+  });
+
+  it('uses the key the running gateway serves, on the port it listens on', async () => {
+    const issued = await tokenMain(['carol@example.com', '--audience', 'gateway-fixture'], { LOCAL_DATA_DIR: dataDir, PORT: String(gateway.port) });
+    expect(issued.settings).toMatchObject({ keyFile: path.join(dataDir, 'local-issuer-key.json'), issuer: gateway.issuer });
+    expect(issued.notes).toEqual([]);
+    expect((await call('GET', '/items/1', { token: issued.token })).status).toBe(200);
+  });
+
+  it('refuses when LOCAL_DATA_DIR holds no key, and creates none', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'token-empty-'));
     try {
-      const token = await tokenMain(['carol@example.com', '--ttl', '10m', '--issuer', gateway.issuer, '--audience', 'gateway-fixture']);
-      const { event } = (await call('GET', '/items/1', { token })).json();
-      const claims = event.requestContext.authorizer.jwt.claims;
-      expect(claims.email).toBe('carol@example.com');
-      expect(Number(claims.exp) - Number(claims.iat)).toBe(600);
+      await expect(tokenMain(['carol@example.com'], { LOCAL_DATA_DIR: empty, PORT: String(gateway.port) })).rejects.toThrow(
+        new RegExp(`no local cloud key at ${path.join(empty, 'local-issuer-key.json')}: start the local cloud first`),
+      );
+      await expect(readFile(path.join(empty, 'local-issuer-key.json'))).rejects.toThrow(/ENOENT/);
     } finally {
-      if (previous === undefined) delete process.env.LOCAL_DATA_DIR;
-      else process.env.LOCAL_DATA_DIR = previous;
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses when the gateway on PORT serves another key, and notes when no gateway answers', async () => {
+    const other = await mkdtemp(path.join(tmpdir(), 'token-other-'));
+    try {
+      await LocalIssuer.open(other); // an earlier local cloud's key, not the running one's
+      await expect(tokenMain(['carol@example.com'], { LOCAL_DATA_DIR: other, PORT: String(gateway.port) })).rejects.toThrow(/signs with another key than/);
+      const offline = await tokenMain(['carol@example.com'], { LOCAL_DATA_DIR: other, PORT: '3999' }, async () => undefined);
+      expect(offline.notes).toEqual([expect.stringContaining('no local cloud answers at http://127.0.0.1:3999/local-issuer')]);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('as a command: exits non-zero with the message on stderr and nothing on stdout', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'token-cli-'));
+    try {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../local/token.ts'), 'carol@example.com'], {
+        env: { ...process.env, LOCAL_DATA_DIR: empty },
+        encoding: 'utf8',
+      });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(`no local cloud key at ${path.join(empty, 'local-issuer-key.json')}`);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
     }
   });
 
