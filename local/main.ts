@@ -4,8 +4,16 @@
  *   npm start -- --fresh      start empty (grants, schedules and Identity Center state reset)
  *   npm start -- --packaged   run the packaged zips and template (`npm run package`) with IAM enforced
  *   PORT=3001 EDGE_PORT=4567 npm start
+ *
+ * npm runs this as `exec node --import tsx local/main.ts`: one process, which the SIGTERM or
+ * SIGINT npm forwards to its script reaches. Run as `tsx local/main.ts`, the signal went to
+ * `sh -c` (dash does not exec the command) and died with it, so tsx never relayed it to
+ * the Node process it runs, and both kept running with the ports held.
  */
-import { startLocalCloud } from './cloud.ts';
+import { startLocalCloud, type LocalCloud } from './cloud.ts';
+
+/** Past this, stopping gives up and exits anyway: Ctrl-C must end the process promptly. */
+const STOP_DEADLINE_MS = 10_000;
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => !['--fresh', '--quiet', '--packaged'].includes(a));
@@ -14,12 +22,47 @@ if (unknown.length) {
   process.exit(2);
 }
 
+// Handlers first: a signal during start-up stops the cloud as soon as it is up.
+let cloud: LocalCloud | undefined;
+let signalled: NodeJS.Signals | undefined;
+let signalledAt = 0;
+const stop = async (signal: NodeJS.Signals) => {
+  if (signalled) {
+    // Ctrl-C reaches this process twice at once (from the terminal and forwarded by npm): only a later one means "now".
+    if (Date.now() - signalledAt < 2000) return;
+    console.error(`${signal} again: exiting without waiting`);
+    process.exit(1);
+  }
+  signalled = signal;
+  signalledAt = Date.now();
+  if (!cloud) return;
+  console.log(`\n${signal}: stopping the local cloud…`);
+  setTimeout(() => {
+    console.error(`the local cloud did not stop within ${STOP_DEADLINE_MS / 1000} s; exiting anyway`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS).unref();
+  try {
+    await cloud.stop();
+  } catch (err) {
+    console.error(`stopping the local cloud failed: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+
 const started = Date.now();
-const cloud = await startLocalCloud({
+cloud = await startLocalCloud({
   fresh: args.includes('--fresh'),
   ...(args.includes('--quiet') ? { log: false } : {}),
   ...(args.includes('--packaged') ? { packaged: true } : {}),
 });
+if (signalled) {
+  const signal = signalled;
+  signalled = undefined;
+  await stop(signal);
+}
 const users = cloud.idc.fixture.users;
 const sample = cloud.idc.fixture.accounts.find((a) => a.tags.env === 'dev') ?? cloud.idc.fixture.accounts[0];
 const requester = users.find((u) => u.userName === 'carol') ?? users[0];
@@ -45,14 +88,3 @@ Try it (in another shell):
 
 Ctrl-C stops everything.
 `);
-
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: stopping the local cloud…`);
-  await cloud.stop();
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
