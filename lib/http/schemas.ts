@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { isDuration, parseDuration } from '../domain/duration.ts';
 import { GRANT_ID_PATTERN, GRANT_STATUSES } from '../domain/grant.ts';
+import { MAX_CURSOR_LENGTH } from './cursor.ts';
 
 const DURATION_MESSAGE = 'must be a positive ISO 8601 duration such as PT30M, PT8H or P1D';
 
@@ -88,7 +89,15 @@ export const listQuerySchema = z.strictObject({
   view: z.enum(['mine', 'approvals', 'active', 'all']).default('mine'),
   status: z.enum(GRANT_STATUSES).optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(100).default(25),
-  cursor: z.string().min(1).max(4096).optional(),
+  cursor: z
+    .string()
+    .min(1)
+    .max(MAX_CURSOR_LENGTH)
+    .optional()
+    .meta({
+      description:
+        "The previous page's `cursor`, unchanged, with the same view and status. Cursors are signed, bound to the caller who received them and valid for 24 hours; any other value is a 400: start again from the first page.",
+    }),
 });
 
 export const idempotencyKeySchema = z
