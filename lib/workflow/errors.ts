@@ -49,34 +49,13 @@ export type LambdaTaskState = 'PrepareActivation' | 'CompleteActivation' | 'Begi
  *  BeginRevocation    DynamoDB, SSO Admin ListInstances, Identity Store GetGroupMembershipId, Scheduler
  *                     DeleteSchedule (ConflictException while a schedule changes).
  */
+/** What every task's calls can raise transiently: its own ConflictError, AWS throttling and internal errors. */
+const TRANSIENT_TASK_ERRORS = ['ConflictError', 'ThrottlingException', 'InternalServerException', 'InternalServerError', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'] as const satisfies readonly RetryableTaskError[];
+
 export const TASK_RETRYABLE_ERRORS: Record<LambdaTaskState, readonly RetryableTaskError[]> = {
-  PrepareActivation: [
-    'HolderBusy',
-    'ConflictError',
-    'ThrottlingException',
-    'InternalServerException',
-    'InternalServerError',
-    'ProvisionedThroughputExceededException',
-    'RequestLimitExceeded',
-  ],
-  CompleteActivation: [
-    'ConflictError',
-    'ConflictException',
-    'ThrottlingException',
-    'InternalServerException',
-    'InternalServerError',
-    'ProvisionedThroughputExceededException',
-    'RequestLimitExceeded',
-  ],
-  BeginRevocation: [
-    'ConflictError',
-    'ConflictException',
-    'ThrottlingException',
-    'InternalServerException',
-    'InternalServerError',
-    'ProvisionedThroughputExceededException',
-    'RequestLimitExceeded',
-  ],
+  PrepareActivation: ['HolderBusy', ...TRANSIENT_TASK_ERRORS],
+  CompleteActivation: ['ConflictException', ...TRANSIENT_TASK_ERRORS],
+  BeginRevocation: ['ConflictException', ...TRANSIENT_TASK_ERRORS],
 };
 
 /** The Lambda service errors AWS recommends retrying on every Lambda task (Step Functions' names). */

@@ -5,14 +5,10 @@
  * JWT check. A cursor round-trips over HTTP; a tampered one and another user's are 400s.
  * And the IAM grant is what makes it work: without it, the same template cannot page.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, type LocalCloud } from '../../local/cloud.ts';
-import { ensurePackaged } from '../../local/packaged/build.ts';
-import { PACKAGED_TEMPLATE } from '../../local/packaged/template.ts';
+import type { LocalCloud } from '../../local/cloud.ts';
 import { resolveIntrinsics } from '../../local/serverless-config.ts';
+import { editedPackage, type EditedPackage } from '../support/edited-package.ts';
 import { startFastLocalCloud } from '../support/local-cloud.ts';
 
 const powerUserOnProd = (justification: string) => ({ target: { type: 'account', accountId: '555555555555', permissionSet: 'PowerUserAccess' }, duration: 'PT5M', justification });
@@ -85,22 +81,19 @@ describe('GET /grants cursors over HTTP (packaged, IAM enforced)', () => {
 
 describe('a packaged template whose ListGrantsRole may not read the cursor key', () => {
   let cloud: LocalCloud;
-  let packageDir: string;
+  let edited: EditedPackage;
   beforeAll(async () => {
-    packageDir = mkdtempSync(path.join(tmpdir(), 'identity-center-jit-package-'));
-    cpSync(await ensurePackaged(ROOT), packageDir, { recursive: true });
-    const templateFile = path.join(packageDir, PACKAGED_TEMPLATE);
-    const template = JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, { Properties: { ManagedPolicyArns: unknown[] } }> };
-    const role = template.Resources.ListGrantsRole!.Properties;
-    const before = role.ManagedPolicyArns.length;
-    role.ManagedPolicyArns = role.ManagedPolicyArns.filter((arn) => JSON.stringify(arn) !== JSON.stringify({ Ref: 'CursorKeyReadPolicy' }));
-    expect(role.ManagedPolicyArns).toHaveLength(before - 1);
-    writeFileSync(templateFile, JSON.stringify(template));
-    cloud = await startFastLocalCloud({ packaged: true, packageDir, scheduledFunctions: false });
+    edited = await editedPackage((template) => {
+      const role = template.Resources.ListGrantsRole!.Properties as { ManagedPolicyArns: unknown[] };
+      const before = role.ManagedPolicyArns.length;
+      role.ManagedPolicyArns = role.ManagedPolicyArns.filter((arn) => JSON.stringify(arn) !== JSON.stringify({ Ref: 'CursorKeyReadPolicy' }));
+      expect(role.ManagedPolicyArns).toHaveLength(before - 1);
+    });
+    cloud = await startFastLocalCloud({ packaged: true, packageDir: edited.dir, scheduledFunctions: false });
   }, 120_000);
   afterAll(async () => {
     await cloud?.stop();
-    rmSync(packageDir, { recursive: true, force: true });
+    edited?.remove();
   });
 
   it('cannot page: the key read is denied, the list that needs a cursor fails on the server side', async () => {

@@ -3,41 +3,35 @@
  * workflows need taken out makes a grant FAILED with a reason that names the permission,
  * and the action table knows every AWS action the code calls.
  */
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type LocalCloud } from '../../local/cloud.ts';
 import { requiredPermissions, UnknownActionError, type AwsCall } from '../../local/iam/actions.ts';
-import { ensurePackaged } from '../../local/packaged/build.ts';
-import { PACKAGED_TEMPLATE } from '../../local/packaged/template.ts';
+import { editedPackage, type EditedPackage } from '../support/edited-package.ts';
 import { startFastLocalCloud } from '../support/local-cloud.ts';
 
 describe('a packaged template without identitystore:CreateGroupMembership', () => {
   let cloud: LocalCloud;
-  let packageDir: string;
+  let edited: EditedPackage;
   beforeAll(async () => {
-    packageDir = mkdtempSync(path.join(tmpdir(), 'identity-center-jit-package-'));
-    cpSync(await ensurePackaged(ROOT), packageDir, { recursive: true });
-    const templateFile = path.join(packageDir, PACKAGED_TEMPLATE);
-    const template = JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, { Properties: { Policies: Array<{ PolicyDocument: { Statement: Array<{ Action: string | string[] }> } }> } }> };
     let removed = 0;
-    for (const policy of template.Resources.IdentityCenterTaskRole!.Properties.Policies) {
-      for (const statement of policy.PolicyDocument.Statement) {
-        const actions = ([] as string[]).concat(statement.Action);
-        if (actions.includes('identitystore:CreateGroupMembership')) {
+    edited = await editedPackage((template) => {
+      for (const policy of template.Resources.IdentityCenterTaskRole!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string | string[] }> } }>) {
+        for (const statement of policy.PolicyDocument.Statement) {
+          const actions = ([] as string[]).concat(statement.Action);
+          if (!actions.includes('identitystore:CreateGroupMembership')) continue;
           statement.Action = actions.filter((a) => a !== 'identitystore:CreateGroupMembership');
           removed++;
         }
       }
-    }
+    });
     expect(removed).toBe(1);
-    writeFileSync(templateFile, JSON.stringify(template));
-    cloud = await startFastLocalCloud({ packaged: true, packageDir, idcKnobs: { provisioningDelayMs: { minMs: 20, maxMs: 50 } } });
+    cloud = await startFastLocalCloud({ packaged: true, packageDir: edited.dir, idcKnobs: { provisioningDelayMs: { minMs: 20, maxMs: 50 } } });
   }, 120_000);
   afterAll(async () => {
     await cloud?.stop();
-    rmSync(packageDir, { recursive: true, force: true });
+    edited?.remove();
   });
 
   it('ends a group grant FAILED with a reason that names the missing permission, and grants nothing', async () => {
