@@ -6,7 +6,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../errors.ts';
 import { MIN_KEY_BYTES } from '../http/cursor.ts';
-import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
+import { clientProvider, lazy, lazySdk, type ClientSource } from './lazy-sdk.ts';
 
 /** Returns a loader that reads the secret on its first call and then serves it from memory; a failed read is tried again next time. */
 export function cursorKeyLoader(
@@ -14,14 +14,7 @@ export function cursorKeyLoader(
   source: ClientSource<SecretsManagerClient> = async () => new (await lazySdk.secretsManager()).SecretsManagerClient({ maxAttempts: 5 }),
 ): () => Promise<Buffer> {
   const client = clientProvider(source);
-  let cached: Promise<Buffer> | undefined;
-  return () => {
-    cached ??= readKey(client, secretArn).catch((e: unknown) => {
-      cached = undefined;
-      throw e;
-    });
-    return cached;
-  };
+  return lazy(() => readKey(client, secretArn));
 }
 
 async function readKey(client: () => Promise<SecretsManagerClient>, secretArn: string): Promise<Buffer> {

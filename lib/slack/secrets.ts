@@ -3,7 +3,7 @@
  * container. The values are never logged; errors name the parameter, not the value.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { clientProvider, lazySdk, type ClientSource } from '../adapters/lazy-sdk.ts';
+import { clientProvider, lazy, lazySdk, type ClientSource } from '../adapters/lazy-sdk.ts';
 import { ConfigError } from '../errors.ts';
 
 export interface SlackSecrets {
@@ -46,16 +46,9 @@ export function slackSecretsLoader(
   ssmSource: ClientSource<SSMClient> = async () => new (await lazySdk.ssm()).SSMClient({ maxAttempts: 5 }),
 ): () => Promise<SlackSecrets> {
   const ssm = clientProvider(ssmSource);
-  let cached: Promise<SlackSecrets> | undefined;
-  return () => {
-    cached ??= Promise.all([readParameter(ssm, names.signingSecretParam), readParameter(ssm, names.botTokenParam)]).then(
-      ([signingSecret, botToken]) => ({ signingSecret, botToken }),
-      (e: unknown) => {
-        // A failed read must not poison the container: the next request tries again.
-        cached = undefined;
-        throw e;
-      },
-    );
-    return cached;
-  };
+  // A failed read must not poison the container: `lazy` lets the next request try again.
+  return lazy(async () => {
+    const [signingSecret, botToken] = await Promise.all([readParameter(ssm, names.signingSecretParam), readParameter(ssm, names.botTokenParam)]);
+    return { signingSecret, botToken };
+  });
 }

@@ -9,29 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud.ts';
 import { resolveIntrinsics } from '../../local/serverless-config.ts';
 import { editedPackage, type EditedPackage } from '../support/edited-package.ts';
-import { startFastLocalCloud } from '../support/local-cloud.ts';
+import { httpClient, startFastLocalCloud } from '../support/local-cloud.ts';
 
 const powerUserOnProd = (justification: string) => ({ target: { type: 'account', accountId: '555555555555', permissionSet: 'PowerUserAccess' }, duration: 'PT5M', justification });
 
 describe('GET /grants cursors over HTTP (packaged, IAM enforced)', () => {
   let cloud: LocalCloud;
-  const tokens: Record<string, string> = {};
+  const api = httpClient(() => cloud);
 
   beforeAll(async () => {
     cloud = await startFastLocalCloud({ packaged: true, scheduledFunctions: false });
-    for (const email of ['bob@example.com', 'carol@example.com', 'dave@example.com']) tokens[email] = await cloud.token(email);
   }, 120_000);
   afterAll(async () => cloud?.stop());
 
-  async function api(method: string, path: string, as: string, body?: unknown) {
-    const res = await fetch(`${cloud.gatewayUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${tokens[as]}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, contentType: res.headers.get('content-type'), body: text ? JSON.parse(text) : undefined };
-  }
   const list = (as: string, query: Record<string, string>) => api('GET', `/grants?${new URLSearchParams(query)}`, as);
 
   it('hands out a cursor that opens the second page, and refuses it tampered or in another user’s hands', async () => {

@@ -8,27 +8,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud.ts';
-import { startFastLocalCloud } from '../support/local-cloud.ts';
+import { httpClient, startFastLocalCloud } from '../support/local-cloud.ts';
 
 export function lifecycleOverHttp(mode: { packaged: boolean }): void {
   let cloud: LocalCloud;
-  const tokens: Record<string, string> = {};
+  const api = httpClient(() => cloud);
 
   beforeAll(async () => {
     cloud = await startFastLocalCloud({ packaged: mode.packaged, idcKnobs: { provisioningDelayMs: { minMs: 50, maxMs: 200 } } });
-    for (const email of ['bob@example.com', 'carol@example.com', 'dave@example.com']) tokens[email] = await cloud.token(email);
   }, 120_000);
   afterAll(async () => cloud?.stop());
-
-  async function api(method: string, path: string, as: string, body?: unknown) {
-    const res = await fetch(`${cloud.gatewayUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${tokens[as]}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
 
   async function waitForStatus(id: string, as: string, wanted: string[], timeoutMs = 30_000) {
     const deadline = Date.now() + timeoutMs;

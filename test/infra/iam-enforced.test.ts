@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type LocalCloud } from '../../local/cloud.ts';
 import { requiredPermissions, UnknownActionError, type AwsCall } from '../../local/iam/actions.ts';
 import { editedPackage, type EditedPackage } from '../support/edited-package.ts';
-import { startFastLocalCloud } from '../support/local-cloud.ts';
+import { httpClient, startFastLocalCloud } from '../support/local-cloud.ts';
 
 describe('a packaged template without identitystore:CreateGroupMembership', () => {
   let cloud: LocalCloud;
@@ -35,14 +35,7 @@ describe('a packaged template without identitystore:CreateGroupMembership', () =
   });
 
   it('ends a group grant FAILED with a reason that names the missing permission, and grants nothing', async () => {
-    const call = async (method: string, url: string, as: string, body?: unknown) => {
-      const res = await fetch(`${cloud.gatewayUrl}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${await cloud.token(as)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, any> };
-    };
+    const call = httpClient(() => cloud);
     const created = await call('POST', '/grants', 'carol@example.com', { target: { type: 'group', group: 'BreakGlass' }, duration: 'PT30S', justification: 'incident' });
     expect(created.status).toBe(201);
     expect((await call('POST', `/grants/${created.body.id}/approve`, 'dave@example.com', {})).status).toBe(200);

@@ -20,3 +20,24 @@ export function startFastLocalCloud(overrides: LocalCloudOptions = {}): Promise<
     ...overrides,
   });
 }
+
+export interface HttpAnswer {
+  status: number;
+  contentType: string | null;
+  body: any;
+}
+
+/** Calls the local cloud's HTTP API as a seeded user (a token per user, made on first use). */
+export function httpClient(cloud: () => LocalCloud): (method: string, path: string, as: string, body?: unknown) => Promise<HttpAnswer> {
+  const tokens = new Map<string, Promise<string>>();
+  return async (method, path, as, body) => {
+    if (!tokens.has(as)) tokens.set(as, cloud().token(as));
+    const res = await fetch(`${cloud().gatewayUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await tokens.get(as)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, contentType: res.headers.get('content-type'), body: text ? JSON.parse(text) : undefined };
+  };
+}
