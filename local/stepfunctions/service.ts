@@ -19,6 +19,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type JsonService } from '../aws-protocol.ts';
+import { CallbackTasks, splitCallbackResource, tokenPlaceholder } from './callbacks.ts';
 import { parseSdkResource, SdkTaskInvoker, TaskError, type SdkClientConfig, type SdkCredentials } from './sdk-integration.ts';
 
 /** IAM as Step Functions meets it (packaged mode): the role tasks run as, and Lambda invoke permission. */
@@ -113,6 +114,7 @@ export class LocalStepFunctions implements JsonService {
   private readonly executions = new Map<string, LiveExecution>();
   private readonly lambdas = new Map<string, LambdaHandler>();
   private readonly sdk: SdkTaskInvoker;
+  private readonly callbacks = new CallbackTasks();
   private sdkEndpoint: string | (() => string) | undefined;
 
   constructor(private readonly options: LocalStepFunctionsOptions = {}) {
@@ -320,6 +322,10 @@ export class LocalStepFunctions implements JsonService {
         return this.listExecutions(input);
       case 'GetExecutionHistory':
         return this.getExecutionHistory(input);
+      case 'SendTaskSuccess':
+      case 'SendTaskFailure':
+      case 'SendTaskHeartbeat':
+        return this.callbacks.handle(operation, input);
       default:
         throw new AwsError('UnknownOperationException', `Local Step Functions does not implement ${operation}`);
     }
@@ -406,7 +412,13 @@ export class LocalStepFunctions implements JsonService {
       if (state.Type !== 'Task' || typeof state.Resource !== 'string') return;
       taskResources.set(stateName, state.Resource);
       const credentialsRoleArn = (state.Credentials as { RoleArn?: unknown } | undefined)?.RoleArn;
-      taskHandlers[stateName] = this.taskHandler(state.Resource, roleArn, typeof credentialsRoleArn === 'string' ? credentialsRoleArn : undefined);
+      const { base, callback } = splitCallbackResource(state.Resource);
+      const handler = this.taskHandler(base, roleArn, typeof credentialsRoleArn === 'string' ? credentialsRoleArn : undefined);
+      const limits = {
+        ...(typeof state.TimeoutSeconds === 'number' ? { timeoutSeconds: state.TimeoutSeconds } : {}),
+        ...(typeof state.HeartbeatSeconds === 'number' ? { heartbeatSeconds: state.HeartbeatSeconds } : {}),
+      };
+      taskHandlers[stateName] = callback ? (input) => this.callbacks.run(input, limits, handler) : handler;
     });
     return {
       arn: this.stateMachineArn(name),
@@ -516,6 +528,7 @@ export class LocalStepFunctions implements JsonService {
         Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: new Date(startDate).toISOString(), Input: parsedInput as never },
         StateMachine: { Id: machine.arn, Name: machine.name },
         State: stateContext,
+        Task: { Token: tokenPlaceholder(executionArn) },
       },
     });
     const execution: LiveExecution = {
@@ -555,6 +568,7 @@ export class LocalStepFunctions implements JsonService {
       },
     ).then(async () => {
       execution.stopDate = Date.now();
+      this.callbacks.endExecution(executionArn);
       delete execution.abort;
       await historyDone;
       this.log(`[sfn] ${machine.name}/${name} ${execution.status}${execution.error ? ` ${execution.error}` : ''}`);
@@ -570,7 +584,7 @@ export class LocalStepFunctions implements JsonService {
       execution.history.push({ id, previousEventId: id - 1, timestamp, type, ...(key && value ? { details: { key, value } } : {}) });
     };
     const resourceDetails = (stateName: string) => {
-      const resource = machine.taskResources.get(stateName) ?? '';
+      const resource = splitCallbackResource(machine.taskResources.get(stateName) ?? '').base;
       const sdk = parseSdkResource(resource);
       return sdk ? { resourceType: `aws-sdk:${sdk.service}`, resource: sdk.action } : { resourceType: 'lambda', resource };
     };
@@ -670,7 +684,10 @@ const AWS_TASK_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 export function awsTaskTimeouts<T extends { States?: Record<string, unknown> }>(definition: T): T {
   visitStates(definition, (_name, state) => {
     const task = state as AnyState & { TimeoutSeconds?: unknown; TimeoutSecondsPath?: unknown };
-    if (task.Type === 'Task' && task.TimeoutSeconds === undefined && task.TimeoutSecondsPath === undefined) task.TimeoutSeconds = AWS_TASK_TIMEOUT_SECONDS;
+    if (task.Type !== 'Task') return;
+    // A callback task's TimeoutSeconds and HeartbeatSeconds are kept by CallbackTasks, which knows when it was answered.
+    const callback = typeof task.Resource === 'string' && splitCallbackResource(task.Resource).callback;
+    if (callback || (task.TimeoutSeconds === undefined && task.TimeoutSecondsPath === undefined)) task.TimeoutSeconds = AWS_TASK_TIMEOUT_SECONDS;
   });
   return definition;
 }
@@ -699,7 +716,17 @@ export function awsMathRandom<T>(value: T): T {
   return out as T;
 }
 
-type AnyState = { Type?: string; Resource?: unknown; Credentials?: unknown; Retry?: unknown; Iterator?: unknown; ItemProcessor?: unknown; Branches?: unknown };
+type AnyState = {
+  Type?: string;
+  Resource?: unknown;
+  Credentials?: unknown;
+  Retry?: unknown;
+  TimeoutSeconds?: unknown;
+  HeartbeatSeconds?: unknown;
+  Iterator?: unknown;
+  ItemProcessor?: unknown;
+  Branches?: unknown;
+};
 
 /** Calls `visit` for every state, including those inside Map and Parallel. */
 export function visitStates(definition: { States?: Record<string, unknown> }, visit: (name: string, state: AnyState) => void): void {
