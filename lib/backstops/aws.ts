@@ -9,7 +9,7 @@ import { ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';
 import { errorName } from '../adapters/aws-retry.ts';
 import type { IdentityCenterWriter } from '../adapters/identity-center.ts';
 import { clientProvider, lazySdk, type ClientSource } from '../adapters/lazy-sdk.ts';
-import type { AccessInventory, AssignmentRow, ListPage, MembershipRow, RevokeExecutionInput, ExecutionStarter } from './ports.ts';
+import type { AccessInventory, AssignmentRow, ExecutionStarter, ListPage, MembershipRow, RevokeExecutionInput, RunningExecutions } from './ports.ts';
 
 export class StepFunctionsExecutionStarter implements ExecutionStarter {
   private readonly sfn: () => Promise<SFNClient>;
@@ -40,6 +40,23 @@ export class StepFunctionsExecutionStarter implements ExecutionStarter {
   /** The same input as Workflows.startGrant, so the canonical `grant-<id>` start stays idempotent. */
   startGrant(name: string, grantId: string): Promise<'started' | 'exists'> {
     return this.start(this.stateMachines.grant, name, JSON.stringify({ grantId }));
+  }
+
+  async runningExecutionNames(): Promise<RunningExecutions> {
+    const [grant, revoke] = await Promise.all([this.running(this.stateMachines.grant), this.running(this.stateMachines.revoke)]);
+    return { grant, revoke };
+  }
+
+  private async running(stateMachineArn: string): Promise<Set<string>> {
+    const [client, { ListExecutionsCommand }] = await Promise.all([this.sfn(), lazySdk.sfn()]);
+    const names = new Set<string>();
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+      for (const e of page.executions ?? []) if (e.name) names.add(e.name);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return names;
   }
 }
 

@@ -20,6 +20,17 @@ export interface RevokeExecutionInput {
 export interface ExecutionStarter {
   startRevoke(name: string, input: RevokeExecutionInput): Promise<'started' | 'exists'>;
   startGrant(name: string, grantId: string): Promise<'started' | 'exists'>;
+  /**
+   * Names of the executions running now, per workflow (ListExecutions with the RUNNING filter,
+   * a few pages even in a storm): how the sweeper tells a grant whose workflow is alive, if
+   * slow, from one whose workflow died.
+   */
+  runningExecutionNames(): Promise<RunningExecutions>;
+}
+
+export interface RunningExecutions {
+  grant: ReadonlySet<string>;
+  revoke: ReadonlySet<string>;
 }
 
 export interface AssignmentRow {

@@ -13,20 +13,21 @@ import { IdentityCenterInventory, StepFunctionsExecutionStarter } from './aws.ts
 import { Pacer } from './pacer.ts';
 import type { BackstopLog } from './ports.ts';
 import { Reconciler } from './reconciler.ts';
-import { Sweeper, type SweeperSettings } from './sweeper.ts';
+import { DEFAULT_SWEEPER_SETTINGS as DEFAULTS, Sweeper, type SweeperSettings } from './sweeper.ts';
 
-const seconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+/** A duration setting in seconds, defaulting to the sweeper's own default (milliseconds). */
+const seconds = (fallbackMs: number) => z.coerce.number().int().min(0).default(fallbackMs / 1000);
 
 export const backstopEnvSchema = z.object({
-  SWEEP_ACTIVE_GRACE_SECONDS: seconds(120),
-  SWEEP_REVOKING_GRACE_SECONDS: seconds(1200),
-  SWEEP_START_GRACE_SECONDS: seconds(300),
-  SWEEP_START_GIVE_UP_SECONDS: seconds(7200),
-  SWEEP_ACTIVATING_RESTART_SECONDS: seconds(1800),
-  SWEEP_ACTIVATING_ALERT_SECONDS: seconds(3600),
-  SWEEP_ATTEMPT_WINDOW_SECONDS: z.coerce.number().int().min(60).default(900),
-  SWEEP_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(25),
-  SWEEP_MAX_ACTIONS: z.coerce.number().int().min(1).default(500),
+  SWEEP_ACTIVE_GRACE_SECONDS: seconds(DEFAULTS.activeGraceMs),
+  SWEEP_REVOKING_GRACE_SECONDS: seconds(DEFAULTS.revokingGraceMs),
+  SWEEP_START_GRACE_SECONDS: seconds(DEFAULTS.startGraceMs),
+  SWEEP_START_GIVE_UP_SECONDS: seconds(DEFAULTS.startGiveUpMs),
+  SWEEP_ACTIVATING_RESTART_SECONDS: seconds(DEFAULTS.activatingRestartMs),
+  SWEEP_ACTIVATING_ALERT_SECONDS: seconds(DEFAULTS.activatingAlertMs),
+  SWEEP_ATTEMPT_WINDOW_SECONDS: z.coerce.number().int().min(60).default(DEFAULTS.attemptWindowMs / 1000),
+  SWEEP_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(DEFAULTS.pageSize),
+  SWEEP_MAX_ACTIONS: z.coerce.number().int().min(1).default(DEFAULTS.maxActions),
   /** The reconciler's share of Identity Center's 20 TPS (calls per second). */
   RECONCILE_MAX_TPS: z.coerce.number().positive().max(20).default(5),
 });

@@ -1,19 +1,27 @@
 /**
- * The sweeper (every 5 minutes): whatever the schedules and workflows should have
+ * The sweeper (every minute): whatever the schedules and workflows should have
  * done and did not, it does, through the same workflows. Every read is a Query on
- * the by-status index ordered by deadline; nothing is scanned.
+ * the by-status index ordered by deadline; nothing is scanned. It first lists the
+ * workflows' RUNNING executions, so a grant whose workflow is alive (if slow, or
+ * waiting its turn for Identity Center) is left to it, and one whose workflow died
+ * is taken up within a minute or so, not after a long grace:
  *
- *   ACTIVE past expiresAt + grace          start a revoke (lost schedule, failed target, DLQ)
- *   REVOKING for longer than a grace       start a revoke again (an earlier execution failed)
+ *   ACTIVE past expiresAt + grace (20 s)   start a revoke (lost schedule, failed target, DLQ),
+ *                                          unless a revoke of the grant is running
+ *   REVOKING, no revoke running (30 s)     start a revoke again (the execution failed or died)
  *   PENDING_APPROVAL past pendingExpiresAt APPROVAL_EXPIRED (GrantService.expirePending)
  *   APPROVED / SCHEDULED past due          start the grant workflow (its canonical name, or a
  *                                          retry name when that execution already closed);
  *                                          past a longer limit → FAILED with a reason
- *   ACTIVATING far past any activation     start the grant workflow again under a retry name
- *                                          (prepare resumes from ACTIVATING); later also alert
+ *   ACTIVATING, no grant workflow running  start the grant workflow again under a retry name
+ *   (30 s)                                 (prepare resumes from ACTIVATING); alert when a grant
+ *                                          stays ACTIVATING for an hour, running or not
+ *
+ * So a lost schedule or a killed revocation costs at most grace + one sweep interval
+ * (+ the deletion) after expiresAt: about 80 s with the defaults.
  *
  * Revoke execution names: `revoke-<id>-sweep-<window>` where window is the start (epoch
- * seconds) of the current attempt window (default 15 min). Two sweeps in one window
+ * seconds) of the current attempt window (default 1 min). Two sweeps in one window
  * pick the same name, so Step Functions runs one execution; the next window gets a
  * fresh name, so an execution that FAILED (its name is taken for 90 days) never blocks
  * a later attempt. Grant retries are named `grant-<id>-retry-<window>` the same way.
@@ -27,21 +35,18 @@
 import { SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
 import type { Clock, GrantStore } from '../ports.ts';
-import type { BackstopLog, ExecutionStarter } from './ports.ts';
+import type { BackstopLog, ExecutionStarter, RunningExecutions } from './ports.ts';
 
 export interface SweeperSettings {
-  /** ACTIVE grants are swept this long after expiresAt (the schedule and its retries had their chance). */
+  /** ACTIVE grants are swept this long after expiresAt (a healthy scheduled revoke has deleted the access by then). */
   activeGraceMs: number;
-  /** REVOKING grants are restarted after this long in REVOKING (longer than a revoke's deletion polling). */
+  /** REVOKING grants with no revoke execution running are restarted after this long in REVOKING. */
   revokingGraceMs: number;
   /** APPROVED (since approval) and SCHEDULED (since startsAt) grants get their grant workflow started after this. */
   startGraceMs: number;
   /** ... and are FAILED after this (the workflow did not start or died before ACTIVATING). */
   startGiveUpMs: number;
-  /**
-   * ACTIVATING for longer than this: the grant workflow died (a healthy one ends within its
-   * 15-minute creation poll plus slot waits), so it is started again under a retry name.
-   */
+  /** ACTIVATING for longer than this with no grant workflow running: it died, so it is started again under a retry name. */
   activatingRestartMs: number;
   /** ACTIVATING for longer than this is also reported as stuck. */
   activatingAlertMs: number;
@@ -53,14 +58,14 @@ export interface SweeperSettings {
 }
 
 export const DEFAULT_SWEEPER_SETTINGS: SweeperSettings = {
-  activeGraceMs: 2 * 60_000,
-  revokingGraceMs: 20 * 60_000,
+  activeGraceMs: 20_000,
+  revokingGraceMs: 30_000,
   startGraceMs: 5 * 60_000,
   // The grant workflow may wait up to about an hour for a free Identity Center slot in a storm.
   startGiveUpMs: 2 * 3600_000,
-  activatingRestartMs: 30 * 60_000,
+  activatingRestartMs: 30_000,
   activatingAlertMs: 60 * 60_000,
-  attemptWindowMs: 15 * 60_000,
+  attemptWindowMs: 60_000,
   pageSize: 25,
   maxActions: 500,
 };
@@ -130,6 +135,21 @@ export function statusSince(grant: Grant): number {
   return Date.parse(grant.requestedAt);
 }
 
+/** Revoke executions of a grant: `revoke-<id>-<expiry>`, `revoke-<id>-early`, `revoke-<id>-sweep-<window>`. */
+function revokeRunning(running: RunningExecutions, grantId: string): boolean {
+  const prefix = `revoke-${grantId}-`;
+  for (const name of running.revoke) if (name.startsWith(prefix)) return true;
+  return false;
+}
+
+/** Grant executions of a grant: `grant-<id>` and `grant-<id>-retry-<window>`. */
+function grantWorkflowRunning(running: RunningExecutions, grantId: string): boolean {
+  if (running.grant.has(`grant-${grantId}`)) return true;
+  const prefix = `grant-${grantId}-retry-`;
+  for (const name of running.grant) if (name.startsWith(prefix)) return true;
+  return false;
+}
+
 class OutOfBudget extends Error {
   override readonly name = 'OutOfBudget';
 }
@@ -188,11 +208,15 @@ export class Sweeper {
     };
 
     const iso = (ms: number) => new Date(ms).toISOString();
+    // Listed before any grant is read: an execution that ends after the listing has written its
+    // grant's status by then, and one that starts after it is a duplicate the workflows absorb.
+    const running = await this.deps.executions.runningExecutionNames();
     const revokeInput = (grant: Grant) => ({ grantId: grant.id, expiresAt: grant.expiresAt ?? now.toISOString(), mode: 'sweep' as const });
     let complete = true;
     try {
       // Invariant 1 first: access past its expiry.
       await sweep('ACTIVE', iso(nowMs - s.activeGraceMs), async (grant) => {
+        if (revokeRunning(running, grant.id)) return;
         spend();
         const name = sweepRevokeExecutionName(grant.id, now, s.attemptWindowMs);
         const outcome = await this.deps.executions.startRevoke(name, revokeInput(grant));
@@ -207,7 +231,7 @@ export class Sweeper {
       // REVOKING is ordered by expiresAt, which says nothing about when the revoke began
       // (an early revoke's expiresAt is in the future): read the partition, filter by history.
       await sweep('REVOKING', undefined, async (grant) => {
-        if (nowMs - statusSince(grant) < s.revokingGraceMs) return;
+        if (nowMs - statusSince(grant) < s.revokingGraceMs || revokeRunning(running, grant.id)) return;
         spend();
         const name = sweepRevokeExecutionName(grant.id, now, s.attemptWindowMs);
         const outcome = await this.deps.executions.startRevoke(name, revokeInput(grant));
@@ -236,12 +260,15 @@ export class Sweeper {
       await sweep('ACTIVATING', iso(nowMs - s.activatingRestartMs), async (grant) => {
         const since = statusSince(grant);
         if (nowMs - since < s.activatingRestartMs) return;
-        spend();
-        const name = grantRetryExecutionName(grant.id, now, s.attemptWindowMs);
-        const outcome = await this.deps.executions.startGrant(name, grant.id);
-        if (outcome === 'started') {
-          record(grant, 'activation-restarted', name);
-          this.deps.log.warn('grant stuck in ACTIVATING: grant workflow started again by the sweeper', { grantId: grant.id, since: iso(since), execution: name, metric: 'SweptStuckActivation' });
+        const alive = grantWorkflowRunning(running, grant.id);
+        if (!alive) {
+          spend();
+          const name = grantRetryExecutionName(grant.id, now, s.attemptWindowMs);
+          const outcome = await this.deps.executions.startGrant(name, grant.id);
+          if (outcome === 'started') {
+            record(grant, 'activation-restarted', name);
+            this.deps.log.warn('grant workflow of an ACTIVATING grant was not running: started again by the sweeper', { grantId: grant.id, since: iso(since), execution: name, metric: 'SweptStuckActivation' });
+          }
         }
         if (nowMs - since >= s.activatingAlertMs) {
           record(grant, 'activation-stuck', `ACTIVATING since ${iso(since)}`);

@@ -6,11 +6,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeleteGroupMembershipCommand, GetGroupIdCommand, IdentitystoreClient, ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileReport } from '../../lib/backstops/reconciler.ts';
 import type { SweepReport } from '../../lib/backstops/sweeper.ts';
 import type { Grant } from '../../lib/domain/grant.ts';
@@ -48,6 +48,11 @@ beforeAll(async () => {
   setRuntime(undefined);
   sweepGrants = ((await import('../../functions/sweepGrants.ts')) as { handler: Handler<SweepReport> }).handler;
   reconcileAccess = ((await import('../../functions/reconcileAccess.ts')) as { handler: Handler<ReconcileReport> }).handler;
+});
+
+beforeEach(() => {
+  // No workflow is running: every overdue grant is the sweeper's to handle.
+  sfn.on(ListExecutionsCommand).resolves({ executions: [] });
 });
 
 afterEach(() => {
