@@ -386,7 +386,7 @@ export function loadServerlessConfig(options: LoadOptions = {}): ServerlessConfi
     });
   }
 
-  const resources = (document.resources ?? {}) as Partial<CloudFormationSection>;
+  const resources = mergeBlocks(document.resources) as Partial<CloudFormationSection>;
   return {
     file,
     serviceDir,
@@ -402,6 +402,17 @@ export function loadServerlessConfig(options: LoadOptions = {}): ServerlessConfi
     resources: { ...resources, Resources: resources.Resources ?? {} },
     document,
   };
+}
+
+/** `resources:` as osls reads it: a list of blocks is merged into one, mappings key by key. */
+function mergeBlocks(value: unknown): Record<string, unknown> {
+  const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const merge = (into: Record<string, unknown>, block: unknown): Record<string, unknown> => {
+    if (!isMapping(block)) return into;
+    for (const [key, v] of Object.entries(block)) into[key] = isMapping(into[key]) && isMapping(v) ? merge({ ...into[key] }, v) : v;
+    return into;
+  };
+  return (Array.isArray(value) ? value : [value]).reduce<Record<string, unknown>>(merge, {});
 }
 
 function toHttpRoute(functionName: string, event: unknown): HttpRoute {

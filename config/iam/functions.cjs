@@ -1,0 +1,55 @@
+// What each function of serverless.yml may touch: the one place its permissions are declared.
+// Each function gets its own role, `<Name>Role` (serverless.yml names it in `role:`): its own log
+// group plus the shared managed policies of the words in its row (config/iam/roles.cjs says what
+// each word grants). A word left out is a permission not granted.
+//
+//   grantsTable       read | readWrite (conditional puts and updates) | readWrite+slots (the
+//                     workflows' slot leases and holder removal too)
+//   grantsTableStream read: consume the table's stream
+//   secrets           cursorKey (Secrets Manager) | slack (the SSM signing secret and bot token)
+//   startWorkflows    grant | revoke
+//   listRunningWorkflows both: list the grant and revoke workflows' executions
+//   schedules         write (create/move a grant's schedules, pass the scheduler role) | delete
+//   identityCenter    directory (user/group/permission set/account reads for policy evaluation) |
+//                     assignments (list and delete assignments: checks and clean-up) |
+//                     groupMembers (list a group's members). Made with the function's own role
+//                     unless idcRoleArn is set; then the role gets sts:AssumeRole on that role instead.
+'use strict';
+
+const { functionIamResources } = require('./roles.cjs');
+
+const FUNCTIONS = {
+  // HTTP API
+  createGrant: { grantsTable: 'readWrite', startWorkflows: ['grant'], schedules: 'write', identityCenter: ['directory'] }, // schedules: a future start's activation
+  getGrant: { grantsTable: 'read', identityCenter: ['directory'] },
+  listGrants: { grantsTable: 'read', secrets: ['cursorKey'], identityCenter: ['directory'] },
+  approveGrant: { grantsTable: 'readWrite', startWorkflows: ['grant'], schedules: 'write', identityCenter: ['directory'] }, // schedules: as createGrant
+  denyGrant: { grantsTable: 'readWrite', identityCenter: ['directory'] },
+  revokeGrant: { grantsTable: 'readWrite', startWorkflows: ['revoke'], identityCenter: ['directory'] },
+  extendGrant: { grantsTable: 'readWrite', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['directory'] },
+  cancelGrant: { grantsTable: 'readWrite', schedules: 'delete', identityCenter: ['directory'] }, // a cancelled future start drops its activation schedule
+  getEligibility: { grantsTable: 'read', identityCenter: ['directory'] },
+  getOpenApi: {}, // public, holds no data: its logs only
+  // Slack (grantsTable: grants, and the replay marker of each Slack request)
+  slackCommands: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] },
+  slackInteractions: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] },
+  // grantsTable: message locations (SLACKMSG items) and grant reads; schedules: each grant's expiry warning
+  slackNotify: { grantsTable: 'readWrite', grantsTableStream: 'read', schedules: 'write', secrets: ['slack'] },
+  // Workflow tasks
+  prepareActivation: { grantsTable: 'readWrite+slots', identityCenter: ['assignments'] },
+  // Short grants start the revoke workflow at once; the others get their revocation schedule.
+  completeActivation: { grantsTable: 'readWrite+slots', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['assignments'] },
+  // A revoked grant's activation/revocation schedules can do nothing useful any more.
+  beginRevocation: { grantsTable: 'readWrite+slots', schedules: 'delete', identityCenter: ['assignments'] },
+  // Backstops: the sweeper queries by status, writes status, lists the running workflows and starts
+  // workflows (no Identity Center calls); the reconciler reads the policy's scope, deletes drifted
+  // assignments and writes holders.
+  sweepGrants: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], listRunningWorkflows: 'both' },
+  reconcileAccess: { grantsTable: 'readWrite+slots', identityCenter: ['directory', 'assignments', 'groupMembers'] },
+};
+
+module.exports = {
+  functions: FUNCTIONS,
+  /** The shared managed policies and the functions' roles, for serverless.yml's `resources:`. */
+  resources: () => ({ Resources: functionIamResources(FUNCTIONS) }),
+};
