@@ -1,12 +1,14 @@
 /**
- * Evaluates the policy against Identity Center data: who may request what,
- * for how long, and who may approve. Names in the policy (groups, permission
- * sets) resolve to ids through the Directory port, cached per engine (that is,
- * per Lambda container) with a TTL. Group membership of a caller is never
- * cached here: approval-time eligibility must see the directory as it is now.
+ * Evaluates the policy against Identity Center data: who may request what, for
+ * how long, and whom a rule names as requester, approver or admin. Which of
+ * those may act on a grant is decided in authorization.ts. Names in the policy
+ * (groups, permission sets) resolve to ids through the Directory port, cached
+ * per engine (that is, per Lambda container) with a TTL. Group membership of a
+ * caller is never cached here: approval-time eligibility must see the
+ * directory as it is now.
  */
 import { durationMs, parseDuration } from '../domain/duration.ts';
-import { describeTarget, type Grant, type Target } from '../domain/grant.ts';
+import { describeTarget, type Principal, type Target } from '../domain/grant.ts';
 import { ForbiddenError, UnprocessableError, ValidationError } from '../errors.ts';
 import { systemClock, type AccountInfo, type Clock, type Directory, type IdentityUser } from '../ports.ts';
 import type { AccountSelector, DurationBounds, PolicyDocument, PolicyRule, Principals } from './schema.ts';
@@ -157,7 +159,7 @@ export class PolicyEngine {
 
     const covering: PolicyRule[] = [];
     for (const rule of this.document.rules) {
-      if ((await this.covers(rule, resolved)) && (await this.isIn(caller, rule.requesters))) covering.push(rule);
+      if ((await this.coversResolved(rule, resolved)) && (await this.isIn(caller, rule.requesters))) covering.push(rule);
     }
     if (covering.length === 0) throw new ForbiddenError(`no policy rule lets you request ${describeTarget(target)}`);
 
@@ -194,41 +196,27 @@ export class PolicyEngine {
     return entries;
   }
 
-  /**
-   * Invariant 7, evaluated at approval time against the policy and directory
-   * as they are now: the rule still exists and still covers the grant, the
-   * requester is still a requester, the approver is eligible, not approving
-   * their own request unless allowed, and has not approved already.
-   */
-  async checkApprover(approver: Caller, grant: Grant): Promise<void> {
-    const rule = this.rule(grant.ruleId);
-    if (!rule) {
-      throw new ForbiddenError(`the policy rule "${grant.ruleId}" that admitted this request no longer exists, so nobody can approve it`);
-    }
-    const target = grant.target;
-    const resolved: ResolvedRequest =
-      target.type === 'account'
-        ? { target, account: await this.account(target.accountId) }
-        : { target };
-    if (!(await this.covers(rule, resolved))) {
-      throw new UnprocessableError(`policy rule "${rule.id}" no longer covers ${describeTarget(target)}`);
-    }
-    // Membership as it is now, for both sides: a cached answer could approve on stale rights.
-    const requesterGroups = await this.directory.groupIdsOfUser(grant.principal.userId, { maxAgeMs: 0 });
-    approver = { ...approver, groupIds: await this.directory.groupIdsOfUser(approver.userId, { maxAgeMs: 0 }) };
-    const requester: Caller = { ...grant.principal, groupIds: requesterGroups };
-    if (!(await this.isIn(requester, rule.requesters))) {
-      throw new ForbiddenError(`${grant.principal.email} is no longer a requester under policy rule "${rule.id}"`);
-    }
-    if (approver.userId === grant.principal.userId && !rule.approval.allowSelfApproval) {
-      throw new ForbiddenError(`you cannot approve your own request: policy rule "${rule.id}" does not allow self-approval`);
-    }
-    if (!(await this.isIn(approver, rule.approval.approvers))) {
-      throw new ForbiddenError(`you are not an approver for policy rule "${rule.id}" (approvers: ${describePrincipals(rule.approval.approvers)})`);
-    }
-    if (grant.approvals.some((a) => a.by.id === approver.userId)) {
-      throw new UnprocessableError('you have already approved this request; quorum needs distinct approvers');
-    }
+  /** Whether the rule (if it exists) names the caller among its requesters. */
+  async isRequester(caller: Caller, ruleId: string): Promise<boolean> {
+    const rule = this.rule(ruleId);
+    return rule !== undefined && this.isIn(caller, rule.requesters);
+  }
+
+  /** Whether the rule (if it exists) names the caller among its approvers. */
+  async isApprover(caller: Caller, ruleId: string): Promise<boolean> {
+    const rule = this.rule(ruleId);
+    return rule !== undefined && this.isIn(caller, rule.approval.approvers);
+  }
+
+  /** Whether the rule's targets include the target, its account as Organizations describes it. */
+  async covers(rule: PolicyRule, target: Target): Promise<boolean> {
+    const resolved: ResolvedRequest = target.type === 'account' ? { target, account: await this.account(target.accountId) } : { target };
+    return this.coversResolved(rule, resolved);
+  }
+
+  /** The person with their group membership read now, bypassing every cache: for decisions that must not rest on stale rights. */
+  async withCurrentGroups(person: Principal): Promise<Caller> {
+    return { ...person, groupIds: await this.directory.groupIdsOfUser(person.userId, { maxAgeMs: 0 }) };
   }
 
   /** Ids of the rules whose approvers include the caller (for the approvals list). */
@@ -326,7 +314,7 @@ export class PolicyEngine {
     };
   }
 
-  private async covers(rule: PolicyRule, req: ResolvedRequest): Promise<boolean> {
+  private async coversResolved(rule: PolicyRule, req: ResolvedRequest): Promise<boolean> {
     const t = rule.targets;
     if (req.target.type === 'group') {
       if (t.type !== 'group') return false;
@@ -438,9 +426,4 @@ function canonicalTarget(rule: PolicyRule, target: Target): Target {
     return policyName ? { ...target, group: policyName } : target;
   }
   return target;
-}
-
-function describePrincipals(p: Principals): string {
-  const parts = [...p.users, ...p.groups.map((g) => `group ${g}`)];
-  return parts.length ? parts.join(', ') : 'none';
 }
