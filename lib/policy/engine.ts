@@ -11,6 +11,7 @@ import { durationMs, parseDuration } from '../domain/duration.ts';
 import { describeTarget, type Principal, type Target } from '../domain/grant.ts';
 import { ForbiddenError, UnprocessableError, ValidationError } from '../errors.ts';
 import { systemClock, type AccountInfo, type Clock, type Directory, type IdentityUser } from '../ports.ts';
+import { TtlCache } from '../ttl-cache.ts';
 import type { AccountSelector, DurationBounds, PolicyDocument, PolicyRule, Principals } from './schema.ts';
 
 /** The person acting, as policy sees them. groupIds are Identity Store group ids. */
@@ -59,27 +60,6 @@ export interface PolicyEngineOptions {
 
 const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 
-/** Caches promises so concurrent lookups of one name share one directory call; failures are not kept. */
-class TtlCache<V> {
-  private readonly entries = new Map<string, { value: Promise<V>; expiresAt: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly clock: Clock,
-  ) {}
-
-  get(key: string, load: () => Promise<V>): Promise<V> {
-    const now = this.clock.now().getTime();
-    const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value;
-    const value = load();
-    this.entries.set(key, { value, expiresAt: now + this.ttlMs });
-    value.catch(() => {
-      if (this.entries.get(key)?.value === value) this.entries.delete(key);
-    });
-    return value;
-  }
-}
-
 export class PolicyEngine {
   readonly document: PolicyDocument;
   private readonly directory: Directory;
@@ -96,13 +76,15 @@ export class PolicyEngine {
     this.directory = directory;
     this.delegatedAdmin = options.delegatedAdmin;
     this.rulesById = new Map(doc.rules.map((r) => [r.id, r]));
-    const ttl = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
     const clock = options.clock ?? systemClock;
-    this.groupIds = new TtlCache(ttl, clock);
-    this.permissionSetArns = new TtlCache(ttl, clock);
-    this.accounts = new TtlCache(ttl, clock);
-    this.accountList = new TtlCache(ttl, clock);
-    this.managementAccount = new TtlCache(ttl, clock);
+    // Misses are kept too: each evaluation resolves every name a rule gives, and a name the directory
+    // does not know would otherwise be asked for again on every request.
+    const cacheOptions = { ttlMs: options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS, now: () => clock.now().getTime(), keepUndefined: true };
+    this.groupIds = new TtlCache(cacheOptions);
+    this.permissionSetArns = new TtlCache(cacheOptions);
+    this.accounts = new TtlCache(cacheOptions);
+    this.accountList = new TtlCache(cacheOptions);
+    this.managementAccount = new TtlCache(cacheOptions);
   }
 
   get rules(): readonly PolicyRule[] {
