@@ -8,7 +8,7 @@
  * directory as it is now.
  */
 import { durationMs, parseDuration } from '../domain/duration.ts';
-import { describeTarget, type Principal, type Target } from '../domain/grant.ts';
+import { describeTarget, type Principal, type Target, type TargetRequest } from '../domain/grant.ts';
 import { ForbiddenError, UnprocessableError, ValidationError } from '../errors.ts';
 import { systemClock, type AccountInfo, type Clock, type Directory, type IdentityUser } from '../ports.ts';
 import { TtlCache } from '../ttl-cache.ts';
@@ -21,10 +21,6 @@ export type Caller = {
   email: string;
   groupIds: string[];
 };
-
-export type AccessRequest =
-  | { type: 'account'; accountId: string; permissionSet: string }
-  | { type: 'group'; group: string };
 
 export interface RuleMatch {
   rule: PolicyRule;
@@ -129,7 +125,7 @@ export class PolicyEngine {
    * The first rule, in file order, whose requesters include the caller, whose
    * targets include the target and whose duration bounds admit the duration.
    */
-  async matchRequest(caller: Caller, req: AccessRequest, duration: string): Promise<RuleMatch> {
+  async matchRequest(caller: Caller, req: TargetRequest, duration: string): Promise<RuleMatch> {
     const ms = parseDuration(duration);
     if (ms === undefined || ms <= 0) {
       throw new ValidationError(`duration "${duration}" is not an ISO 8601 duration such as PT30M or PT8H`, [
@@ -269,7 +265,7 @@ export class PolicyEngine {
 
   // ---- resolution ----
 
-  private async resolveRequest(req: AccessRequest): Promise<ResolvedRequest> {
+  private async resolveRequest(req: TargetRequest): Promise<ResolvedRequest> {
     if (req.type === 'group') {
       const groupId = await this.groupId(req.group);
       if (!groupId) throw new UnprocessableError(`there is no Identity Store group named "${req.group}"`, [{ field: 'target.group', message: 'unknown group' }]);

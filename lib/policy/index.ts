@@ -4,7 +4,6 @@ export {
   PolicyEngine,
   selectorMatches,
   type Caller,
-  type AccessRequest,
   type RuleMatch,
   type EligibilityEntry,
   type ApprovalRequirement,

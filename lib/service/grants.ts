@@ -11,6 +11,7 @@ import {
   type Actor,
   type Grant,
   type GrantStatus,
+  type TargetRequest,
 } from '../domain/grant.ts';
 import { addDuration, durationMs, formatDuration } from '../domain/duration.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnprocessableError } from '../errors.ts';
@@ -19,10 +20,6 @@ import { GrantAuthorization } from '../policy/authorization.ts';
 import type { Caller, EligibilityEntry, PolicyEngine } from '../policy/engine.ts';
 
 export type { Caller };
-
-export type TargetRequest =
-  | { type: 'account'; accountId: string; permissionSet: string }
-  | { type: 'group'; group: string };
 
 export interface GrantRequestInput {
   target: TargetRequest;
