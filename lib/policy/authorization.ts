@@ -61,7 +61,7 @@ export class GrantAuthorization {
   may(caller: Caller, action: ListAction): Promise<Decision>;
   may(caller: Caller, action: GrantAction, grant: Grant): Promise<Decision>;
   async may(caller: Caller, action: Action, grant?: Grant): Promise<Decision> {
-    const refusal = await (action === 'list-all' ? this.listAllRefusal(caller) : this.grantRefusal(caller, action, grant as Grant));
+    const refusal = await this.refusal(caller, action, grant);
     return refusal ? { allowed: false, refusal } : ALLOWED;
   }
 
@@ -69,8 +69,8 @@ export class GrantAuthorization {
   authorize(caller: Caller, action: ListAction): Promise<void>;
   authorize(caller: Caller, action: GrantAction, grant: Grant): Promise<void>;
   async authorize(caller: Caller, action: Action, grant?: Grant): Promise<void> {
-    const decision = await this.may(caller, action as GrantAction, grant as Grant);
-    if (!decision.allowed) throw decision.refusal;
+    const refusal = await this.refusal(caller, action, grant);
+    if (refusal) throw refusal;
   }
 
   /** The rules whose pending requests the caller may decide: the approvals list reads these. */
@@ -80,11 +80,13 @@ export class GrantAuthorization {
 
   /** Whether a pending request of one of those rules belongs in the caller's approvals list: their own only where the rule allows self-approval. */
   inApprovalQueue(caller: Caller, grant: Grant): boolean {
-    return grant.principal.userId !== caller.userId || this.policy.rule(grant.ruleId)?.approval.allowSelfApproval === true;
+    return !isTheRequester(caller, grant) || this.policy.rule(grant.ruleId)?.approval.allowSelfApproval === true;
   }
 
-  private async listAllRefusal(caller: Caller): Promise<AppError | undefined> {
-    return (await this.policy.isAdmin(caller)) ? undefined : new ForbiddenError(LIST_ALL_REFUSAL);
+  /** The overloads above guarantee a grant for every GrantAction. */
+  private async refusal(caller: Caller, action: Action, grant: Grant | undefined): Promise<AppError | undefined> {
+    if (action === 'list-all') return (await this.policy.isAdmin(caller)) ? undefined : new ForbiddenError(LIST_ALL_REFUSAL);
+    return this.grantRefusal(caller, action, grant as Grant);
   }
 
   private async grantRefusal(caller: Caller, action: GrantAction, grant: Grant): Promise<AppError | undefined> {
