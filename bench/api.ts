@@ -1,5 +1,5 @@
 /**
- * Issue 2 figures: warm handler latency of POST /grants and GET /grants against
+ * HTTP API figures: warm handler latency of POST /grants and GET /grants against
  * the local DynamoDB server; each function's minified bundle size; cold import
  * time of each bundle in a fresh Node process, which SDK clients that import
  * loads, and what the clients left for first use (lib/adapters/lazy-sdk.ts)
@@ -87,7 +87,7 @@ export async function runApiBench(): Promise<void> {
   const maxCold = Math.max(...measured.map((c) => c.importMs));
   const eagerLazy = bundles.filter((b) => b.cold?.clientsAtImport.some((c) => (LAZY_SDK_CLIENTS as readonly string[]).includes(c))).map((b) => b.fn);
   const lines = [
-    '## HTTP API (issue 2)',
+    '## HTTP API',
     '',
     machineLine(),
     '',

@@ -1,5 +1,5 @@
 /**
- * Issue 5 figure: Slack ack time, warm, on the local cloud through the gateway — HTTP,
+ * Slack ack time, warm, on the local cloud through the gateway — HTTP,
  * signature verification, the replay guard's conditional write, the caller's identity
  * (cached after warm-up), one service call — measured by the client from sending the signed
  * request to having read the answer. Every request is distinct (new timestamp, trigger id),
@@ -130,7 +130,7 @@ export async function runSlackBench(): Promise<void> {
   }
 
   const lines = [
-    '## Slack ack time (issue 5)',
+    '## Slack ack time',
     '',
     machineLine(),
     '',

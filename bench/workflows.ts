@@ -1,5 +1,5 @@
 /**
- * Issue 4 figures, in one run on the whole local cloud (gateway with real JWTs, dynalite,
+ * Grant and revoke workflow figures, in one run on the whole local cloud (gateway with real JWTs, dynalite,
  * the statemachines/ files on local Step Functions, the local Scheduler with its default
  * 0–59 s firing delay, the Identity Center emulator with its real quotas: 20 TPS collective
  * throttle, 10 outstanding async operations, 300–1500 ms provisioning delay):
@@ -653,7 +653,7 @@ export async function runWorkflowsBench(): Promise<void> {
   const failureLines = (list: string[]) => (list.length ? ['', 'Failures:', '', ...list.slice(0, 10).map((f) => `- ${f}`), ...(list.length > 10 ? [`- … ${list.length - 10} more`] : [])] : []);
 
   const lines = [
-    '## Grant and revoke workflows (issue 4)',
+    '## Grant and revoke workflows',
     '',
     machineLine(),
     '',

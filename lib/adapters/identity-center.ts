@@ -38,6 +38,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { ConfigError } from '../errors.ts';
 import type { AccountInfo, Directory, IdentityUser } from '../ports.ts';
+import { TtlCache } from '../ttl-cache.ts';
 import { errorName, withAwsRetry, type RetryOptions } from './aws-retry.ts';
 import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
 
@@ -151,35 +152,6 @@ export function createIdentityCenterClients(config: IdentityCenterConfig = {}, e
   };
 }
 
-/** A per-container cache of promises with a TTL; failures and `undefined` results are not kept. */
-class TtlCache<V> {
-  private readonly entries = new Map<string, { at: number; value: Promise<V> }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly now: () => number,
-  ) {}
-
-  get(key: string, load: () => Promise<V>): Promise<V> {
-    const hit = this.entries.get(key);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
-    const value = load();
-    this.entries.set(key, { at: this.now(), value });
-    value.then(
-      (v) => {
-        if (v === undefined && this.entries.get(key)?.value === value) this.entries.delete(key);
-      },
-      () => {
-        if (this.entries.get(key)?.value === value) this.entries.delete(key);
-      },
-    );
-    return value;
-  }
-
-  clear(): void {
-    this.entries.clear();
-  }
-}
-
 export interface InstanceIds {
   instanceArn: string;
   identityStoreId: string;
@@ -279,7 +251,7 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
     super(options);
     const ttl = options.cacheTtlMs ?? 5 * 60_000;
     this.membershipTtlMs = options.membershipTtlMs ?? 30_000;
-    const cache = <V>() => new TtlCache<V>(ttl, this.now);
+    const cache = <V>() => new TtlCache<V>({ ttlMs: ttl, now: this.now, keepUndefined: false });
     this.userIds = cache();
     this.users = cache();
     this.groupIds = cache();

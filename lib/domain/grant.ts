@@ -70,6 +70,11 @@ export interface GroupTarget {
 
 export type Target = AccountTarget | GroupTarget;
 
+/** A target as a requester names it; policy resolves it to a Target (ids, ARN, account name). */
+export type TargetRequest =
+  | { type: 'account'; accountId: string; permissionSet: string }
+  | { type: 'group'; group: string };
+
 /** The key of the one Identity Center assignment or membership a grant needs. */
 export function assignmentKey(principal: Pick<Principal, 'userId'>, target: Target): string {
   return target.type === 'account'

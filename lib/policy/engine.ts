@@ -1,14 +1,17 @@
 /**
- * Evaluates the policy against Identity Center data: who may request what,
- * for how long, and who may approve. Names in the policy (groups, permission
- * sets) resolve to ids through the Directory port, cached per engine (that is,
- * per Lambda container) with a TTL. Group membership of a caller is never
- * cached here: approval-time eligibility must see the directory as it is now.
+ * Evaluates the policy against Identity Center data: who may request what, for
+ * how long, and whom a rule names as requester, approver or admin. Which of
+ * those may act on a grant is decided in authorization.ts. Names in the policy
+ * (groups, permission sets) resolve to ids through the Directory port, cached
+ * per engine (that is, per Lambda container) with a TTL. Group membership of a
+ * caller is never cached here: approval-time eligibility must see the
+ * directory as it is now.
  */
 import { durationMs, parseDuration } from '../domain/duration.ts';
-import { describeTarget, type Grant, type Target } from '../domain/grant.ts';
+import { describeTarget, type Principal, type Target, type TargetRequest } from '../domain/grant.ts';
 import { ForbiddenError, UnprocessableError, ValidationError } from '../errors.ts';
 import { systemClock, type AccountInfo, type Clock, type Directory, type IdentityUser } from '../ports.ts';
+import { TtlCache } from '../ttl-cache.ts';
 import type { AccountSelector, DurationBounds, PolicyDocument, PolicyRule, Principals } from './schema.ts';
 
 /** The person acting, as policy sees them. groupIds are Identity Store group ids. */
@@ -18,10 +21,6 @@ export type Caller = {
   email: string;
   groupIds: string[];
 };
-
-export type AccessRequest =
-  | { type: 'account'; accountId: string; permissionSet: string }
-  | { type: 'group'; group: string };
 
 export interface RuleMatch {
   rule: PolicyRule;
@@ -57,27 +56,6 @@ export interface PolicyEngineOptions {
 
 const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 
-/** Caches promises so concurrent lookups of one name share one directory call; failures are not kept. */
-class TtlCache<V> {
-  private readonly entries = new Map<string, { value: Promise<V>; expiresAt: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly clock: Clock,
-  ) {}
-
-  get(key: string, load: () => Promise<V>): Promise<V> {
-    const now = this.clock.now().getTime();
-    const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value;
-    const value = load();
-    this.entries.set(key, { value, expiresAt: now + this.ttlMs });
-    value.catch(() => {
-      if (this.entries.get(key)?.value === value) this.entries.delete(key);
-    });
-    return value;
-  }
-}
-
 export class PolicyEngine {
   readonly document: PolicyDocument;
   private readonly directory: Directory;
@@ -94,13 +72,15 @@ export class PolicyEngine {
     this.directory = directory;
     this.delegatedAdmin = options.delegatedAdmin;
     this.rulesById = new Map(doc.rules.map((r) => [r.id, r]));
-    const ttl = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
     const clock = options.clock ?? systemClock;
-    this.groupIds = new TtlCache(ttl, clock);
-    this.permissionSetArns = new TtlCache(ttl, clock);
-    this.accounts = new TtlCache(ttl, clock);
-    this.accountList = new TtlCache(ttl, clock);
-    this.managementAccount = new TtlCache(ttl, clock);
+    // Misses are kept too: each evaluation resolves every name a rule gives, and a name the directory
+    // does not know would otherwise be asked for again on every request.
+    const cacheOptions = { ttlMs: options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS, now: () => clock.now().getTime(), keepUndefined: true };
+    this.groupIds = new TtlCache(cacheOptions);
+    this.permissionSetArns = new TtlCache(cacheOptions);
+    this.accounts = new TtlCache(cacheOptions);
+    this.accountList = new TtlCache(cacheOptions);
+    this.managementAccount = new TtlCache(cacheOptions);
   }
 
   get rules(): readonly PolicyRule[] {
@@ -145,7 +125,7 @@ export class PolicyEngine {
    * The first rule, in file order, whose requesters include the caller, whose
    * targets include the target and whose duration bounds admit the duration.
    */
-  async matchRequest(caller: Caller, req: AccessRequest, duration: string): Promise<RuleMatch> {
+  async matchRequest(caller: Caller, req: TargetRequest, duration: string): Promise<RuleMatch> {
     const ms = parseDuration(duration);
     if (ms === undefined || ms <= 0) {
       throw new ValidationError(`duration "${duration}" is not an ISO 8601 duration such as PT30M or PT8H`, [
@@ -157,7 +137,7 @@ export class PolicyEngine {
 
     const covering: PolicyRule[] = [];
     for (const rule of this.document.rules) {
-      if ((await this.covers(rule, resolved)) && (await this.isIn(caller, rule.requesters))) covering.push(rule);
+      if ((await this.coversResolved(rule, resolved)) && (await this.isIn(caller, rule.requesters))) covering.push(rule);
     }
     if (covering.length === 0) throw new ForbiddenError(`no policy rule lets you request ${describeTarget(target)}`);
 
@@ -194,41 +174,27 @@ export class PolicyEngine {
     return entries;
   }
 
-  /**
-   * Invariant 7, evaluated at approval time against the policy and directory
-   * as they are now: the rule still exists and still covers the grant, the
-   * requester is still a requester, the approver is eligible, not approving
-   * their own request unless allowed, and has not approved already.
-   */
-  async checkApprover(approver: Caller, grant: Grant): Promise<void> {
-    const rule = this.rule(grant.ruleId);
-    if (!rule) {
-      throw new ForbiddenError(`the policy rule "${grant.ruleId}" that admitted this request no longer exists, so nobody can approve it`);
-    }
-    const target = grant.target;
-    const resolved: ResolvedRequest =
-      target.type === 'account'
-        ? { target, account: await this.account(target.accountId) }
-        : { target };
-    if (!(await this.covers(rule, resolved))) {
-      throw new UnprocessableError(`policy rule "${rule.id}" no longer covers ${describeTarget(target)}`);
-    }
-    // Membership as it is now, for both sides: a cached answer could approve on stale rights.
-    const requesterGroups = await this.directory.groupIdsOfUser(grant.principal.userId, { maxAgeMs: 0 });
-    approver = { ...approver, groupIds: await this.directory.groupIdsOfUser(approver.userId, { maxAgeMs: 0 }) };
-    const requester: Caller = { ...grant.principal, groupIds: requesterGroups };
-    if (!(await this.isIn(requester, rule.requesters))) {
-      throw new ForbiddenError(`${grant.principal.email} is no longer a requester under policy rule "${rule.id}"`);
-    }
-    if (approver.userId === grant.principal.userId && !rule.approval.allowSelfApproval) {
-      throw new ForbiddenError(`you cannot approve your own request: policy rule "${rule.id}" does not allow self-approval`);
-    }
-    if (!(await this.isIn(approver, rule.approval.approvers))) {
-      throw new ForbiddenError(`you are not an approver for policy rule "${rule.id}" (approvers: ${describePrincipals(rule.approval.approvers)})`);
-    }
-    if (grant.approvals.some((a) => a.by.id === approver.userId)) {
-      throw new UnprocessableError('you have already approved this request; quorum needs distinct approvers');
-    }
+  /** Whether the rule (if it exists) names the caller among its requesters. */
+  async isRequester(caller: Caller, ruleId: string): Promise<boolean> {
+    const rule = this.rule(ruleId);
+    return rule !== undefined && this.isIn(caller, rule.requesters);
+  }
+
+  /** Whether the rule (if it exists) names the caller among its approvers. */
+  async isApprover(caller: Caller, ruleId: string): Promise<boolean> {
+    const rule = this.rule(ruleId);
+    return rule !== undefined && this.isIn(caller, rule.approval.approvers);
+  }
+
+  /** Whether the rule's targets include the target, its account as Organizations describes it. */
+  async covers(rule: PolicyRule, target: Target): Promise<boolean> {
+    const resolved: ResolvedRequest = target.type === 'account' ? { target, account: await this.account(target.accountId) } : { target };
+    return this.coversResolved(rule, resolved);
+  }
+
+  /** The person with their group membership read now, bypassing every cache: for decisions that must not rest on stale rights. */
+  async withCurrentGroups(person: Principal): Promise<Caller> {
+    return { ...person, groupIds: await this.directory.groupIdsOfUser(person.userId, { maxAgeMs: 0 }) };
   }
 
   /** Ids of the rules whose approvers include the caller (for the approvals list). */
@@ -299,7 +265,7 @@ export class PolicyEngine {
 
   // ---- resolution ----
 
-  private async resolveRequest(req: AccessRequest): Promise<ResolvedRequest> {
+  private async resolveRequest(req: TargetRequest): Promise<ResolvedRequest> {
     if (req.type === 'group') {
       const groupId = await this.groupId(req.group);
       if (!groupId) throw new UnprocessableError(`there is no Identity Store group named "${req.group}"`, [{ field: 'target.group', message: 'unknown group' }]);
@@ -326,7 +292,7 @@ export class PolicyEngine {
     };
   }
 
-  private async covers(rule: PolicyRule, req: ResolvedRequest): Promise<boolean> {
+  private async coversResolved(rule: PolicyRule, req: ResolvedRequest): Promise<boolean> {
     const t = rule.targets;
     if (req.target.type === 'group') {
       if (t.type !== 'group') return false;
@@ -438,9 +404,4 @@ function canonicalTarget(rule: PolicyRule, target: Target): Target {
     return policyName ? { ...target, group: policyName } : target;
   }
   return target;
-}
-
-function describePrincipals(p: Principals): string {
-  const parts = [...p.users, ...p.groups.map((g) => `group ${g}`)];
-  return parts.length ? parts.join(', ') : 'none';
 }

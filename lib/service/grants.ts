@@ -11,17 +11,15 @@ import {
   type Actor,
   type Grant,
   type GrantStatus,
+  type TargetRequest,
 } from '../domain/grant.ts';
 import { addDuration, durationMs, formatDuration } from '../domain/duration.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnprocessableError } from '../errors.ts';
 import type { Clock, Directory, GrantStore, Notifier, Page, Workflows } from '../ports.ts';
+import { GrantAuthorization } from '../policy/authorization.ts';
 import type { Caller, EligibilityEntry, PolicyEngine } from '../policy/engine.ts';
 
 export type { Caller };
-
-export type TargetRequest =
-  | { type: 'account'; accountId: string; permissionSet: string }
-  | { type: 'group'; group: string };
 
 export interface GrantRequestInput {
   target: TargetRequest;
@@ -72,7 +70,11 @@ export function requestFingerprint(input: GrantRequestInput): string {
 }
 
 export class GrantService {
-  constructor(private readonly deps: GrantServiceDeps) {}
+  private readonly authorization: GrantAuthorization;
+
+  constructor(private readonly deps: GrantServiceDeps) {
+    this.authorization = new GrantAuthorization(deps.policy);
+  }
 
   private now(): string {
     return this.deps.clock.now().toISOString();
@@ -114,31 +116,23 @@ export class GrantService {
     return grant;
   }
 
-  private async canSee(caller: Caller, grant: Grant): Promise<boolean> {
-    if (grant.principal.userId === caller.userId) return true;
-    if (await this.deps.policy.isAdmin(caller)) return true;
-    return (await this.deps.policy.rulesApprovableBy(caller)).includes(grant.ruleId);
-  }
-
   async get(caller: Caller, id: string): Promise<Grant> {
     const grant = await this.mustGet(id);
-    if (!(await this.canSee(caller, grant))) {
-      throw new ForbiddenError(`grant ${id} belongs to someone else and you are not an approver or admin for it`);
-    }
+    await this.authorization.authorize(caller, 'see', grant);
     return grant;
   }
 
   async list(caller: Caller, q: ListQuery): Promise<Page<Grant>> {
     const page = { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) };
-    const { store, policy } = this.deps;
+    const { store } = this.deps;
     switch (q.view) {
       case 'mine':
         return store.listByPrincipal(caller.userId, page, q.status);
       case 'active':
-        if (await policy.isAdmin(caller)) return store.listByStatus('ACTIVE', page);
+        if ((await this.authorization.may(caller, 'list-all')).allowed) return store.listByStatus('ACTIVE', page);
         return store.listByPrincipal(caller.userId, page, 'ACTIVE');
       case 'all':
-        if (!(await policy.isAdmin(caller))) throw new ForbiddenError('view=all is for admins (policy `admins`)');
+        await this.authorization.authorize(caller, 'list-all');
         return q.status ? store.listByStatus(q.status, page) : store.listAll(page);
       case 'approvals':
         return this.listApprovals(caller, q.limit, q.cursor);
@@ -147,7 +141,7 @@ export class GrantService {
 
   /** Pending requests the caller may decide, across every rule they approve for. The cursor carries the rule position. */
   private async listApprovals(caller: Caller, limit: number, cursor?: string): Promise<Page<Grant>> {
-    const rules = (await this.deps.policy.rulesApprovableBy(caller)).sort();
+    const rules = (await this.authorization.rulesToDecide(caller)).sort();
     let ruleIndex = 0;
     let inner: string | undefined;
     if (cursor) {
@@ -164,7 +158,7 @@ export class GrantService {
         limit: limit - items.length,
         ...(inner ? { cursor: inner } : {}),
       });
-      items.push(...res.items.filter((g) => g.principal.userId !== caller.userId || this.selfApprovable(g)));
+      items.push(...res.items.filter((g) => this.authorization.inApprovalQueue(caller, g)));
       if (res.cursor) {
         inner = res.cursor;
         break;
@@ -173,10 +167,6 @@ export class GrantService {
       ruleIndex++;
     }
     return ruleIndex < rules.length ? { items, cursor: `${ruleIndex}.${inner ?? ''}` } : { items };
-  }
-
-  private selfApprovable(g: Grant): boolean {
-    return this.deps.policy.rule(g.ruleId)?.approval.allowSelfApproval === true;
   }
 
   eligibility(caller: Caller): Promise<EligibilityEntry[]> {
@@ -321,7 +311,7 @@ export class GrantService {
 
   async approve(caller: Caller, id: string, comment?: string): Promise<Grant> {
     const grant = await this.mustBePending(id, 'approved');
-    await this.deps.policy.checkApprover(caller, grant);
+    await this.authorization.authorize(caller, 'approve', grant);
     const at = this.now();
     const approvals = [...grant.approvals, { by: actorOf(caller), at, ...(comment ? { comment } : {}) }];
     const reached = approvals.length >= grant.quorum;
@@ -340,10 +330,7 @@ export class GrantService {
 
   async deny(caller: Caller, id: string, comment?: string): Promise<Grant> {
     const grant = await this.mustBePending(id, 'denied');
-    // Denying needs approver rights on the rule (or admin), not a still-valid rule: a stale request can always be refused.
-    const approver = (await this.deps.policy.rulesApprovableBy(caller)).includes(grant.ruleId) || (await this.deps.policy.isAdmin(caller));
-    if (!approver) throw new ForbiddenError(`you are not an approver for policy rule "${grant.ruleId}"`);
-    if (grant.principal.userId === caller.userId) throw new ForbiddenError('you cannot deny your own request; cancel it instead');
+    await this.authorization.authorize(caller, 'deny', grant);
     const at = this.now();
     const denied = await this.deps.store.transition({
       current: grant,
@@ -357,9 +344,7 @@ export class GrantService {
 
   async cancel(caller: Caller, id: string): Promise<Grant> {
     const grant = await this.mustGet(id);
-    if (grant.principal.userId !== caller.userId && !(await this.deps.policy.isAdmin(caller))) {
-      throw new ForbiddenError('only the requester or an admin can cancel a request');
-    }
+    await this.authorization.authorize(caller, 'cancel', grant);
     if (!OPEN_STATUSES.includes(grant.status)) {
       throw new ConflictError(
         grant.status === 'ACTIVE' || grant.status === 'ACTIVATING'
@@ -379,14 +364,10 @@ export class GrantService {
     return cancelled;
   }
 
-  /** Early revoke by the requester, an approver of the grant's rule, or an admin. */
+  /** Ends an ACTIVE grant before its expiry. */
   async revoke(caller: Caller, id: string, reason: string): Promise<Grant> {
     const grant = await this.mustGet(id);
-    const allowed =
-      grant.principal.userId === caller.userId ||
-      (await this.deps.policy.isAdmin(caller)) ||
-      (await this.deps.policy.rulesApprovableBy(caller)).includes(grant.ruleId);
-    if (!allowed) throw new ForbiddenError('only the requester, an approver of this grant or an admin can revoke it');
+    await this.authorization.authorize(caller, 'revoke', grant);
     if (grant.status === 'REVOKING') throw new ConflictError(`grant ${id} is already being revoked`);
     if (grant.status !== 'ACTIVE') {
       throw new ConflictError(
@@ -410,7 +391,7 @@ export class GrantService {
   /** Moves expiresAt later, within the rule's maximum total; the revocation schedule follows. */
   async extend(caller: Caller, id: string, duration: string): Promise<Grant> {
     const grant = await this.mustGet(id);
-    if (grant.principal.userId !== caller.userId) throw new ForbiddenError('only the requester can extend a grant');
+    await this.authorization.authorize(caller, 'extend', grant);
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.activatedAt) {
       throw new ConflictError(`grant ${id} is ${grant.status}; only an ACTIVE grant can be extended`);
     }

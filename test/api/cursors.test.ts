@@ -53,12 +53,12 @@ describe('GET /grants cursors', () => {
     for (const c of issued) expect(c.cursor).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
   });
 
-  it('answers the unsigned cursors that used to be a 500 with a 400 naming cursor, and writes nothing', async () => {
+  it('answers unsigned cursors, which the store would refuse with a 500, with a 400 naming cursor, and writes nothing', async () => {
     const before = await tableSnapshot();
     // base64url of {"a":1}: a JSON object, which DynamoDB refused as ExclusiveStartKey.
     expectCursorRefused(await callApi('listGrants', { claims: carol, query: { cursor: 'eyJhIjoxfQ' } }));
     expectCursorRefused(await callApi('listGrants', { claims: dave, query: { view: 'approvals', cursor: '0.eyJhIjoxfQ' } }));
-    // A well-formed start key of another user's partition, in the old unsigned format.
+    // A well-formed start key of another user's partition, unsigned.
     const bobs = Buffer.from(JSON.stringify({ gsi1pk: 'USER#bob', gsi1sk: '01JD2X7Q8R9S0T1V2W3X4Y5Z6A', pk: 'GRANT#01JD2X7Q8R9S0T1V2W3X4Y5Z6A', sk: 'GRANT' })).toString('base64url');
     expectCursorRefused(await callApi('listGrants', { claims: carol, query: { view: 'mine', cursor: bobs } }));
     expectCursorRefused(await callApi('listGrants', { claims: carol, query: { view: 'mine', cursor: 'not-a-cursor' } }));

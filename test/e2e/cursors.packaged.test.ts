@@ -55,7 +55,7 @@ describe('GET /grants cursors over HTTP (packaged, IAM enforced)', () => {
     expect(await refused('bob@example.com', { view: 'mine', limit: '1', cursor: cursor.slice(0, i) + (cursor[i] === 'A' ? 'B' : 'A') + cursor.slice(i + 1) })).toMatch(/not a cursor this API issued/);
     expect(await refused('carol@example.com', { view: 'mine', limit: '1', cursor })).toBe('issued to another caller');
     expect(await refused('bob@example.com', { view: 'active', limit: '1', cursor })).toBe('issued for another view or status filter');
-    // The reproductions that used to answer 500.
+    // Unsigned cursors that the store, handed them as a start key, would answer with a 500.
     await refused('bob@example.com', { cursor: 'eyJhIjoxfQ' });
     await refused('dave@example.com', { view: 'approvals', cursor: '0.eyJhIjoxfQ' });
 

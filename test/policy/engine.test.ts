@@ -1,81 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Grant, Target } from '../../lib/domain/grant.ts';
 import { ForbiddenError, UnprocessableError, ValidationError } from '../../lib/errors.ts';
 import { parsePolicy, PolicyEngine, type Caller, type PolicyDocument } from '../../lib/policy/index.ts';
 import type { Clock } from '../../lib/ports.ts';
 import { demoOrg, MemoryDirectory } from './memory-directory.ts';
-
-const POLICY = `version: 1
-admins:
-  users: [erin]
-  groups: [PlatformAdmins]
-rules:
-  - id: bob-sandbox
-    requesters: { users: [BOB@example.com] }
-    targets: { accounts: { ids: ["777777777777"] }, permissionSets: [AdministratorAccess] }
-    duration: { max: PT2H }
-    approval: { autoApprove: true }
-  - id: dev-readonly
-    requesters: { groups: [Developers] }
-    targets: { accounts: { tags: { env: [dev, sandbox] } }, permissionSets: [ReadOnlyAccess] }
-    duration: { min: PT15M, max: PT4H }
-    approval: { autoApprove: true }
-  - id: dev-readonly-long
-    requesters: { groups: [Developers] }
-    targets: { accounts: { tags: { env: dev } }, permissionSets: [ReadOnlyAccess] }
-    duration: { min: PT4H, max: PT12H, default: PT8H, maxTotal: P1D }
-    approval: { approvers: { groups: [PlatformAdmins] } }
-    pendingExpiry: PT2H
-  - id: prod-poweruser
-    requesters: { groups: [Developers] }
-    targets: { accounts: { tags: { env: prod } }, permissionSets: [PowerUserAccess] }
-    duration: { max: PT4H }
-    approval: { approvers: { groups: [SecurityApprovers] } }
-  - id: prod-admin
-    requesters: { groups: [Developers, PlatformAdmins] }
-    targets: { accounts: { ous: [ou-root-prod0000] }, permissionSets: [AdministratorAccess] }
-    duration: { max: PT2H }
-    approval: { approvers: { users: [dave@example.com], groups: [PlatformAdmins] }, quorum: 2 }
-  - id: platform-workloads-admin
-    requesters: { groups: [PlatformAdmins] }
-    targets: { accounts: { ous: [ou-root-workload] }, permissionSets: [AdministratorAccess] }
-    approval: { approvers: { groups: [PlatformAdmins] }, allowSelfApproval: true }
-  - id: break-glass
-    requesters: { groups: [PlatformAdmins, Developers] }
-    targets: { groups: [BreakGlass] }
-    duration: { max: PT1H, default: PT30M }
-    approval: { approvers: { groups: [SecurityApprovers] } }
-  - id: management-readonly
-    requesters: { groups: [PlatformAdmins] }
-    targets: { accounts: { ids: ["111111111111"] }, permissionSets: [ReadOnlyAccess] }
-    approval: { autoApprove: true }
-`;
+import { callerNamed, POLICY } from './policy-fixture.ts';
 
 let directory: MemoryDirectory;
 let doc: PolicyDocument;
 let engine: PolicyEngine;
 
 async function caller(userName: string, e: PolicyEngine = engine): Promise<Caller> {
-  const user = await directory.findUserByUserName(userName);
-  if (!user) throw new Error(`no user ${userName}`);
-  return e.callerFromUser(user);
-}
-
-function grantFor(requester: Caller, ruleId: string, target: Target, approvals: Grant['approvals'] = []): Grant {
-  return {
-    id: '01J00000000000000000000000',
-    principal: { userId: requester.userId, userName: requester.userName, email: requester.email },
-    target,
-    justification: 'testing',
-    ruleId,
-    requestedAt: '2026-01-01T00:00:00.000Z',
-    duration: 'PT1H',
-    status: 'PENDING_APPROVAL',
-    quorum: 1,
-    approvals,
-    history: [],
-    version: 1,
-  };
+  return callerNamed(directory, e, userName);
 }
 
 beforeEach(() => {
@@ -241,82 +176,6 @@ describe('eligibility', () => {
 
   it('is empty for someone no rule names', async () => {
     expect(await engine.eligibility(await caller('dave'))).toEqual([]);
-  });
-});
-
-describe('checkApprover', () => {
-  const prodPowerUser: Target = {
-    type: 'account',
-    accountId: '555555555555',
-    accountName: 'payments-prod',
-    permissionSet: 'PowerUserAccess',
-    permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-0000000000000000/ps-poweruser',
-  };
-
-  it('accepts an eligible approver and refuses others with a reason', async () => {
-    const grant = grantFor(await caller('bob'), 'prod-poweruser', prodPowerUser);
-    await expect(engine.checkApprover(await caller('dave'), grant)).resolves.toBeUndefined();
-    await expect(engine.checkApprover(await caller('alice'), grant)).rejects.toThrow(
-      new ForbiddenError('you are not an approver for policy rule "prod-poweruser" (approvers: group SecurityApprovers)'),
-    );
-  });
-
-  it('re-evaluates group membership at approval time', async () => {
-    const grant = grantFor(await caller('bob'), 'prod-poweruser', prodPowerUser);
-    await expect(engine.checkApprover(await caller('dave'), grant)).resolves.toBeUndefined();
-    directory.removeFromGroup('SecurityApprovers', 'u-dave');
-    await expect(engine.checkApprover(await caller('dave'), grant)).rejects.toBeInstanceOf(ForbiddenError);
-  });
-
-  it('refuses when the requester left the requester group since asking', async () => {
-    const grant = grantFor(await caller('bob'), 'prod-poweruser', prodPowerUser);
-    directory.removeFromGroup('Developers', 'u-bob');
-    await expect(engine.checkApprover(await caller('dave'), grant)).rejects.toThrow(/bob@example.com is no longer a requester/);
-  });
-
-  it('refuses self-approval unless the rule allows it', async () => {
-    // alice is both requester and approver of prod-admin, which does not allow self-approval.
-    const alice = await caller('alice');
-    const prodAdmin: Target = { ...prodPowerUser, permissionSet: 'AdministratorAccess', permissionSetArn: directory.org.permissionSets.AdministratorAccess! };
-    await expect(engine.checkApprover(alice, grantFor(alice, 'prod-admin', prodAdmin))).rejects.toThrow(
-      new ForbiddenError('you cannot approve your own request: policy rule "prod-admin" does not allow self-approval'),
-    );
-    const devAdmin: Target = { ...prodAdmin, accountId: '444444444444', accountName: 'payments-dev' };
-    await expect(engine.checkApprover(alice, grantFor(alice, 'platform-workloads-admin', devAdmin))).resolves.toBeUndefined();
-  });
-
-  it('counts each approver once and accepts approver users and groups for a quorum', async () => {
-    const prodAdmin: Target = { ...prodPowerUser, permissionSet: 'AdministratorAccess', permissionSetArn: directory.org.permissionSets.AdministratorAccess! };
-    const bob = await caller('bob');
-    const dave = await caller('dave');
-    await expect(engine.checkApprover(dave, grantFor(bob, 'prod-admin', prodAdmin))).resolves.toBeUndefined();
-    await expect(engine.checkApprover(await caller('alice'), grantFor(bob, 'prod-admin', prodAdmin))).resolves.toBeUndefined();
-    const approved = grantFor(bob, 'prod-admin', prodAdmin, [{ by: { id: dave.userId, name: dave.email }, at: '2026-01-01T00:01:00.000Z' }]);
-    const again = engine.checkApprover(dave, approved);
-    await expect(again).rejects.toBeInstanceOf(UnprocessableError);
-    await expect(again).rejects.toThrow('you have already approved this request; quorum needs distinct approvers');
-  });
-
-  it('refuses when the rule is gone or no longer covers the grant', async () => {
-    const grant = grantFor(await caller('bob'), 'prod-poweruser', prodPowerUser);
-    const withoutRule = new PolicyEngine(parsePolicy(POLICY.replace('id: prod-poweruser', 'id: prod-poweruser-v2')), directory, { delegatedAdmin: false });
-    await expect(withoutRule.checkApprover(await caller('dave'), grant)).rejects.toThrow(
-      new ForbiddenError('the policy rule "prod-poweruser" that admitted this request no longer exists, so nobody can approve it'),
-    );
-    const narrowed = new PolicyEngine(
-      parsePolicy(POLICY.replace('tags: { env: prod } }, permissionSets: [PowerUserAccess]', 'tags: { env: staging } }, permissionSets: [PowerUserAccess]')),
-      directory,
-      { delegatedAdmin: false },
-    );
-    await expect(narrowed.checkApprover(await caller('dave'), grant)).rejects.toThrow(
-      new UnprocessableError('policy rule "prod-poweruser" no longer covers PowerUserAccess on payments-prod (555555555555)'),
-    );
-  });
-
-  it('checks group-target grants too', async () => {
-    const grant = grantFor(await caller('carol'), 'break-glass', { type: 'group', group: 'BreakGlass', groupId: 'g-breakglass' });
-    await expect(engine.checkApprover(await caller('dave'), grant)).resolves.toBeUndefined();
-    await expect(engine.checkApprover(await caller('bob'), grant)).rejects.toBeInstanceOf(ForbiddenError);
   });
 });
 

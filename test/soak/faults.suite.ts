@@ -2,7 +2,7 @@
  * Fault-injection soak on the local cloud: Identity Center answers some calls
  * with InternalServerException and fails some assignments, the Scheduler loses
  * some fires and delivers others twice, requesters revoke early and overlap
- * each other. After the sweeper has run, the invariants of DESIGN.md hold:
+ * each other. After the sweeper has run, the invariants of docs/invariants.md hold:
  *   1. no access outlives its grant (nothing the system created is left),
  *   2. overlapping grants did not lose access early (checked while they ran),
  *   3. pre-existing access is still there,

@@ -4,7 +4,7 @@ import { addDuration, formatDuration, parseDuration } from '../../lib/domain/dur
 import { canTransition, GRANT_STATUSES, isTerminal, STATUS_EDGES, TERMINAL_STATUSES } from '../../lib/domain/grant.ts';
 
 describe('status edges', () => {
-  it('follow DESIGN.md: the lifecycle chain and the terminal statuses', () => {
+  it('follow docs/design.md: the lifecycle chain and the terminal statuses', () => {
     for (const [from, to] of [
       ['PENDING_APPROVAL', 'APPROVED'],
       ['APPROVED', 'ACTIVATING'],
