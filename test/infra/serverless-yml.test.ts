@@ -129,7 +129,7 @@ const PUBLIC_FUNCTIONS = new Set(['getOpenApi']);
  * idcRoleArn set, sts:AssumeRole replaces the second list.
  */
 const OWN_ROLE_ONLY_ACTIONS: Record<string, [string[], string[]]> = {
-  sweepGrants: [[...LOGS, ...TABLE_WRITE, ...START_WORKFLOW], []],
+  sweepGrants: [[...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, 'states:ListExecutions'], []],
   reconcileAccess: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE], [...DIRECTORY_READ, ...WORKFLOW_IDENTITY_CENTER, 'identitystore:ListGroupMemberships']],
   prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE], WORKFLOW_IDENTITY_CENTER],
   // ACTIVE: the revocation schedule, or the revoke workflow at once for a short grant.
