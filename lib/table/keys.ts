@@ -25,6 +25,8 @@ export interface TableKey {
 export const SLOT_COUNT = layout.SLOT_COUNT;
 export const TTL_ATTRIBUTE = layout.TTL_ATTRIBUTE;
 export const TABLE_KEYS = layout.TABLE_KEYS;
+/** What serverless.yml passes the state machines as DefinitionSubstitutions for their slot tasks. */
+export const STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<string, string>> = layout.STATE_MACHINE_SUBSTITUTIONS;
 
 export type IndexName = keyof typeof layout.INDEX;
 /** Index names, for a Query's IndexName. */
