@@ -32,6 +32,7 @@ import {
   principalPartition,
   statusPartition,
   TTL_ATTRIBUTE,
+  type IndexName,
   type TableKey,
 } from '../table/keys.ts';
 import { holderRemovalWrite, transitionWrite } from '../table/prepared-writes.ts';
@@ -119,7 +120,7 @@ export class DynamoStore implements GrantStore, HolderStore {
 
   /** `index`'s partition `partition`, optionally narrowed on its sort key. */
   private queryIndex<T>(
-    index: keyof typeof INDEX,
+    index: IndexName,
     partition: string,
     page: PageRequest,
     toValue: (item: Item) => T | undefined,
@@ -130,7 +131,7 @@ export class DynamoStore implements GrantStore, HolderStore {
     return this.queryPage(
       {
         ...filter,
-        IndexName: INDEX[index],
+        IndexName: index,
         KeyConditionExpression: `${keys.partitionKey} = :pk${sortKeyBefore ? ` AND ${keys.sortKey} < :before` : ''}`,
         ExpressionAttributeValues: { ...filter?.ExpressionAttributeValues, ':pk': partition, ...(sortKeyBefore ? { ':before': sortKeyBefore } : {}) },
         ...(newestFirst ? { ScanIndexForward: false } : {}),
@@ -163,19 +164,19 @@ export class DynamoStore implements GrantStore, HolderStore {
     const filter = status
       ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':status': status } }
       : undefined;
-    return this.queryIndex('byPrincipal', principalPartition(userId), page, grantFromItem, { newestFirst: true, ...(filter ? { filter } : {}) });
+    return this.queryIndex(INDEX.byPrincipal, principalPartition(userId), page, grantFromItem, { newestFirst: true, ...(filter ? { filter } : {}) });
   }
 
   listByStatus(status: GrantStatus, page: PageRequest, deadlineBefore?: string): Promise<Page<Grant>> {
-    return this.queryIndex('byStatus', statusPartition(status), page, grantFromItem, deadlineBefore ? { sortKeyBefore: deadlineBefore } : {});
+    return this.queryIndex(INDEX.byStatus, statusPartition(status), page, grantFromItem, deadlineBefore ? { sortKeyBefore: deadlineBefore } : {});
   }
 
   listPendingForRule(ruleId: string, page: PageRequest): Promise<Page<Grant>> {
-    return this.queryIndex('byPendingRule', pendingRulePartition(ruleId), page, grantFromItem);
+    return this.queryIndex(INDEX.byPendingRule, pendingRulePartition(ruleId), page, grantFromItem);
   }
 
   listAll(page: PageRequest): Promise<Page<Grant>> {
-    return this.queryIndex('all', ALL_GRANTS_PARTITION, page, grantFromItem, { newestFirst: true });
+    return this.queryIndex(INDEX.all, ALL_GRANTS_PARTITION, page, grantFromItem, { newestFirst: true });
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
@@ -272,6 +273,6 @@ export class DynamoStore implements GrantStore, HolderStore {
 
   listHolders(page: PageRequest): Promise<Page<Holder>> {
     // Holders are few (one per live assignment); they share one partition of the `all` index.
-    return this.queryIndex('all', ALL_HOLDERS_PARTITION, page, holderFromItem);
+    return this.queryIndex(INDEX.all, ALL_HOLDERS_PARTITION, page, holderFromItem);
   }
 }

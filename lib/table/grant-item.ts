@@ -9,6 +9,7 @@ import {
   ALL_HOLDERS_PARTITION,
   grantKey,
   holderKey,
+  INDEX,
   indexKeys,
   isGrantPartition,
   KEY_ATTRIBUTES,
@@ -44,8 +45,8 @@ export function closedGrantTtl(g: Grant, retentionDays: number): number | undefi
   return Math.floor(ended / 1000) + retentionDays * DAY_S;
 }
 
-const byStatus = indexKeys('byStatus');
-const byPendingRule = indexKeys('byPendingRule');
+const byStatus = indexKeys(INDEX.byStatus);
+const byPendingRule = indexKeys(INDEX.byPendingRule);
 
 /** The byStatus index keys: they move with every status change. */
 export function statusIndexKeys(g: Grant): Item {
@@ -56,8 +57,8 @@ export function statusIndexKeys(g: Grant): Item {
 export const PENDING_INDEX_ATTRIBUTES: readonly string[] = [byPendingRule.partitionKey, byPendingRule.sortKey];
 
 export function grantItem(g: Grant, retentionDays: number): Item {
-  const byPrincipal = indexKeys('byPrincipal');
-  const all = indexKeys('all');
+  const byPrincipal = indexKeys(INDEX.byPrincipal);
+  const all = indexKeys(INDEX.all);
   const item: Item = {
     ...g,
     ...grantKey(g.id),
@@ -88,7 +89,7 @@ export function grantFromItem(item: Item): Grant | undefined {
 }
 
 export function holderItem(holder: Holder): Item {
-  const all = indexKeys('all');
+  const all = indexKeys(INDEX.all);
   return { ...holderKey(holder.key), [all.partitionKey]: ALL_HOLDERS_PARTITION, [all.sortKey]: holder.key, ...holder };
 }
 
