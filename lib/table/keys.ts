@@ -1,16 +1,6 @@
 /**
- * Keys of the grants table's items, built from its layout (layout.cjs). Every other module
- * asks here for a key, an index or the slot count.
- *
- *   grant        pk GRANT#<id>                           sk GRANT
- *                byPrincipal   USER#<userId> / <id>                  a principal's grants, newest first (ULIDs sort by time)
- *                byStatus      STATUS#<status> / <deadline>#<id>     grants by status ordered by their deadline
- *                byPendingRule PENDING#<ruleId> / <requestedAt>#<id> only while PENDING_APPROVAL (sparse)
- *                all           GRANT / <id>                          every grant, for admins
- *   holder       pk HOLDER#<assignment key>              sk HOLDER    (all: HOLDER / <key>)
- *   slot         pk SLOT#<n> (n < SLOT_COUNT), SLOT#TURNS sk SLOT
- *   idempotency  pk IDEMPOTENCY#<principal>#<key>        sk IDEMPOTENCY
- *   Slack        pk SLACKMSG#<grantId>, SLACKREPLAY#<signature>  sk -
+ * Keys of the grants table's items, built from its layout (layout.cjs, which shows the items
+ * and their keys). Every other module asks here for a key, an index or the slot count.
  */
 import layout from './layout.cjs';
 

@@ -3,6 +3,16 @@
  * The one place that spells them. CommonJS, so that serverless.yml reads it as it is (the table
  * resource's keys and indexes, the state machines' DefinitionSubstitutions) and the TypeScript
  * imports it (lib/table/keys.ts); layout.d.cts gives it its types.
+ *
+ *   grant        pk GRANT#<id>                                   sk GRANT
+ *                byPrincipal   USER#<userId> / <id>                  a principal's grants, newest first (ULIDs sort by time)
+ *                byStatus      STATUS#<status> / <deadline>#<id>     grants by status ordered by their deadline
+ *                byPendingRule PENDING#<ruleId> / <requestedAt>#<id> only while PENDING_APPROVAL (sparse)
+ *                all           GRANT / <id>                          every grant, for admins
+ *   holder       pk HOLDER#<assignment key>                      sk HOLDER   (all: HOLDER / <key>)
+ *   slot         pk SLOT#<n> (n < SLOT_COUNT), and SLOT#TURNS    sk SLOT
+ *   idempotency  pk IDEMPOTENCY#<principal>#<key>                sk IDEMPOTENCY
+ *   Slack        pk SLACKMSG#<grantId>, SLACKREPLAY#<signature>  sk -
  */
 'use strict';
 

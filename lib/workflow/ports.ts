@@ -2,7 +2,7 @@
  * Ports the workflow task logic needs beyond lib/ports.ts. Adapters: the
  * IdentityCenterWriter (lib/adapters/identity-center.ts) satisfies
  * `IdentityCenterAccess` as it is; `DynamoCreateSlots` (lib/adapters/dynamo-slots.ts)
- * implements `CreateSlots`; `DynamoRevocationWrites` (lib/adapters/prepared-transition.ts)
+ * implements `CreateSlots`; `DynamoRevocationWrites` (lib/adapters/revocation-writes.ts)
  * implements `RevocationWrites`.
  */
 import type { GrantStore, HolderStore, Workflows, Clock, TransitionRequest } from '../ports.ts';

@@ -3,7 +3,7 @@
  * once per container.
  */
 import { DynamoCreateSlots } from '../adapters/dynamo-slots.ts';
-import { DynamoRevocationWrites } from '../adapters/prepared-transition.ts';
+import { DynamoRevocationWrites } from '../adapters/revocation-writes.ts';
 import type { Runtime } from '../runtime.ts';
 import type { WorkflowDeps } from './ports.ts';
 
