@@ -2,7 +2,9 @@
  * The ports the domain talks to. Adapters in lib/adapters implement them with
  * the AWS SDK; the domain never imports the SDK.
  */
-import type { Actor, Grant, GrantStatus, HistoryEntry, Target } from './domain/grant.ts';
+import type { Actor, Grant, GrantStatus } from './domain/grant.ts';
+import type { Holder } from './domain/holder.ts';
+import type { TransitionRequest } from './domain/transition.ts';
 
 export interface Page<T> {
   items: T[];
@@ -13,15 +15,6 @@ export interface Page<T> {
 export interface PageRequest {
   limit: number;
   cursor?: string;
-}
-
-export interface TransitionRequest {
-  /** The grant as last read: the write is conditional on its status and version. */
-  current: Grant;
-  to: GrantStatus;
-  /** Fields to set alongside the status (an explicit `undefined` removes the field). */
-  set?: Partial<Omit<Grant, 'id' | 'status' | 'version' | 'history' | 'principal' | 'target'>>;
-  entry: Omit<HistoryEntry, 'from' | 'to'>;
 }
 
 export interface IdempotencyRecord {
@@ -47,25 +40,6 @@ export interface GrantStore {
   claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
   /** Gives a claimed key back, only while the claim still names this grant: a key whose grant was never written must not point at nothing. */
   releaseIdempotencyKey(principalId: string, key: string, grantId: string): Promise<void>;
-}
-
-/**
- * The holder (lease) on one Identity Center assignment or membership.
- * Several grants may hold it; the system deletes the access only when the last
- * holder leaves and `managed` is true (the system created it).
- */
-export interface Holder {
-  key: string;
-  target: Target;
-  principalId: string;
-  grantIds: string[];
-  /** True when this system created the access; false when it pre-existed. */
-  managed: boolean;
-  /** PRESENT while access is held; DELETING once the last holder left a managed assignment. */
-  state: 'PRESENT' | 'DELETING';
-  /** Group membership id, needed to delete it. */
-  membershipId?: string;
-  version: number;
 }
 
 export interface HolderStore {
@@ -141,4 +115,4 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-export type { Actor };
+export type { Actor, Holder, TransitionRequest };

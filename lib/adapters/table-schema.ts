@@ -1,33 +1,18 @@
 /**
- * The grants table's key schema, as CreateTable input. serverless.yml declares
- * the same table for CloudFormation; test/infra checks that the two agree.
+ * The grants table as CreateTable input: its keys and indexes are lib/table's (the same
+ * that serverless.yml declares for CloudFormation; test/infra checks the two agree).
  * Used by the local cloud and the integration tests to create the table.
  */
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { INDEX } from './dynamo-store.ts';
-
-const gsi = (name: string, n: number) => ({
-  IndexName: name,
-  KeySchema: [
-    { AttributeName: `gsi${n}pk`, KeyType: 'HASH' as const },
-    { AttributeName: `gsi${n}sk`, KeyType: 'RANGE' as const },
-  ],
-  Projection: { ProjectionType: 'ALL' as const },
-});
+import { TABLE_KEYS } from '../table/keys.ts';
 
 export function grantsTableDefinition(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'].map((AttributeName) => ({
-      AttributeName,
-      AttributeType: 'S' as const,
-    })),
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    GlobalSecondaryIndexes: [gsi(INDEX.byPrincipal, 1), gsi(INDEX.byStatus, 2), gsi(INDEX.byPendingRule, 3), gsi(INDEX.all, 4)],
+    AttributeDefinitions: TABLE_KEYS.AttributeDefinitions.map((d) => ({ ...d })),
+    KeySchema: TABLE_KEYS.KeySchema.map((k) => ({ ...k })),
+    GlobalSecondaryIndexes: TABLE_KEYS.GlobalSecondaryIndexes.map((g) => ({ ...g, KeySchema: g.KeySchema.map((k) => ({ ...k })), Projection: { ...g.Projection } })),
   };
 }
 

@@ -1,9 +1,12 @@
 /**
- * Per-grant Slack bookkeeping in the grants table (item pk `SLACKMSG#<grantId>`, sk `-`):
+ * Per-grant Slack bookkeeping in the grants table (one item per grant, lib/table/keys.ts):
  * where the approvers' message is (channel + ts, for chat.update) and which
  * DMs were already sent (so an at-least-once trigger does not DM twice).
  */
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { ifConditionHolds } from '../table/conditional.ts';
+import { slackMessageKey, TTL_ATTRIBUTE } from '../table/keys.ts';
 
 export interface ChannelMessageRef {
   channel: string;
@@ -24,10 +27,6 @@ const RETENTION_SECONDS = 400 * 24 * 3600;
 /** A claim older than this is from a worker that died between claim and post. */
 const POSTING_CLAIM_SECONDS = 120;
 
-function isConditionFailure(e: unknown): boolean {
-  return e instanceof ConditionalCheckFailedException || (e as { name?: string }).name === 'ConditionalCheckFailedException';
-}
-
 export class DynamoSlackMessageStore implements SlackMessageStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -36,7 +35,25 @@ export class DynamoSlackMessageStore implements SlackMessageStore {
   ) {}
 
   private key(grantId: string) {
-    return { pk: { S: `SLACKMSG#${grantId}` }, sk: { S: '-' } };
+    return marshall(slackMessageKey(grantId));
+  }
+
+  /** An UpdateItem on the grant's item that also renews its TTL; false when `condition` did not hold. */
+  private update(grantId: string, expression: { set?: string; add?: string; remove?: string; condition?: string }, values: Record<string, unknown>): Promise<boolean> {
+    const { set, add, remove, condition } = expression;
+    const ttl = { ':ttl': this.nowSeconds() + RETENTION_SECONDS };
+    return ifConditionHolds(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(grantId),
+          UpdateExpression: [add && `ADD ${add}`, `SET ${set ? `${set}, ` : ''}#ttl = :ttl`, remove && `REMOVE ${remove}`].filter(Boolean).join(' '),
+          ...(condition ? { ConditionExpression: condition } : {}),
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: marshall({ ...values, ...ttl }),
+        }),
+      ),
+    );
   }
 
   async getChannelMessage(grantId: string): Promise<ChannelMessageRef | undefined> {
@@ -48,54 +65,24 @@ export class DynamoSlackMessageStore implements SlackMessageStore {
     return channel && ts ? { channel, ts } : undefined;
   }
 
-  async claimChannelMessage(grantId: string): Promise<boolean> {
+  claimChannelMessage(grantId: string): Promise<boolean> {
     const now = this.nowSeconds();
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(grantId),
-          UpdateExpression: 'SET postingSince = :now, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(ts) AND (attribute_not_exists(postingSince) OR postingSince < :stale)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':now': { N: String(now) }, ':stale': { N: String(now - POSTING_CLAIM_SECONDS) }, ':ttl': { N: String(now + RETENTION_SECONDS) } },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
-  }
-
-  async saveChannelMessage(grantId: string, ref: ChannelMessageRef): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: this.key(grantId),
-        UpdateExpression: 'SET channel = :c, ts = :ts, #ttl = :ttl REMOVE postingSince',
-        ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':c': { S: ref.channel }, ':ts': { S: ref.ts }, ':ttl': { N: String(this.nowSeconds() + RETENTION_SECONDS) } },
-      }),
+    return this.update(
+      grantId,
+      { set: 'postingSince = :now', condition: 'attribute_not_exists(ts) AND (attribute_not_exists(postingSince) OR postingSince < :stale)' },
+      { ':now': now, ':stale': now - POSTING_CLAIM_SECONDS },
     );
   }
 
-  async claimDm(grantId: string, dmKey: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(grantId),
-          UpdateExpression: 'ADD sentDms :k SET #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(sentDms) OR NOT contains(sentDms, :one)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':k': { SS: [dmKey] }, ':one': { S: dmKey }, ':ttl': { N: String(this.nowSeconds() + RETENTION_SECONDS) } },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+  async saveChannelMessage(grantId: string, ref: ChannelMessageRef): Promise<void> {
+    await this.update(grantId, { set: 'channel = :c, ts = :ts', remove: 'postingSince' }, { ':c': ref.channel, ':ts': ref.ts });
+  }
+
+  claimDm(grantId: string, dmKey: string): Promise<boolean> {
+    return this.update(
+      grantId,
+      { add: 'sentDms :k', condition: 'attribute_not_exists(sentDms) OR NOT contains(sentDms, :one)' },
+      { ':k': new Set([dmKey]), ':one': dmKey },
+    );
   }
 }

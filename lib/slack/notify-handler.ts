@@ -14,18 +14,13 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Grant } from '../domain/grant.ts';
 import type { GrantStore } from '../ports.ts';
 import type { SlackLogger } from './endpoint.ts';
+import { grantFromItem } from '../table/grant-item.ts';
 import type { ExpiryWarningInput } from './expiry-warnings.ts';
 import type { SlackNotifier } from './notifier.ts';
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'ttl'];
-
-/** A grant item's stream image → Grant (the item is the grant plus its key attributes). */
+/** A stream image → Grant; undefined for an item of another kind. */
 export function grantFromImage(image: Record<string, StreamAttributeValue> | undefined): Grant | undefined {
-  if (!image) return undefined;
-  const item = unmarshall(image as Record<string, AttributeValue>);
-  if (typeof item.pk !== 'string' || !item.pk.startsWith('GRANT#')) return undefined;
-  for (const k of KEY_ATTRIBUTES) delete item[k];
-  return item as Grant;
+  return image ? grantFromItem(unmarshall(image as Record<string, AttributeValue>)) : undefined;
 }
 
 export type NotifyEvent = DynamoDBStreamEvent | ExpiryWarningInput | { grantId: string; event?: string };

@@ -3,7 +3,10 @@
  * accepted once. The signature covers the timestamp, so the signature alone is the key.
  */
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { ifConditionHolds } from '../table/conditional.ts';
+import { slackReplayKey, TTL_ATTRIBUTE } from '../table/keys.ts';
 import { SLACK_MAX_SKEW_SECONDS } from './signature.ts';
 
 export interface ReplayGuard {
@@ -18,29 +21,25 @@ export class DynamoReplayGuard implements ReplayGuard {
   ) {}
 
   async consume(signature: string, timestamp: number): Promise<boolean> {
-    const key = { pk: { S: `SLACKREPLAY#${signature}` }, sk: { S: '-' } };
+    const key = marshall(slackReplayKey(signature));
     // A nonce tells our own SDK retry (first attempt written, response lost) apart from a real replay.
     const nonce = randomUUID();
-    try {
-      await this.client.send(
+    const first = await ifConditionHolds(() =>
+      this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: {
             ...key,
             nonce: { S: nonce },
             // Past this instant the timestamp check refuses the request anyway, so the item can go.
-            ttl: { N: String(timestamp + SLACK_MAX_SKEW_SECONDS + 60) },
+            [TTL_ATTRIBUTE]: { N: String(timestamp + SLACK_MAX_SKEW_SECONDS + 60) },
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (e) {
-      if (!(e instanceof ConditionalCheckFailedException) && (e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
-      const existing = await this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ProjectionExpression: 'nonce' }),
-      );
-      return existing.Item?.nonce?.S === nonce;
-    }
+      ),
+    );
+    if (first) return true;
+    const existing = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ProjectionExpression: 'nonce' }));
+    return existing.Item?.nonce?.S === nonce;
   }
 }

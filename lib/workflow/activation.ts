@@ -8,14 +8,14 @@
  *                     the line of waiters and says which owner and lease expiry the state
  *                     machine's AcquireCreateSlot writes once the turn has come, and the state
  *                     machine runs this task again on the slot it leased.
- *                     So the checks, like the creates, run at most 10 at a time: a storm of
+ *                     So the checks, like the creates, run at most one per slot: a storm of
  *                     grants cannot flood the 20 TPS that every caller of Identity Center shares.
  *  completeActivation ACTIVE (activatedAt = now, expiresAt = now + duration) + the
  *                     revocation schedule, or FAILED with a reason the requester can act
  *                     on and the holder released.
  *
- * The slot lease (one of the 10 slots that keep the system within Identity Center's
- * 10-outstanding-operations quota), the create, the status polling and the slot release
+ * The slot lease (the slots keep the system within Identity Center's quota of outstanding
+ * assignment operations: lib/table/keys.ts SLOT_COUNT), the create, the status polling and the slot release
  * run in the state machine (SDK integrations): a slot is held only from just before
  * CreateAccountAssignment until its status is terminal.
  * Both tasks are idempotent: a re-run after a crash or a Retry finds its own earlier
@@ -25,7 +25,9 @@ import { addDuration } from '../domain/duration.ts';
 import { assignmentKey, SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import type { Holder } from '../ports.ts';
+import { canJoin, joinNeedsCheck, type Holder } from '../domain/holder.ts';
+import { slotKey } from '../table/keys.ts';
+import { accessPlan, type AccessPlan, type InstanceIds } from './access-plan.ts';
 import { HolderBusy, SlotsBusy } from './errors.ts';
 import { describeActivationFailure } from './failure-reason.ts';
 import { leaveHolder, onConflictRetry } from './holders.ts';
@@ -42,7 +44,7 @@ import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 export const SLOT_LEASE_MS = 60 * 60_000;
 /**
  * Spacing of the waiters' turns (lib/workflow/ports.ts `reserveTurn`): about how often a slot comes
- * free when all 10 are busy (a create holds one ~1.5 s: provisioning plus the first status check).
+ * free when all are busy (a create holds one ~1.5 s: provisioning plus the first status check).
  * Turns handed out faster than slots free up only mean a few more waiters trying at once; slower would
  * leave slots idle, so this errs fast.
  */
@@ -57,24 +59,17 @@ export type ActivationAction = 'stop' | 'activate' | 'acquireSlot' | 'createAssi
 export interface ActivationInput {
   grantId: string;
   /**
-   * Set by the current grant definition: an account check waits for a slot (AcquireCreateSlot,
-   * then this task again). Executions of the earlier definition, which could only wait for a slot
-   * after this task, leave it out and get the check without a slot, as before.
+   * True from grant.asl.json's PrepareActivation: an account check waits for a slot (AcquireCreateSlot,
+   * then this task again). Absent, the check runs without a slot: remove that path once no grant
+   * execution started before the definition that passes `checkInSlot` can still be running (grant
+   * executions end within hours: every Wait and Retry of grant.asl.json is bounded in minutes).
    */
   checkInSlot?: boolean;
 }
 
 /** What the state machine needs; every field a path reads is present on that path. */
-export interface ActivationPlan {
-  grantId: string;
+export interface ActivationPlan extends AccessPlan {
   action: ActivationAction;
-  /** Why the workflow stops (stop only). */
-  reason?: string;
-  instanceArn: string;
-  identityStoreId: string;
-  principalId: string;
-  accountId: string;
-  permissionSetArn: string;
   groupId: string;
   coveredByExistingAccess: boolean;
   /** What AcquireCreateSlot writes on a random free slot (acquireSlot and createAssignment). */
@@ -83,7 +78,11 @@ export interface ActivationPlan {
   slotTurnAt?: string;
   /** The slot this task already leased (one look, no waiting); absent → the state machine's AcquireCreateSlot waits for one. */
   leasedSlot?: { pk: string };
-  /** Set only by executions of an earlier definition that leased the slot in this task; completeActivation releases it. */
+  /**
+   * A slot leased in this task and handed through to completeActivation, which releases it. This task
+   * does not set it; plans of executions started before grant.asl.json had ReleaseCreateSlot carry it.
+   * Remove once no such execution can still be running (grant executions end within hours).
+   */
   slot?: SlotLease;
 }
 
@@ -147,19 +146,9 @@ export function slotLeaseRequest(deps: WorkflowDeps, owner: string): SlotLeaseRe
   return { owner, expiresAt: new Date(deps.clock.now().getTime() + SLOT_LEASE_MS).toISOString() };
 }
 
-function basePlan(grant: Grant, ids: { instanceArn: string; identityStoreId: string }): ActivationPlan {
-  const t = grant.target;
-  return {
-    grantId: grant.id,
-    action: 'stop',
-    instanceArn: ids.instanceArn,
-    identityStoreId: ids.identityStoreId,
-    principalId: grant.principal.userId,
-    accountId: t.type === 'account' ? t.accountId : '',
-    permissionSetArn: t.type === 'account' ? t.permissionSetArn : '',
-    groupId: t.type === 'group' ? t.groupId : '',
-    coveredByExistingAccess: false,
-  };
+function basePlan(grantId: string, ids: InstanceIds, grant?: Grant): ActivationPlan {
+  const t = grant?.target;
+  return { ...accessPlan(grantId, ids, grant), action: 'stop', groupId: t?.type === 'group' ? t.groupId : '', coveredByExistingAccess: false };
 }
 
 async function accessExists(deps: WorkflowDeps, grant: Grant): Promise<{ exists: boolean; membershipId?: string }> {
@@ -180,8 +169,8 @@ const holderBusy = (key: string) => new HolderBusy(`the access for ${key} is bei
  */
 async function holderNeedsCheck(deps: WorkflowDeps, key: string): Promise<boolean> {
   const holder = await deps.store.getHolder(key);
-  if (holder?.state === 'DELETING') throw holderBusy(key);
-  return !holder || holder.managed;
+  if (holder && !canJoin(holder)) throw holderBusy(key);
+  return joinNeedsCheck(holder);
 }
 
 /**
@@ -206,7 +195,7 @@ async function takeHolder(deps: WorkflowDeps, grant: Grant): Promise<{ needsCrea
       });
       return { needsCreate: !found.exists, covered: found.exists };
     }
-    if (holder.state === 'DELETING') throw holderBusy(key);
+    if (!canJoin(holder)) throw holderBusy(key);
     if (!holder.grantIds.includes(grant.id)) holder = await deps.store.joinHolder(key, grant.id, holder.version);
     if (!holder.managed) return { needsCreate: false, covered: true };
     // A managed holder's create may still be in flight (or may have failed): make sure the access
@@ -226,15 +215,15 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
   let grant = await deps.store.get(input.grantId);
   if (!grant) {
     await giveBackLeasedSlot();
-    return { grantId: input.grantId, action: 'stop', reason: 'grant does not exist', ...ids, principalId: '', accountId: '', permissionSetArn: '', groupId: '', coveredByExistingAccess: false };
+    return { ...basePlan(input.grantId, ids), reason: 'grant does not exist' };
   }
   if (!ACTIVATABLE.includes(grant.status) && grant.status !== 'ACTIVATING') {
     // Cancelled before it started, or already active/ended: a re-run is a no-op.
     await giveBackLeasedSlot();
-    return { ...basePlan(grant, ids), reason: `grant is ${grant.status}` };
+    return { ...basePlan(grant.id, ids, grant), reason: `grant is ${grant.status}` };
   }
 
-  const plan = basePlan(grant, ids);
+  const plan = basePlan(grant.id, ids, grant);
   let slot: SlotLease | undefined;
   try {
     if (grant.status !== 'ACTIVATING') {
@@ -263,10 +252,10 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
       return { ...plan, action: 'activate' };
     }
     if (!isAccount) return { ...plan, action: 'createMembership' };
-    // The slot is held from here to a terminal creation status. (Earlier definition: take one if it
-    // is visibly free, else its AcquireCreateSlot waits.)
+    // The slot is held from here to a terminal creation status. Without `checkInSlot` none is held yet:
+    // take one if it is visibly free, else AcquireCreateSlot waits for one.
     slot ??= await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
-    return { ...plan, action: 'createAssignment', slotLease, ...(slot ? { leasedSlot: { pk: `SLOT#${slot.slot}` } } : {}) };
+    return { ...plan, action: 'createAssignment', slotLease, ...(slot ? { leasedSlot: { pk: slotKey(slot.slot).pk } } : {}) };
   } catch (err) {
     // A Retry of this task waits with its backoff: not on a slot others could use (it re-leases one when it runs again).
     await (slot ? deps.slots.release(slot) : giveBackLeasedSlot()).catch(() => undefined);
@@ -274,7 +263,7 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
     if (err instanceof ConflictError) {
       const fresh = await deps.store.get(input.grantId);
       if (fresh && !ACTIVATABLE.includes(fresh.status) && fresh.status !== 'ACTIVATING') {
-        return { ...basePlan(fresh, ids), reason: `grant is ${fresh.status}` };
+        return { ...basePlan(fresh.id, ids, fresh), reason: `grant is ${fresh.status}` };
       }
     }
     throw err;
@@ -330,8 +319,7 @@ async function failActivation(deps: WorkflowDeps, grant: Grant, result: Activati
 }
 
 export async function completeActivation(deps: WorkflowDeps, input: CompleteActivationInput): Promise<CompleteActivationOutput> {
-  // The state machine releases the slot before this task; only an execution of the earlier
-  // definition (slot leased by prepareActivation) still hands one over.
+  // The state machine releases the slot before this task; `plan.slot` (see ActivationPlan) is the one exception.
   if (input.plan?.slot) await deps.slots.release(input.plan.slot);
   const grant = await deps.store.get(input.grantId);
   if (!grant) return { grantId: input.grantId, status: 'FAILED' };

@@ -1,12 +1,13 @@
 /**
- * The holder protocol, shared by activation and revocation. A holder is the
- * lease several grants take on one Identity Center assignment or membership;
- * every change is conditional on the holder's version, so a lost race is a
- * ConflictError that the caller answers by reading again.
+ * The holder protocol's store calls, shared by activation, revocation and the reconciler
+ * (the rules are lib/domain/holder.ts). Every change is conditional on the holder's
+ * version, so a lost race is a ConflictError that the caller answers by reading again.
  */
+import { outcomeOfLeft, type LeaveOutcome } from '../domain/holder.ts';
 import { ConflictError } from '../errors.ts';
-import type { Holder } from '../ports.ts';
 import type { WorkflowDeps } from './ports.ts';
+
+export type { LeaveOutcome };
 
 const MAX_RACES = 8;
 
@@ -25,32 +26,16 @@ export async function onConflictRetry<T>(deps: Pick<WorkflowDeps, 'sleep' | 'ran
   }
 }
 
-export type LeaveOutcome =
-  /** Other grants still hold the access: nothing to delete (invariant 2). */
-  | { kind: 'others-remain'; holder: Holder }
-  /** This was the last holder of access the system created: it must be deleted. */
-  | { kind: 'delete'; holder: Holder }
-  /** The access pre-existed (unmanaged): the holder is gone, the access stays (invariant 3). */
-  | { kind: 'keep-unmanaged' }
-  /** No holder at all: nothing is held, nothing to delete. */
-  | { kind: 'none' };
-
 /**
  * Removes `grantId` from the holder. Idempotent: when a previous run already left,
- * the outcome is read from the holder's current state (DELETING → delete again;
- * deleting an assignment twice is harmless, leaving it in place is not).
+ * the outcome is read from the holder's current state.
  */
 export function leaveHolder(deps: WorkflowDeps, key: string, grantId: string): Promise<LeaveOutcome> {
   return onConflictRetry(deps, async () => {
     const holder = await deps.store.getHolder(key);
     if (!holder) return { kind: 'none' };
-    if (!holder.grantIds.includes(grantId)) {
-      if (holder.state === 'DELETING') return { kind: 'delete', holder };
-      return { kind: 'others-remain', holder };
-    }
+    if (!holder.grantIds.includes(grantId)) return outcomeOfLeft(holder);
     const next = await deps.store.leaveHolder(key, grantId, holder.version);
-    if (!next) return { kind: 'keep-unmanaged' };
-    if (next.state === 'DELETING') return { kind: 'delete', holder: next };
-    return { kind: 'others-remain', holder: next };
+    return next ? outcomeOfLeft(next) : { kind: 'keep-unmanaged' };
   });
 }

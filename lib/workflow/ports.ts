@@ -2,9 +2,10 @@
  * Ports the workflow task logic needs beyond lib/ports.ts. Adapters: the
  * IdentityCenterWriter (lib/adapters/identity-center.ts) satisfies
  * `IdentityCenterAccess` as it is; `DynamoCreateSlots` (lib/adapters/dynamo-slots.ts)
- * implements `CreateSlots`.
+ * implements `CreateSlots`; `DynamoRevocationWrites` (lib/adapters/revocation-writes.ts)
+ * implements `RevocationWrites`.
  */
-import type { GrantStore, HolderStore, Workflows, Clock } from '../ports.ts';
+import type { GrantStore, HolderStore, Workflows, Clock, TransitionRequest } from '../ports.ts';
 
 export interface AccessRef {
   principalId: string;
@@ -40,8 +41,8 @@ export interface SlotLeaseRequest {
 }
 
 /**
- * The counting semaphore of leases (Identity Center allows 10 outstanding async
- * assignment operations per instance). The state machines acquire and release
+ * The counting semaphore of leases (Identity Center bounds the outstanding async
+ * assignment operations per instance; lib/table/keys.ts SLOT_COUNT). The state machines acquire and release
  * slots themselves (DynamoDB SDK tasks); in-process callers (the reconciler's
  * deletes) use this port. Both write the same item shape: owner, leaseExpiresAt.
  */
@@ -60,10 +61,28 @@ export interface CreateSlots {
   reserveTurn(stepMs: number): Promise<Date>;
 }
 
+/** A DynamoDB write in low-level form (AttributeValues) that a state machine task sends as it is. */
+export interface PreparedWrite {
+  Key: Record<string, unknown>;
+  UpdateExpression?: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+}
+
+/** The revoke state machine's last writes (RemoveHolder, FinishGrant), prepared by its task once the access is to be deleted. */
+export interface RevocationWrites {
+  /** The grant's terminal status change, as GrantStore.transition would write it. */
+  finishGrant(request: TransitionRequest): PreparedWrite;
+  /** The DELETING holder's removal, as HolderStore.removeDeletedHolder would write it. */
+  removeHolder(assignmentKey: string): PreparedWrite;
+}
+
 export interface WorkflowDeps {
   store: GrantStore & HolderStore;
   identityCenter: IdentityCenterAccess;
   slots: CreateSlots;
+  revocationWrites: RevocationWrites;
   workflows: Workflows;
   clock: Clock;
   sleep?: (ms: number) => Promise<void>;

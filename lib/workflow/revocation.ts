@@ -18,9 +18,11 @@
 import { assignmentKey, isTerminal, SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
 import type { TransitionRequest } from '../ports.ts';
+import { slotKey } from '../table/keys.ts';
+import { accessPlan, type AccessPlan } from './access-plan.ts';
 import { SLOT_LEASE_MS, slotLeaseRequest } from './activation.ts';
 import { leaveHolder, onConflictRetry } from './holders.ts';
-import type { SlotLeaseRequest, WorkflowDeps } from './ports.ts';
+import type { PreparedWrite, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 
 export type RevocationMode = 'expiry' | 'early' | 'sweep';
 
@@ -33,23 +35,17 @@ export interface RevocationInput {
 
 export type RevocationAction = 'stop' | 'done' | 'deleteAssignment' | 'deleteMembership';
 
-export interface RevocationPlan {
-  grantId: string;
+export interface RevocationPlan extends AccessPlan {
   action: RevocationAction;
-  reason?: string;
-  instanceArn: string;
-  identityStoreId: string;
-  principalId: string;
-  accountId: string;
-  permissionSetArn: string;
   membershipId: string;
   holderKey: string;
   /** What AcquireDeleteSlot writes on a random free slot (deleteAssignment only). */
   slotLease?: SlotLeaseRequest;
   /** The slot this task already leased (one look, no waiting), so the delete goes out at once; absent → AcquireDeleteSlot. */
   slot?: { pk: string };
-  /** The terminal write to make once the access is gone (delete actions). */
-  finish?: TransitionRequest;
+  /** The writes to make once the access is gone (delete actions): RemoveHolder, then FinishGrant. */
+  removeHolder?: PreparedWrite;
+  finishGrant?: PreparedWrite;
   status?: GrantStatus;
 }
 
@@ -107,20 +103,12 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput): Promis
 
 export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput): Promise<RevocationPlan> {
   const ids = await deps.identityCenter.instance();
-  const empty = { grantId: input.grantId, ...ids, principalId: '', accountId: '', permissionSetArn: '', membershipId: '', holderKey: '' };
   const entered = await enterRevoking(deps, input);
-  if (typeof entered === 'string') return { ...empty, action: 'stop', reason: entered };
+  if (typeof entered === 'string') return { ...accessPlan(input.grantId, ids), action: 'stop', reason: entered, membershipId: '', holderKey: '' };
   const grant = entered;
   const key = assignmentKey(grant.principal, grant.target);
   const t = grant.target;
-  const plan: RevocationPlan = {
-    ...empty,
-    action: 'done',
-    principalId: grant.principal.userId,
-    accountId: t.type === 'account' ? t.accountId : '',
-    permissionSetArn: t.type === 'account' ? t.permissionSetArn : '',
-    holderKey: key,
-  };
+  const plan: RevocationPlan = { ...accessPlan(grant.id, ids, grant), action: 'done', membershipId: '', holderKey: key };
 
   const left = await leaveHolder(deps, key, grant.id);
   // Whatever happens next, no schedule of this grant can do anything useful any more.
@@ -128,16 +116,19 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
   const at = deps.clock.now().toISOString();
 
   if (left.kind === 'delete') {
-    const finish = terminalTransition(grant, at, 'access removed from Identity Center');
+    const finish = {
+      finishGrant: deps.revocationWrites.finishGrant(terminalTransition(grant, at, 'access removed from Identity Center')),
+      removeHolder: deps.revocationWrites.removeHolder(key),
+    };
     if (t.type === 'account') {
       // Expiry is the deadline that matters: take a slot now if one is visibly free (one read, one
       // conditional write); otherwise the state machine's AcquireDeleteSlot waits for one.
       const slotLease = slotLeaseRequest(deps, `revoke#${grant.id}`);
       const taken = await deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
-      return { ...plan, action: 'deleteAssignment', slotLease, ...(taken ? { slot: { pk: `SLOT#${taken.slot}` } } : {}), finish };
+      return { ...plan, action: 'deleteAssignment', slotLease, ...(taken ? { slot: { pk: slotKey(taken.slot).pk } } : {}), ...finish };
     }
     const membershipId = left.holder.membershipId ?? (await deps.identityCenter.membershipId(t.groupId, grant.principal.userId));
-    if (membershipId) return { ...plan, action: 'deleteMembership', membershipId, finish };
+    if (membershipId) return { ...plan, action: 'deleteMembership', membershipId, ...finish };
     // The membership is already gone: nothing left to delete.
     await deps.store.removeDeletedHolder(key);
   }

@@ -3,6 +3,7 @@
  * once per container.
  */
 import { DynamoCreateSlots } from '../adapters/dynamo-slots.ts';
+import { DynamoRevocationWrites } from '../adapters/revocation-writes.ts';
 import type { Runtime } from '../runtime.ts';
 import type { WorkflowDeps } from './ports.ts';
 
@@ -15,6 +16,7 @@ export function workflowDeps(runtime: Runtime): WorkflowDeps {
       store: runtime.store,
       identityCenter: runtime.identityCenter,
       slots: new DynamoCreateSlots(runtime.clients.dynamodb, { tableName: runtime.config.GRANTS_TABLE, clock: runtime.clock }),
+      revocationWrites: new DynamoRevocationWrites(runtime.config.CLOSED_GRANT_RETENTION_DAYS),
       workflows: runtime.workflows,
       clock: runtime.clock,
     };

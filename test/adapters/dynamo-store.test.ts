@@ -3,7 +3,8 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoStore, INDEX } from '../../lib/adapters/dynamo-store.ts';
+import { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
+import { INDEX } from '../../lib/table/keys.ts';
 import { ConflictError } from '../../lib/errors.ts';
 import { makeGrant, testActor } from '../support/grants.ts';
 

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { STATE_MACHINE_SUBSTITUTIONS } from '../../lib/table/keys.ts';
 import { ROOT } from '../../local/cloud.ts';
 import { ensurePackaged } from '../../local/packaged/build.ts';
 import { loadPackagedConfig, packagedRoles, type PackagedConfig } from '../../local/packaged/template.ts';
@@ -24,7 +25,7 @@ describe('the packaged template', () => {
     for (const name of ['grant', 'revoke']) {
       const machine = machines.find((m) => m.name.endsWith(`-${name}`));
       expect(machine, name).toBeDefined();
-      const file = JSON.parse(readFileSync(path.join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8').replace(/\$\{[A-Za-z]+\}/g, 'SUBSTITUTED')) as unknown;
+      const file = JSON.parse(readFileSync(path.join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8').replace(/\$\{([A-Za-z]+)\}/g, (_, name: string) => STATE_MACHINE_SUBSTITUTIONS[name] ?? 'SUBSTITUTED')) as unknown;
       expect(machine!.definition).toEqual(file);
       expect(JSON.stringify(machine!.definition)).toContain('"ResultPath":null');
     }

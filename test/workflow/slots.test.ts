@@ -6,7 +6,7 @@
  */
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SLOT_COUNT } from '../../lib/adapters/dynamo-slots.ts';
+import { SLOT_COUNT } from '../../lib/table/keys.ts';
 import { assignmentKey } from '../../lib/domain/grant.ts';
 import { logger } from '../../lib/logger.ts';
 import { completeActivation } from '../../lib/workflow/activation.ts';
@@ -25,12 +25,12 @@ afterAll(async () => {
 const table = () => cloud.runtime.config.GRANTS_TABLE;
 const slotKey = (i: number) => ({ pk: { S: `SLOT#${i}` }, sk: { S: 'SLOT' } });
 async function leaseAll(owner: (i: number) => string, leaseExpiresAt: string): Promise<void> {
-  for (let i = 0; i < DEFAULT_SLOT_COUNT; i++) {
+  for (let i = 0; i < SLOT_COUNT; i++) {
     await cloud.runtime.clients.dynamodb.send(new PutItemCommand({ TableName: table(), Item: { ...slotKey(i), owner: { S: owner(i) }, leaseExpiresAt: { S: leaseExpiresAt } } }));
   }
 }
 async function freeAll(): Promise<void> {
-  for (let i = 0; i < DEFAULT_SLOT_COUNT; i++) await cloud.runtime.clients.dynamodb.send(new DeleteItemCommand({ TableName: table(), Key: slotKey(i) }));
+  for (let i = 0; i < SLOT_COUNT; i++) await cloud.runtime.clients.dynamodb.send(new DeleteItemCommand({ TableName: table(), Key: slotKey(i) }));
 }
 /** Slot acquisitions refused so far in the grant's executions (running ones included). */
 function refusedSlotAttempts(grantId: string): number {
@@ -113,7 +113,7 @@ describe('slot leases in the state machines', () => {
     await cloud.runtime.workflows.startGrant(grant);
     expect(await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).toMatchObject({ status: 'ACTIVE' });
     // The taken-over slot was released after the create; the other nine still carry their lapsed leases.
-    expect(await cloud.slotOwners()).toHaveLength(DEFAULT_SLOT_COUNT - 1);
+    expect(await cloud.slotOwners()).toHaveLength(SLOT_COUNT - 1);
   }, 30_000);
 
   it('revocation with a slot free: BeginRevocation leases it at once, the delete goes out, the slot comes back', async () => {

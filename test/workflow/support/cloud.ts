@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ulid } from 'ulid';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DEFAULT_SLOT_COUNT } from '../../../lib/adapters/dynamo-slots.ts';
+import { SLOT_COUNT } from '../../../lib/table/keys.ts';
 import { ensureGrantsTable } from '../../../lib/adapters/table-schema.ts';
 import { addDuration } from '../../../lib/domain/duration.ts';
 import type { Grant, Target } from '../../../lib/domain/grant.ts';
@@ -174,7 +174,7 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
     },
     async slotOwners() {
       const owners: string[] = [];
-      for (let i = 0; i < DEFAULT_SLOT_COUNT; i++) {
+      for (let i = 0; i < SLOT_COUNT; i++) {
         const out = await runtime.clients.dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `SLOT#${i}` }, sk: { S: 'SLOT' } }, ConsistentRead: true }));
         if (out.Item?.owner?.S) owners.push(out.Item.owner.S);
       }

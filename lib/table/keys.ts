@@ -1,0 +1,46 @@
+/**
+ * Keys of the grants table's items, built from its layout (layout.cjs, which shows the items
+ * and their keys). Every other module asks here for a key, an index or the slot count.
+ */
+import layout from './layout.cjs';
+
+const { KEY_PREFIX, SORT_KEY, ALL_PARTITION, PRIMARY_KEY } = layout;
+
+export interface TableKey {
+  pk: string;
+  sk: string;
+}
+
+/** How many slots bound the outstanding Identity Center assignment operations. */
+export const SLOT_COUNT = layout.SLOT_COUNT;
+export const TTL_ATTRIBUTE = layout.TTL_ATTRIBUTE;
+export const TABLE_KEYS = layout.TABLE_KEYS;
+/** What serverless.yml passes the state machines as DefinitionSubstitutions for their slot tasks. */
+export const STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<string, string>> = layout.STATE_MACHINE_SUBSTITUTIONS;
+
+export type IndexName = keyof typeof layout.INDEX;
+/** Index names, for a Query's IndexName. */
+export const INDEX = Object.fromEntries(Object.keys(layout.INDEX).map((name) => [name, name])) as { readonly [N in IndexName]: N };
+/** An index's key attributes. */
+export const indexKeys = (name: IndexName) => layout.INDEX[name];
+
+/** The attributes that are the item's keys, not the stored value (a grant or holder is the item without them). */
+export const KEY_ATTRIBUTES: readonly string[] = [PRIMARY_KEY, ...Object.values(layout.INDEX)].flatMap((k) => [k.partitionKey, k.sortKey]).concat(layout.TTL_ATTRIBUTE);
+
+export const grantKey = (grantId: string): TableKey => ({ pk: `${KEY_PREFIX.grant}${grantId}`, sk: SORT_KEY.grant });
+export const isGrantPartition = (pk: unknown): boolean => typeof pk === 'string' && pk.startsWith(KEY_PREFIX.grant);
+export const holderKey = (assignmentKey: string): TableKey => ({ pk: `${KEY_PREFIX.holder}${assignmentKey}`, sk: SORT_KEY.holder });
+export const idempotencyKey = (principalId: string, key: string): TableKey => ({ pk: `${KEY_PREFIX.idempotency}${principalId}#${key}`, sk: SORT_KEY.idempotency });
+export const slackMessageKey = (grantId: string): TableKey => ({ pk: `${KEY_PREFIX.slackMessage}${grantId}`, sk: SORT_KEY.slack });
+export const slackReplayKey = (signature: string): TableKey => ({ pk: `${KEY_PREFIX.slackReplay}${signature}`, sk: SORT_KEY.slack });
+
+export const slotKey = (slot: number): TableKey => ({ pk: `${KEY_PREFIX.slot}${slot}`, sk: SORT_KEY.slot });
+/** The line of slot waiters. */
+export const SLOT_TURNS_KEY: TableKey = { pk: `${KEY_PREFIX.slot}${layout.SLOT_TURNS}`, sk: SORT_KEY.slot };
+
+/** Partition values of the indexes. */
+export const principalPartition = (userId: string) => `${KEY_PREFIX.user}${userId}`;
+export const statusPartition = (status: string) => `${KEY_PREFIX.status}${status}`;
+export const pendingRulePartition = (ruleId: string) => `${KEY_PREFIX.pending}${ruleId}`;
+export const ALL_GRANTS_PARTITION = ALL_PARTITION.grant;
+export const ALL_HOLDERS_PARTITION = ALL_PARTITION.holder;

@@ -1,0 +1,105 @@
+/**
+ * The grants table's layout: key attributes, index names, key prefixes and the slot count.
+ * The one place that spells them. CommonJS, so that serverless.yml reads it as it is (the table
+ * resource's keys and indexes, the state machines' DefinitionSubstitutions) and the TypeScript
+ * imports it (lib/table/keys.ts); layout.d.cts gives it its types.
+ *
+ *   grant        pk GRANT#<id>                                   sk GRANT
+ *                byPrincipal   USER#<userId> / <id>                  a principal's grants, newest first (ULIDs sort by time)
+ *                byStatus      STATUS#<status> / <deadline>#<id>     grants by status ordered by their deadline
+ *                byPendingRule PENDING#<ruleId> / <requestedAt>#<id> only while PENDING_APPROVAL (sparse)
+ *                all           GRANT / <id>                          every grant, for admins
+ *   holder       pk HOLDER#<assignment key>                      sk HOLDER   (all: HOLDER / <key>)
+ *   slot         pk SLOT#<n> (n < SLOT_COUNT), and SLOT#TURNS    sk SLOT
+ *   idempotency  pk IDEMPOTENCY#<principal>#<key>                sk IDEMPOTENCY
+ *   Slack        pk SLACKMSG#<grantId>, SLACKREPLAY#<signature>  sk -
+ */
+'use strict';
+
+/** Identity Center allows 10 outstanding async assignment operations per instance: one slot each. */
+const SLOT_COUNT = 10;
+
+/** Partition key prefixes, one per kind of item; the rest of the key follows the prefix. */
+const KEY_PREFIX = {
+  grant: 'GRANT#',
+  /** byPrincipal partition: a user's grants. */
+  user: 'USER#',
+  /** byStatus partition: the grants in one status. */
+  status: 'STATUS#',
+  /** byPendingRule partition: pending requests admitted by one rule. */
+  pending: 'PENDING#',
+  holder: 'HOLDER#',
+  slot: 'SLOT#',
+  idempotency: 'IDEMPOTENCY#',
+  slackMessage: 'SLACKMSG#',
+  slackReplay: 'SLACKREPLAY#',
+};
+
+/** Sort key of each kind of item (every kind has one item per partition). */
+const SORT_KEY = {
+  grant: 'GRANT',
+  holder: 'HOLDER',
+  slot: 'SLOT',
+  idempotency: 'IDEMPOTENCY',
+  slack: '-',
+};
+
+/** The slot item that holds the line of slot waiters (next to the slots: pk SLOT#TURNS). */
+const SLOT_TURNS = 'TURNS';
+
+/** Partitions of the `all` index: every grant, every holder. */
+const ALL_PARTITION = { grant: 'GRANT', holder: 'HOLDER' };
+
+const PRIMARY_KEY = { partitionKey: 'pk', sortKey: 'sk' };
+
+/** The global secondary indexes by name, with their key attributes (all projected whole). */
+const INDEX = {
+  byPrincipal: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  byStatus: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  byPendingRule: { partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+  all: { partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
+};
+
+/** Epoch seconds after which DynamoDB removes an item. */
+const TTL_ATTRIBUTE = 'ttl';
+
+const keySchema = (key) => [
+  { AttributeName: key.partitionKey, KeyType: 'HASH' },
+  { AttributeName: key.sortKey, KeyType: 'RANGE' },
+];
+
+/** Keys and indexes in the shape CloudFormation's AWS::DynamoDB::Table and CreateTable share. */
+const TABLE_KEYS = {
+  AttributeDefinitions: [PRIMARY_KEY, ...Object.values(INDEX)]
+    .flatMap((key) => [key.partitionKey, key.sortKey])
+    .map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+  KeySchema: keySchema(PRIMARY_KEY),
+  GlobalSecondaryIndexes: Object.entries(INDEX).map(([IndexName, key]) => ({
+    IndexName,
+    KeySchema: keySchema(key),
+    Projection: { ProjectionType: 'ALL' },
+  })),
+};
+
+/**
+ * What the state machines' slot tasks spell, as DefinitionSubstitutions (strings: CloudFormation
+ * replaces `${Name}` in the definition text). `States.MathRandom(0, ${SlotCount})` draws 0..count-1.
+ */
+const STATE_MACHINE_SUBSTITUTIONS = {
+  SlotCount: String(SLOT_COUNT),
+  SlotKeyPrefix: KEY_PREFIX.slot,
+  SlotSortKey: SORT_KEY.slot,
+};
+
+module.exports = {
+  SLOT_COUNT,
+  KEY_PREFIX,
+  SORT_KEY,
+  SLOT_TURNS,
+  ALL_PARTITION,
+  PRIMARY_KEY,
+  INDEX,
+  TTL_ATTRIBUTE,
+  TABLE_KEYS,
+  STATE_MACHINE_SUBSTITUTIONS,
+};

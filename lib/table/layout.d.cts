@@ -1,0 +1,26 @@
+/** Types of layout.cjs (the values live there). */
+interface KeyPair {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+interface KeySchemaElement {
+  readonly AttributeName: string;
+  readonly KeyType: 'HASH' | 'RANGE';
+}
+declare const layout: {
+  readonly SLOT_COUNT: number;
+  readonly KEY_PREFIX: Readonly<Record<'grant' | 'user' | 'status' | 'pending' | 'holder' | 'slot' | 'idempotency' | 'slackMessage' | 'slackReplay', string>>;
+  readonly SORT_KEY: Readonly<Record<'grant' | 'holder' | 'slot' | 'idempotency' | 'slack', string>>;
+  readonly SLOT_TURNS: string;
+  readonly ALL_PARTITION: Readonly<Record<'grant' | 'holder', string>>;
+  readonly PRIMARY_KEY: KeyPair;
+  readonly INDEX: Readonly<Record<'byPrincipal' | 'byStatus' | 'byPendingRule' | 'all', KeyPair>>;
+  readonly TTL_ATTRIBUTE: string;
+  readonly TABLE_KEYS: {
+    readonly AttributeDefinitions: ReadonlyArray<{ readonly AttributeName: string; readonly AttributeType: 'S' }>;
+    readonly KeySchema: readonly KeySchemaElement[];
+    readonly GlobalSecondaryIndexes: ReadonlyArray<{ readonly IndexName: string; readonly KeySchema: readonly KeySchemaElement[]; readonly Projection: { readonly ProjectionType: 'ALL' } }>;
+  };
+  readonly STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<'SlotCount' | 'SlotKeyPrefix' | 'SlotSortKey', string>>;
+};
+export = layout;
