@@ -34,8 +34,8 @@ const STORM = Number(process.env.BENCH_STORM ?? 1000);
 const STORM_HTTP_CONCURRENCY = 25;
 
 const USERS = 60;
-const ACCOUNTS = 20;
-const APPROVE_ACCOUNTS = 5;
+export const ACCOUNTS = 20;
+export const APPROVE_ACCOUNTS = 5;
 const PERMISSION_SETS = ['ReadOnlyAccess', 'PowerUserAccess', 'AdministratorAccess'];
 const THROTTLE_TPS = 20;
 const MAX_OUTSTANDING = 10;
@@ -45,12 +45,12 @@ const ORGANIZATIONS_OPERATIONS = new Set([
   'ListOrganizationalUnitsForParent', 'DescribeOrganizationalUnit', 'ListParents', 'ListChildren', 'ListTagsForResource',
 ]);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const userName = (i: number) => `u${String(i + 1).padStart(2, '0')}`;
-const accountId = (i: number) => `70000000${String(i + 1).padStart(4, '0')}`;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const userName = (i: number) => `u${String(i + 1).padStart(2, '0')}`;
+export const accountId = (i: number) => `70000000${String(i + 1).padStart(4, '0')}`;
 
 /** The bench org: requesters u01..u60, one approver, 5 accounts needing approval and 15 auto-approved. */
-function writeBenchOrg(dir: string): string {
+export function writeBenchOrg(dir: string): string {
   const accounts: { id: string; name: string; email: string; parent: string; tags: Record<string, string> }[] = [
     { id: '111111111111', name: 'management', email: 'aws-management@example.com', parent: 'root', tags: { env: 'management' } },
   ];
@@ -74,20 +74,20 @@ function writeBenchOrg(dir: string): string {
   return file;
 }
 
-interface Combo {
+export interface Combo {
   user: string;
   accountId: string;
   permissionSet: string;
 }
 
 /** Distinct (user, account, permission set) triples; users vary fastest so load spreads across users. */
-function* combos(accountIndexes: number[]): Generator<Combo> {
+export function* combos(accountIndexes: number[]): Generator<Combo> {
   for (const permissionSet of PERMISSION_SETS) {
     for (const a of accountIndexes) for (let u = 0; u < USERS; u++) yield { user: userName(u), accountId: accountId(a), permissionSet };
   }
 }
 
-function take<T>(gen: Generator<T>, n: number): T[] {
+export function take<T>(gen: Generator<T>, n: number): T[] {
   const out: T[] = [];
   for (let i = 0; i < n; i++) {
     const next = gen.next();
@@ -111,7 +111,7 @@ async function pool<T, R>(items: T[], concurrency: number, fn: (item: T, index: 
   return results;
 }
 
-interface GrantView {
+export interface GrantView {
   id: string;
   status: string;
   principal: { userId: string };
@@ -123,7 +123,7 @@ interface GrantView {
   history: { at: string; to: string }[];
 }
 
-interface Bench {
+export interface Bench {
   cloud: LocalCloud;
   edge: EdgeCounter;
   tokens: Map<string, string>;
@@ -131,7 +131,7 @@ interface Bench {
   revokeMachineArn: string;
 }
 
-async function call(b: Bench, method: string, path: string, as: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+export async function call(b: Bench, method: string, path: string, as: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(`${b.cloud.gatewayUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${b.tokens.get(as)}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -142,7 +142,7 @@ async function call(b: Bench, method: string, path: string, as: string, body?: u
 }
 
 /** 5xx answers seen by requestGrant's client-side retries, per phase. */
-interface RequestCounters {
+export interface RequestCounters {
   serverErrors: number;
   retriedOk: number;
   /** What the 5xx answers said (status + problem detail), counted. */
@@ -153,7 +153,7 @@ interface RequestCounters {
  * POST /grants as a careful client does: an Idempotency-Key, and a retry with backoff on a 5xx
  * (the problem document says the request is safe to retry). Every 5xx is counted.
  */
-async function requestGrant(b: Bench, c: Combo, duration: string, counters?: RequestCounters): Promise<GrantView> {
+export async function requestGrant(b: Bench, c: Combo, duration: string, counters?: RequestCounters): Promise<GrantView> {
   const key = randomUUID();
   for (let attempt = 0; ; attempt++) {
     const res = await call(
@@ -180,7 +180,7 @@ async function requestGrant(b: Bench, c: Combo, duration: string, counters?: Req
   }
 }
 
-async function getGrant(b: Bench, id: string, as: string): Promise<GrantView> {
+export async function getGrant(b: Bench, id: string, as: string): Promise<GrantView> {
   const res = await call(b, 'GET', `/grants/${id}`, as);
   if (res.status !== 200) throw new Error(`GET /grants/${id} answered ${res.status}`);
   return res.body as GrantView;
@@ -208,7 +208,7 @@ async function closedExecution(b: Bench, arn: string, deadline: number, pollMs =
   }
 }
 
-function operationIndex(ops: OperationView[]): Map<string, OperationView[]> {
+export function operationIndex(ops: OperationView[]): Map<string, OperationView[]> {
   const index = new Map<string, OperationView[]>();
   for (const op of ops) {
     const key = `${op.kind}|${op.principalId}|${op.accountId}|${op.permissionSetArn}`;
@@ -220,14 +220,14 @@ function operationIndex(ops: OperationView[]): Map<string, OperationView[]> {
 const opKey = (kind: 'CREATE' | 'DELETE', g: GrantView) => `${kind}|${g.principal.userId}|${g.target.accountId}|${g.target.permissionSetArn}`;
 
 /** The latest SUCCEEDED operation of this kind on the grant's assignment. */
-function succeededOp(index: Map<string, OperationView[]>, kind: 'CREATE' | 'DELETE', g: GrantView): OperationView | undefined {
+export function succeededOp(index: Map<string, OperationView[]>, kind: 'CREATE' | 'DELETE', g: GrantView): OperationView | undefined {
   return (index.get(opKey(kind, g)) ?? []).filter((o) => o.status === 'SUCCEEDED').at(-1);
 }
 
 // ---- AWS requests at the edge, from the local cloud's log lines ---------------------------
 
 /** Requests and summed latency per `service operation`, parsed from the edge's `[aws] <service> <op> <status> <ms>ms` lines. */
-class EdgeCounter {
+export class EdgeCounter {
   readonly counts = new Map<string, { n: number; ms: number }>();
   readonly log = (line: string) => {
     const m = /^\[aws\] (\S+) (\S+) \d+.* (\d+)ms$/.exec(line);

@@ -8,17 +8,19 @@
  *
  *   ACTIVE past expiresAt + grace (20 s)   start a revoke (lost schedule, failed target, DLQ),
  *                                          unless a revoke of the grant is running
- *   REVOKING, no revoke running (30 s)     start a revoke again (the execution failed or died)
+ *   REVOKING, no revoke running (10 s)     start a revoke again (the execution failed or died)
  *   PENDING_APPROVAL past pendingExpiresAt APPROVAL_EXPIRED (GrantService.expirePending)
  *   APPROVED / SCHEDULED past due          start the grant workflow (its canonical name, or a
  *                                          retry name when that execution already closed);
  *                                          past a longer limit → FAILED with a reason
  *   ACTIVATING, no grant workflow running  start the grant workflow again under a retry name
- *   (30 s)                                 (prepare resumes from ACTIVATING); alert when a grant
+ *   (20 s)                                 (prepare resumes from ACTIVATING); alert when a grant
  *                                          stays ACTIVATING for an hour, running or not
  *
- * So a lost schedule or a killed revocation costs at most grace + one sweep interval
- * (+ the deletion) after expiresAt: about 80 s with the defaults.
+ * So a lost schedule or a dead revocation costs at most a grace + one sweep interval
+ * (+ the deletion) after expiresAt: about 80 s with the defaults. The graces only cover
+ * the moments around the listing (an execution starting or ending just then), since a
+ * running workflow is never second-guessed.
  *
  * Revoke execution names: `revoke-<id>-sweep-<window>` where window is the start (epoch
  * seconds) of the current attempt window (default 1 min). Two sweeps in one window
@@ -59,11 +61,11 @@ export interface SweeperSettings {
 
 export const DEFAULT_SWEEPER_SETTINGS: SweeperSettings = {
   activeGraceMs: 20_000,
-  revokingGraceMs: 30_000,
+  revokingGraceMs: 10_000,
   startGraceMs: 5 * 60_000,
   // The grant workflow may wait up to about an hour for a free Identity Center slot in a storm.
   startGiveUpMs: 2 * 3600_000,
-  activatingRestartMs: 30_000,
+  activatingRestartMs: 20_000,
   activatingAlertMs: 60 * 60_000,
   attemptWindowMs: 60_000,
   pageSize: 25,

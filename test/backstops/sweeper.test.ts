@@ -138,7 +138,7 @@ describe('sweeper: ACTIVE grants past expiry (invariant 1)', () => {
 });
 
 describe('sweeper: workflows that died', () => {
-  it('a revocation killed while REVOKING is started again by the next sweep, 30 s on; a running one is left alone', async () => {
+  it('a revocation killed while REVOKING is started again by the next sweep, 10 s on; a running one is left alone', async () => {
     const active = await b.activate('alice', { account: '222222222222', permissionSet: 'PowerUserAccess' }, 'PT1H');
     await b.deleteRevocationSchedule(active.id);
     const expired = await b.expireNow(active, 1_000);
@@ -161,13 +161,13 @@ describe('sweeper: workflows that died', () => {
       await b.cloud.stepFunctions.waitForExecution(run.executionArn);
       expect(b.hasAssignment('alice', '222222222222', 'PowerUserAccess')).toBe(true);
 
-      // Dead, but REVOKING for less than 30 s: not yet.
-      const early = await sweep(() => new Date(Date.now() + 5_000)).run();
+      // Dead, but REVOKING for less than 10 s: not yet.
+      const early = await sweep(() => new Date(Date.now() + 2_000)).run();
       expect(itemsOf(early, active)).toEqual([]);
     } finally {
       for (const lease of held) await slots.release(lease);
     }
-    const next = await sweep(() => new Date(Date.now() + 31_000)).run();
+    const next = await sweep(() => new Date(Date.now() + 11_000)).run();
     expect(itemsOf(next, active).map((i) => i.action)).toEqual(['revoke-restarted']);
     const ended = await b.waitForStatus(active.id, ENDED);
     expect(ended.status).toBe('EXPIRED');

@@ -58,9 +58,9 @@ describe('Pacer', () => {
 });
 
 describe('backstop settings', () => {
-  it('defaults: 20 s grace after expiry, 30 s in REVOKING or ACTIVATING with no workflow running, 1 min attempt windows, 5 Identity Center calls/s', () => {
+  it('defaults: 20 s grace after expiry, 10 s in REVOKING and 20 s in ACTIVATING with no workflow running, 1 min attempt windows, 5 Identity Center calls/s', () => {
     const env = loadBackstopEnv({});
-    expect(sweeperSettings(env)).toMatchObject({ activeGraceMs: 20_000, revokingGraceMs: 30_000, activatingRestartMs: 30_000, attemptWindowMs: 60_000 });
+    expect(sweeperSettings(env)).toMatchObject({ activeGraceMs: 20_000, revokingGraceMs: 10_000, activatingRestartMs: 20_000, attemptWindowMs: 60_000 });
     expect(env.RECONCILE_MAX_TPS).toBe(5);
   });
 
