@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { scheduleNames } from '../lib/adapters/workflows.ts';
+import { executionNames, scheduleNames } from '../lib/adapters/workflows.ts';
 import { startLocalCloud } from '../local/cloud.ts';
 import type { FaultRule } from '../local/idc/knobs.ts';
 import { fmt, machineLine, summarize, verdict, writeSection } from './report.ts';
@@ -93,7 +93,15 @@ export async function runRecoveryBench(): Promise<void> {
             return g.status === 'ACTIVE' ? g : undefined;
           });
           if (kind === 'lost schedule') {
-            await scheduler.send(new DeleteScheduleCommand({ Name: scheduleNames.revocation(active.id), GroupName: group }));
+            // A grant shorter than the Scheduler's reach has its revoke started at activation, waiting
+            // for expiresAt: that execution is its trigger, so it is the one lost.
+            try {
+              await scheduler.send(new DeleteScheduleCommand({ Name: scheduleNames.revocation(active.id), GroupName: group }));
+            } catch (e) {
+              if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+              const arn = `${b.revokeMachineArn.replace(':stateMachine:', ':execution:')}:${executionNames.revoke(active.id, active.expiresAt!)}`;
+              cloud.stepFunctions.stopExecution(arn, 'Lost', 'the trigger of this revocation is lost');
+            }
           } else {
             faults.push(deletionFailsOnce(active, combo));
             cloud.idc.setKnobs({ faults: [...faults] });
@@ -116,15 +124,20 @@ export async function runRecoveryBench(): Promise<void> {
   }
 
   const ops = operationIndex(cloud.idc.operations());
+  const executions = cloud.stepFunctions.listExecutionRecords(b.revokeMachineArn);
   const recovery: Record<Case, number[]> = { 'lost schedule': [], 'dead revocation': [] };
+  const sweepStart: Record<Case, number[]> = { 'lost schedule': [], 'dead revocation': [] };
   for (const { kind, active } of ended) {
+    const expiresAt = Date.parse(active.expiresAt!);
     const del = succeededOp(ops, 'DELETE', active);
     if (!del) failures.push(`${kind}: grant ${active.id} EXPIRED without a successful deletion`);
-    else recovery[kind].push(del.completesAt - Date.parse(active.expiresAt!));
+    else recovery[kind].push(del.completesAt - expiresAt);
+    const swept = executions.filter((e) => e.name.startsWith(`revoke-${active.id}-sweep-`)).map((e) => e.startDate);
+    if (swept.length) sweepStart[kind].push(Math.min(...swept) - expiresAt);
   }
   const rows = (Object.keys(recovery) as Case[]).map((kind) => {
     const s = summarize(recovery[kind]);
-    return { kind, s, ok: s.n === PER_CASE && s.p99 <= TARGET_MS };
+    return { kind, s, swept: summarize(sweepStart[kind]), ok: s.n === PER_CASE && s.p99 <= TARGET_MS };
   });
   writeSection(
     'recovery',
@@ -135,9 +148,12 @@ export async function runRecoveryBench(): Promise<void> {
       '',
       `Whole local cloud, the sweeper on its deployed rate (serverless.yml \`sweepRate\`, every minute) and default graces. ${PER_CASE} grants per case, 60–80 s long, requested over HTTP at ${START_PER_SECOND}/s; "lost schedule": the revocation schedule deleted once ACTIVE; "dead revocation": the scheduled revoke reaches REVOKING and its execution ends FAILED (its one DeleteAccountAssignment fails). Recovery = assignment deleted (emulator operation record) − expiresAt. Whole run ${fmt((Date.now() - started) / 60_000, 1)} min.`,
       '',
-      '| case | grants | p50 | p99 | max | target |',
-      '|---|---|---|---|---|---|',
-      ...rows.map(({ kind, s, ok }) => `| ${kind} | ${s.n} / ${PER_CASE} | ${fmt(s.p50 / 1000, 1)} s | ${fmt(s.p99 / 1000, 1)} s | ${fmt(s.max / 1000, 1)} s | p99 ≤ 90 s: ${verdict(ok)} |`),
+      '| case | grants | recovery p50 | p99 | max | target | … of which: the sweeper\'s revoke started − expiresAt, p50 / p99 |',
+      '|---|---|---|---|---|---|---|',
+      ...rows.map(
+        ({ kind, s, swept, ok }) =>
+          `| ${kind} | ${s.n} / ${PER_CASE} | ${fmt(s.p50 / 1000, 1)} s | ${fmt(s.p99 / 1000, 1)} s | ${fmt(s.max / 1000, 1)} s | p99 ≤ 90 s: ${verdict(ok)} | ${fmt(swept.p50 / 1000, 1)} / ${fmt(swept.p99 / 1000, 1)} s (${swept.n}) |`,
+      ),
       ...(failures.length ? ['', `Failures (${failures.length}):`, '', ...failures.slice(0, 10).map((f) => `- ${f}`)] : []),
     ].join('\n'),
   );

@@ -9,6 +9,7 @@
 //   secrets           cursorKey (Secrets Manager) | slack (the SSM signing secret and bot token)
 //   startWorkflows    grant | revoke
 //   listRunningWorkflows both: list the grant and revoke workflows' executions
+//   slotWaiters       wake: hand a given-back slot to a waiting workflow and wake it (SendTaskSuccess)
 //   schedules         write (create/move a grant's schedules, pass the scheduler role) | delete
 //   identityCenter    directory (user/group/permission set/account reads for policy evaluation) |
 //                     assignments (list and delete assignments: checks and clean-up) |
@@ -36,16 +37,18 @@ const FUNCTIONS = {
   // grantsTable: message locations (SLACKMSG items) and grant reads; schedules: each grant's expiry warning
   slackNotify: { grantsTable: 'readWrite', grantsTableStream: 'read', schedules: 'write', secrets: ['slack'] },
   // Workflow tasks
-  prepareActivation: { grantsTable: 'readWrite+slots', identityCenter: ['assignments'] },
+  // slotWaiters: a slot handed to a grant that no longer needs it goes on to the next waiter.
+  prepareActivation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', identityCenter: ['assignments'] },
   // Short grants start the revoke workflow at once; the others get their revocation schedule.
-  completeActivation: { grantsTable: 'readWrite+slots', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['assignments'] },
+  completeActivation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['assignments'] },
   // A revoked grant's activation/revocation schedules can do nothing useful any more.
   beginRevocation: { grantsTable: 'readWrite+slots', schedules: 'delete', identityCenter: ['assignments'] },
   // Backstops: the sweeper queries by status, writes status, lists the running workflows and starts
   // workflows (no Identity Center calls); the reconciler reads the policy's scope, deletes drifted
   // assignments and writes holders.
-  sweepGrants: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], listRunningWorkflows: 'both' },
-  reconcileAccess: { grantsTable: 'readWrite+slots', identityCenter: ['directory', 'assignments', 'groupMembers'] },
+  // It also mends the slots: takes back those of dead workflows and wakes waiters whose wake-up was lost.
+  sweepGrants: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['grant', 'revoke'], listRunningWorkflows: 'both' },
+  reconcileAccess: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', identityCenter: ['directory', 'assignments', 'groupMembers'] },
 };
 
 module.exports = {

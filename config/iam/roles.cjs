@@ -60,6 +60,10 @@ const MANAGED_POLICIES = {
     description: 'Start the revoke workflow',
     statements: [allow('states:StartExecution', stateMachine('revokeStateMachine'))],
   },
+  WakeSlotWaitersPolicy: {
+    description: 'Wake a workflow waiting for a slot with the slot it was handed (SendTaskSuccess has no resource-level permissions)',
+    statements: [allow('states:SendTaskSuccess', '*')],
+  },
   ListRunningWorkflowsPolicy: {
     description: 'List the workflows\' executions (which grants\' workflows are alive)',
     statements: [allow('states:ListExecutions', [stateMachine('grantStateMachine'), stateMachine('revokeStateMachine')])],
@@ -151,6 +155,7 @@ const CAPABILITIES = {
   secrets: { cursorKey: ['CursorKeyReadPolicy'], slack: ['SlackSecretsReadPolicy'] },
   startWorkflows: { grant: ['StartGrantWorkflowPolicy'], revoke: ['StartRevokeWorkflowPolicy'] },
   listRunningWorkflows: { both: ['ListRunningWorkflowsPolicy'] },
+  slotWaiters: { wake: ['WakeSlotWaitersPolicy'] },
   schedules: { write: ['RevokeScheduleWritePolicy'], delete: ['ScheduleDeletePolicy'] },
   identityCenter: {
     directory: ['DirectoryReadPolicy'],

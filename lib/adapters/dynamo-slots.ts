@@ -1,24 +1,54 @@
 /**
  * `CreateSlots` on the grants table: one slot item per slot (lib/table/keys.ts), each
- * with the owner and the instant its lease lapses. Acquire = one BatchGet of every slot,
- * then a conditional update on a free, lapsed or already-owned one; release is
- * conditional on the owner, so a late release can never free someone else's slot.
+ * with the owner and the instant its lease lapses, and the line of waiters (one item each,
+ * in the order they are served). Acquire = one BatchGet of every slot, then a conditional
+ * update on a free, lapsed or already-owned one; release is conditional on the owner, so a
+ * late release can never free someone else's slot, and then hands the slot to the first
+ * waiter: claim it (a conditional delete), give it the slot (a conditional update), wake it.
+ *
+ * No wake-up is lost to a race: a waiter joins the line before it looks at the slots a
+ * second time, and a releaser looks at the line after it gave its slot back, so one of the
+ * two always sees the other. What a crash can lose, the sweeper mends (`repair`).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../ports.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
-import { SLOT_COUNT, SLOT_TURNS_KEY, slotKey } from '../table/keys.ts';
-import { slotLeaseWrite, slotReleaseWrite } from '../table/prepared-writes.ts';
-import type { CreateSlots, SlotLease } from '../workflow/ports.ts';
+import { SLOT_COUNT, SLOT_WAITERS_PARTITION, slotKey, slotWaiterKey } from '../table/keys.ts';
+import { slotGiveWrite, slotLeaseWrite, slotReclaimWrite, slotReleaseWrite } from '../table/prepared-writes.ts';
+import type { CreateSlots, SlotAdmission, SlotLease, SlotQueuePlace, SlotRepairReport, SlotWaker } from '../workflow/ports.ts';
 
-const TURN_ATTEMPTS = 5;
+/** How many waiters one release tries before it gives up handing its slot on (each failed try means someone else served that waiter). */
+const HAND_OVER_TRIES = 5;
+/** A waiter holding a slot it was handed for longer than this without taking it up is woken again by the sweeper. */
+const STALLED_HAND_OVER_MS = 30_000;
+/** The token of a waiter that has not recorded its own yet (its state machine records it right after this task). */
+export const NO_WAKE_TOKEN = '-';
 
 export interface DynamoCreateSlotsOptions {
   tableName: string;
   slotCount?: number;
   clock: Clock;
   random?: () => number;
+  /** Wakes a waiter that was handed a slot; absent, waiters find their slot when they next look (tests of the slot logic alone). */
+  waker?: SlotWaker;
+  /** The lease a slot is handed over with (the waiter renews it when it runs again). */
+  handOverLeaseMs?: number;
+}
+
+interface WaiterItem {
+  pk: string;
+  sk: string;
+  owner: string;
+  leaseExpiresAt: string;
+  wakeToken?: string;
+}
+
+interface SlotItem {
+  owner?: string;
+  leaseExpiresAt?: string;
+  wakeToken?: string;
+  handedOverAt?: string;
 }
 
 export class DynamoCreateSlots implements CreateSlots {
@@ -71,41 +101,19 @@ export class DynamoCreateSlots implements CreateSlots {
     return undefined;
   }
 
-  async reserveTurn(stepMs: number): Promise<Date> {
-    for (let attempt = 0; attempt < TURN_ATTEMPTS; attempt++) {
-      const now = this.options.clock.now().getTime();
-      // Others are waiting: take the turn after the last one handed out.
-      let nextTurnAt: unknown;
-      const queued = await ifConditionHolds(async () => {
-        const out = await this.doc.send(
-          new UpdateCommand({
-            TableName: this.options.tableName,
-            Key: SLOT_TURNS_KEY,
-            UpdateExpression: 'SET nextTurnAt = nextTurnAt + :step',
-            ConditionExpression: 'nextTurnAt > :now',
-            ExpressionAttributeValues: { ':step': stepMs, ':now': now },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        );
-        nextTurnAt = out.Attributes?.nextTurnAt;
-      });
-      if (queued) return new Date(Number(nextTurnAt) - stepMs);
-      // Nobody is waiting (the line emptied as time passed): this turn is now.
-      const first = await ifConditionHolds(() =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.options.tableName,
-            Key: SLOT_TURNS_KEY,
-            UpdateExpression: 'SET nextTurnAt = :next',
-            ConditionExpression: 'attribute_not_exists(nextTurnAt) OR nextTurnAt <= :now',
-            ExpressionAttributeValues: { ':next': now + stepMs, ':now': now },
-          }),
-        ),
-      );
-      if (first) return new Date(now);
-    }
-    // Lost every race: try for a slot at once rather than not at all.
-    return this.options.clock.now();
+  async acquireOrQueue(owner: string, place: SlotQueuePlace, leaseMs: number): Promise<SlotAdmission> {
+    const first = await this.tryAcquire(owner, leaseMs);
+    if (first) return { lease: first };
+    const key = slotWaiterKey(place.kind, place.place, owner);
+    const waiter: WaiterItem = { ...key, owner, leaseExpiresAt: this.leaseUntil(leaseMs), wakeToken: NO_WAKE_TOKEN };
+    // Joining again (after a timeout) keeps the place; a token of an earlier wait is dropped with the old item.
+    await this.doc.send(new PutCommand({ TableName: this.options.tableName, Item: waiter }));
+    const second = await this.tryAcquire(owner, leaseMs);
+    if (!second) return { queued: { sk: key.sk } };
+    // A slot came free meanwhile. Leave the line; if a releaser already claimed this waiter, the
+    // slot it gives too is given back with the others when this owner's work ends (releaseOwnedBy).
+    await ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' })));
+    return { lease: second };
   }
 
   async releaseOwnedBy(owner: string): Promise<void> {
@@ -116,6 +124,105 @@ export class DynamoCreateSlots implements CreateSlots {
   }
 
   async release(lease: SlotLease): Promise<void> {
-    await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotReleaseWrite(lease.slot, lease.owner) })));
+    const released = await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotReleaseWrite(lease.slot, lease.owner) })));
+    if (released) await this.handOver(lease.slot);
+  }
+
+  /** Gives the free `slot` to the first waiter and wakes it; false when nobody waits. */
+  private async handOver(slot: number): Promise<boolean> {
+    for (let attempt = 0; attempt < HAND_OVER_TRIES; attempt++) {
+      const waiter = await this.firstWaiter();
+      if (!waiter) return false;
+      // Claim the waiter: another releaser may be serving the same one.
+      let claimed: WaiterItem | undefined;
+      const deleted = await ifConditionHolds(async () => {
+        const out = await this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: { pk: waiter.pk, sk: waiter.sk }, ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' }));
+        claimed = out.Attributes as WaiterItem | undefined;
+      });
+      if (!deleted || !claimed) continue;
+      const now = this.options.clock.now().toISOString();
+      const given = await ifConditionHolds(() =>
+        this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotGiveWrite(slot, claimed!.owner, this.leaseUntil(this.options.handOverLeaseMs ?? 0, claimed!.leaseExpiresAt), now, claimed!.wakeToken ?? NO_WAKE_TOKEN) })),
+      );
+      if (!given) {
+        // Someone took the free slot first; the waiter keeps its place, and that someone hands over in turn.
+        await ifConditionHolds(() => this.doc.send(new PutCommand({ TableName: this.options.tableName, Item: claimed, ConditionExpression: 'attribute_not_exists(pk)' })));
+        return true;
+      }
+      // Not waiting on a token yet: it finds the slot as its own when its state machine looks again.
+      if (!claimed.wakeToken || claimed.wakeToken === NO_WAKE_TOKEN || !this.options.waker) return true;
+      if ((await this.options.waker.wake(claimed.wakeToken, { pk: slotKey(slot).pk })) === 'woken') return true;
+      // Its task no longer waits (the execution ended): take the slot back for the next waiter.
+      const reclaimed = await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotReclaimWrite(slot, claimed!.owner, now) })));
+      if (!reclaimed) return true;
+    }
+    return true;
+  }
+
+  private async firstWaiter(): Promise<WaiterItem | undefined> {
+    const out = await this.doc.send(
+      new QueryCommand({ TableName: this.options.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': SLOT_WAITERS_PARTITION }, Limit: 1, ConsistentRead: true }),
+    );
+    return out.Items?.[0] as WaiterItem | undefined;
+  }
+
+  private async waiters(): Promise<WaiterItem[]> {
+    const all: WaiterItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({ TableName: this.options.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': SLOT_WAITERS_PARTITION }, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      );
+      all.push(...((out.Items ?? []) as WaiterItem[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return all;
+  }
+
+  async repair(isAlive: (owner: string) => boolean): Promise<SlotRepairReport> {
+    const report: SlotRepairReport = { reclaimed: 0, handedOver: 0, woken: 0, waitersRemoved: 0, waiting: 0 };
+    const now = this.options.clock.now();
+    const nowIso = now.toISOString();
+    // Waiters whose workflow is gone leave the line.
+    const waiters: WaiterItem[] = [];
+    for (const w of await this.waiters()) {
+      if (isAlive(w.owner)) waiters.push(w);
+      else if (await ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: { pk: w.pk, sk: w.sk }, ConditionExpression: 'attribute_exists(pk)' })))) report.waitersRemoved++;
+    }
+    const items = await this.readSlots();
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      const item = (items.get(slot) ?? {}) as SlotItem;
+      if (item.owner) {
+        const lapsed = String(item.leaseExpiresAt ?? '') < nowIso;
+        if (lapsed || !isAlive(item.owner)) {
+          // Its holder died (or overran its lease): take it back and hand it on.
+          const freed = await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotReleaseWrite(slot, item.owner!) })));
+          if (freed) {
+            report.reclaimed++;
+            if (await this.handOver(slot)) report.handedOver++;
+          }
+          continue;
+        }
+        // Handed over, but its waiter has not taken it up: the wake-up may be lost (a crashed releaser).
+        const stalled = item.wakeToken && item.wakeToken !== NO_WAKE_TOKEN && item.handedOverAt && now.getTime() - Date.parse(item.handedOverAt) > STALLED_HAND_OVER_MS;
+        const stillWaiting = waiters.find((w) => w.owner === item.owner && w.wakeToken && w.wakeToken !== NO_WAKE_TOKEN);
+        if (this.options.waker && (stalled || stillWaiting)) {
+          const token = stillWaiting?.wakeToken ?? item.wakeToken!;
+          if (stillWaiting) await ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: { pk: stillWaiting.pk, sk: stillWaiting.sk }, ConditionExpression: 'attribute_exists(pk)' })));
+          if ((await this.options.waker.wake(token, { pk: slotKey(slot).pk })) === 'woken') report.woken++;
+        }
+        continue;
+      }
+      // A free slot while others wait: a wake-up lost with a releaser that crashed after giving its slot back.
+      if (await this.handOver(slot)) report.handedOver++;
+    }
+    report.waiting = (await this.waiters()).length;
+    return report;
+  }
+
+  /** `leaseMs` from now, or `fallback` when no length is given. */
+  private leaseUntil(leaseMs: number, fallback?: string): string {
+    if (!leaseMs && fallback) return fallback;
+    return new Date(this.options.clock.now().getTime() + leaseMs).toISOString();
   }
 }

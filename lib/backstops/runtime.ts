@@ -72,6 +72,7 @@ export function createSweeper(runtime: Runtime, env: BackstopEnv = loadBackstopE
         grant: requireSetting(runtime.config, 'GRANT_STATE_MACHINE_ARN'),
         revoke: requireSetting(runtime.config, 'REVOKE_STATE_MACHINE_ARN'),
       }),
+      slots: workflowDeps(runtime).slots,
       expirePending: (grant) => runtime.service.expirePending(grant),
       clock: runtime.clock,
       log,

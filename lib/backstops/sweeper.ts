@@ -37,6 +37,7 @@
 import { SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
 import type { Clock, GrantStore } from '../ports.ts';
+import type { CreateSlots, SlotRepairReport } from '../workflow/ports.ts';
 import type { BackstopLog, ExecutionStarter, RunningExecutions } from './ports.ts';
 
 export interface SweeperSettings {
@@ -75,6 +76,8 @@ export const DEFAULT_SWEEPER_SETTINGS: SweeperSettings = {
 export interface SweeperDeps {
   store: GrantStore;
   executions: ExecutionStarter;
+  /** The slots and their line of waiters, mended on every run (CreateSlots.repair). */
+  slots?: CreateSlots;
   /** GrantService.expirePending: PENDING_APPROVAL → APPROVAL_EXPIRED with its history entry and notification. */
   expirePending(grant: Grant): Promise<Grant>;
   clock: Clock;
@@ -107,6 +110,8 @@ export interface SweepReport {
   complete: boolean;
   counts: Record<SweepAction, number>;
   items: SweepItem[];
+  /** What the slots needed: slots taken back from dead workflows, handed over, waiters woken or removed. */
+  slots?: SlotRepairReport;
 }
 
 export interface SweepRunOptions {
@@ -150,6 +155,15 @@ function grantWorkflowRunning(running: RunningExecutions, grantId: string): bool
   const prefix = `grant-${grantId}-retry-`;
   for (const name of running.grant) if (name.startsWith(prefix)) return true;
   return false;
+}
+
+/** Whether a slot owner (`activate#<grantId>`, `revoke#<grantId>`) still has a workflow running; other owners hold leases that lapse. */
+function ownerAlive(running: RunningExecutions, owner: string): boolean {
+  const [kind, grantId] = owner.split('#', 2);
+  if (!grantId) return true;
+  if (kind === 'activate') return grantWorkflowRunning(running, grantId);
+  if (kind === 'revoke') return revokeRunning(running, grantId);
+  return true;
 }
 
 class OutOfBudget extends Error {
@@ -215,7 +229,16 @@ export class Sweeper {
     const running = await this.deps.executions.runningExecutionNames();
     const revokeInput = (grant: Grant) => ({ grantId: grant.id, expiresAt: grant.expiresAt ?? now.toISOString(), mode: 'sweep' as const });
     let complete = true;
+    let slots: SlotRepairReport | undefined;
     try {
+      // A slot held by a dead workflow, or a wake-up lost with a crashed releaser, stalls every waiter: mend those first.
+      if (this.deps.slots) {
+        slots = await this.deps.slots.repair((owner) => ownerAlive(running, owner));
+        if (slots.reclaimed || slots.handedOver || slots.woken || slots.waitersRemoved) {
+          this.deps.log.warn('slots mended by the sweeper', { ...slots, metric: 'SlotsMended' });
+        }
+      }
+
       // Invariant 1 first: access past its expiry.
       await sweep('ACTIVE', iso(nowMs - s.activeGraceMs), async (grant) => {
         if (revokeRunning(running, grant.id)) return;
@@ -282,7 +305,7 @@ export class Sweeper {
       complete = false;
     }
 
-    return { startedAt: now.toISOString(), finishedAt: this.deps.clock.now().toISOString(), complete, counts, items };
+    return { startedAt: now.toISOString(), finishedAt: this.deps.clock.now().toISOString(), complete, counts, items, ...(slots ? { slots } : {}) };
   }
 
   private async startOrFail(

@@ -35,8 +35,14 @@ export const slackMessageKey = (grantId: string): TableKey => ({ pk: `${KEY_PREF
 export const slackReplayKey = (signature: string): TableKey => ({ pk: `${KEY_PREFIX.slackReplay}${signature}`, sk: SORT_KEY.slack });
 
 export const slotKey = (slot: number): TableKey => ({ pk: `${KEY_PREFIX.slot}${slot}`, sk: SORT_KEY.slot });
-/** The line of slot waiters. */
-export const SLOT_TURNS_KEY: TableKey = { pk: `${KEY_PREFIX.slot}${layout.SLOT_TURNS}`, sk: SORT_KEY.slot };
+/** The partition of the slot waiters; a Query reads them in the order they are served. */
+export const SLOT_WAITERS_PARTITION = `${KEY_PREFIX.slot}${layout.SLOT_WAITERS}`;
+export type SlotWaiterKind = keyof typeof layout.SLOT_WAITER_PRIORITY;
+/** A waiter's key: deletions before creations, then by `place` (an ISO instant), then by owner. */
+export const slotWaiterKey = (kind: SlotWaiterKind, place: string, owner: string): TableKey => ({
+  pk: SLOT_WAITERS_PARTITION,
+  sk: `${layout.SLOT_WAITER_PRIORITY[kind]}#${place}#${owner}`,
+});
 
 /** Partition values of the indexes. */
 export const principalPartition = (userId: string) => `${KEY_PREFIX.user}${userId}`;

@@ -10,7 +10,9 @@
  *                byPendingRule PENDING#<ruleId> / <requestedAt>#<id> only while PENDING_APPROVAL (sparse)
  *                all           GRANT / <id>                          every grant, for admins
  *   holder       pk HOLDER#<assignment key>                      sk HOLDER   (all: HOLDER / <key>)
- *   slot         pk SLOT#<n> (n < SLOT_COUNT), and SLOT#TURNS    sk SLOT
+ *   slot         pk SLOT#<n> (n < SLOT_COUNT)                    sk SLOT
+ *   slot waiter  pk SLOT#WAITERS                                 sk <priority>#<place>#<owner>
+ *                (priority 0: revocations, 1: activations; place: expiresAt or when activation began)
  *   idempotency  pk IDEMPOTENCY#<principal>#<key>                sk IDEMPOTENCY
  *   Slack        pk SLACKMSG#<grantId>, SLACKREPLAY#<signature>  sk -
  */
@@ -44,8 +46,10 @@ const SORT_KEY = {
   slack: '-',
 };
 
-/** The slot item that holds the line of slot waiters (next to the slots: pk SLOT#TURNS). */
-const SLOT_TURNS = 'TURNS';
+/** The partition of the slot waiters (next to the slots: pk SLOT#WAITERS), in the order they are served. */
+const SLOT_WAITERS = 'WAITERS';
+/** Waiters are served by priority, then place: deletions before creations. */
+const SLOT_WAITER_PRIORITY = { revoke: '0', activate: '1' };
 
 /** Partitions of the `all` index: every grant, every holder. */
 const ALL_PARTITION = { grant: 'GRANT', holder: 'HOLDER' };
@@ -89,13 +93,15 @@ const STATE_MACHINE_SUBSTITUTIONS = {
   SlotCount: String(SLOT_COUNT),
   SlotKeyPrefix: KEY_PREFIX.slot,
   SlotSortKey: SORT_KEY.slot,
+  SlotWaitersKey: `${KEY_PREFIX.slot}${SLOT_WAITERS}`,
 };
 
 module.exports = {
   SLOT_COUNT,
   KEY_PREFIX,
   SORT_KEY,
-  SLOT_TURNS,
+  SLOT_WAITERS,
+  SLOT_WAITER_PRIORITY,
   ALL_PARTITION,
   PRIMARY_KEY,
   INDEX,

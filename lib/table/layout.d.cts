@@ -11,7 +11,8 @@ declare const layout: {
   readonly SLOT_COUNT: number;
   readonly KEY_PREFIX: Readonly<Record<'grant' | 'user' | 'status' | 'pending' | 'holder' | 'slot' | 'idempotency' | 'slackMessage' | 'slackReplay', string>>;
   readonly SORT_KEY: Readonly<Record<'grant' | 'holder' | 'slot' | 'idempotency' | 'slack', string>>;
-  readonly SLOT_TURNS: string;
+  readonly SLOT_WAITERS: string;
+  readonly SLOT_WAITER_PRIORITY: Readonly<Record<'revoke' | 'activate', string>>;
   readonly ALL_PARTITION: Readonly<Record<'grant' | 'holder', string>>;
   readonly PRIMARY_KEY: KeyPair;
   readonly INDEX: Readonly<Record<'byPrincipal' | 'byStatus' | 'byPendingRule' | 'all', KeyPair>>;
@@ -21,6 +22,6 @@ declare const layout: {
     readonly KeySchema: readonly KeySchemaElement[];
     readonly GlobalSecondaryIndexes: ReadonlyArray<{ readonly IndexName: string; readonly KeySchema: readonly KeySchemaElement[]; readonly Projection: { readonly ProjectionType: 'ALL' } }>;
   };
-  readonly STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<'SlotCount' | 'SlotKeyPrefix' | 'SlotSortKey', string>>;
+  readonly STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<'SlotCount' | 'SlotKeyPrefix' | 'SlotSortKey' | 'SlotWaitersKey', string>>;
 };
 export = layout;

@@ -86,13 +86,18 @@ export function holderRemovalWrite(assignmentKey: string): TableWrite {
   };
 }
 
-/** Leases a slot to `owner` until `leaseExpiresAt` if it is free, lapsed (before `now`) or already the owner's. */
+const SLOT_NAMES = { '#owner': 'owner', '#leaseExpiresAt': 'leaseExpiresAt', '#wakeToken': 'wakeToken', '#handedOverAt': 'handedOverAt' };
+
+/**
+ * Leases a slot to `owner` until `leaseExpiresAt` if it is free, lapsed (before `now`) or already the
+ * owner's (a slot handed over to it is taken up: the wake-up it came with is done).
+ */
 export function slotLeaseWrite(slot: number, owner: string, leaseExpiresAt: string, now: string): TableWrite {
   return {
     Key: slotKey(slot),
-    UpdateExpression: 'SET #owner = :owner, #leaseExpiresAt = :leaseExpiresAt',
+    UpdateExpression: 'SET #owner = :owner, #leaseExpiresAt = :leaseExpiresAt REMOVE #wakeToken, #handedOverAt',
     ConditionExpression: 'attribute_not_exists(#owner) OR #owner = :owner OR #leaseExpiresAt < :now',
-    ExpressionAttributeNames: { '#owner': 'owner', '#leaseExpiresAt': 'leaseExpiresAt' },
+    ExpressionAttributeNames: SLOT_NAMES,
     ExpressionAttributeValues: { ':owner': owner, ':leaseExpiresAt': leaseExpiresAt, ':now': now },
   };
 }
@@ -101,9 +106,31 @@ export function slotLeaseWrite(slot: number, owner: string, leaseExpiresAt: stri
 export function slotReleaseWrite(slot: number, owner: string): TableWrite {
   return {
     Key: slotKey(slot),
-    UpdateExpression: 'REMOVE #owner, #leaseExpiresAt',
+    UpdateExpression: 'REMOVE #owner, #leaseExpiresAt, #wakeToken, #handedOverAt',
     ConditionExpression: '#owner = :owner',
-    ExpressionAttributeNames: { '#owner': 'owner', '#leaseExpiresAt': 'leaseExpiresAt' },
+    ExpressionAttributeNames: SLOT_NAMES,
     ExpressionAttributeValues: { ':owner': owner },
+  };
+}
+
+/** Hands a free (or lapsed) slot to a waiter, with the token that wakes it, so a lost wake-up can be sent again. */
+export function slotGiveWrite(slot: number, owner: string, leaseExpiresAt: string, now: string, wakeToken: string): TableWrite {
+  return {
+    Key: slotKey(slot),
+    UpdateExpression: 'SET #owner = :owner, #leaseExpiresAt = :leaseExpiresAt, #wakeToken = :wakeToken, #handedOverAt = :now',
+    ConditionExpression: 'attribute_not_exists(#owner) OR #leaseExpiresAt < :now',
+    ExpressionAttributeNames: SLOT_NAMES,
+    ExpressionAttributeValues: { ':owner': owner, ':leaseExpiresAt': leaseExpiresAt, ':now': now, ':wakeToken': wakeToken },
+  };
+}
+
+/** Takes back a slot handed to a waiter (at `handedOverAt`) whose task no longer waits, unless that waiter has taken it up meanwhile. */
+export function slotReclaimWrite(slot: number, owner: string, handedOverAt: string): TableWrite {
+  return {
+    Key: slotKey(slot),
+    UpdateExpression: 'REMOVE #owner, #leaseExpiresAt, #wakeToken, #handedOverAt',
+    ConditionExpression: '#owner = :owner AND #handedOverAt = :handedOverAt',
+    ExpressionAttributeNames: SLOT_NAMES,
+    ExpressionAttributeValues: { ':owner': owner, ':handedOverAt': handedOverAt },
   };
 }

@@ -4,20 +4,21 @@
  *  prepareActivation  APPROVED/SCHEDULED → ACTIVATING, takes a holder on the assignment key
  *                     and decides whether Identity Center must create anything. For an account
  *                     target whose answer needs Identity Center (ListAccountAssignments), it
- *                     first leases a slot if one is visibly free; if none is, it takes a turn in
- *                     the line of waiters and says which owner and lease expiry the state
- *                     machine's AcquireCreateSlot writes once the turn has come, and the state
- *                     machine runs this task again on the slot it leased.
- *                     So the checks, like the creates, run at most one per slot: a storm of
- *                     grants cannot flood the 20 TPS that every caller of Identity Center shares.
- *  completeActivation ACTIVE (activatedAt = now, expiresAt = now + duration) + the
- *                     revocation schedule, or FAILED with a reason the requester can act
- *                     on and the holder released.
+ *                     first takes a slot, or joins the line of waiters (activations after
+ *                     revocations, first come first served) and the state machine waits,
+ *                     at no cost, until a releaser hands it a slot and wakes it; then this
+ *                     task runs again on that slot. So the checks, like the creates, run at
+ *                     most one per slot: a storm of grants cannot flood the 20 TPS that every
+ *                     caller of Identity Center shares.
+ *  completeActivation gives the slot back (handing it to the next waiter) as soon as the
+ *                     create's status is terminal, then ACTIVE (activatedAt = now, expiresAt =
+ *                     now + duration) + the revocation schedule, or FAILED with a reason the
+ *                     requester can act on and the holder released.
  *
- * The slot lease (the slots keep the system within Identity Center's quota of outstanding
- * assignment operations: lib/table/keys.ts SLOT_COUNT), the create, the status polling and the slot release
- * run in the state machine (SDK integrations): a slot is held only from just before
- * CreateAccountAssignment until its status is terminal.
+ * The slots keep the system within Identity Center's quota of outstanding assignment
+ * operations (lib/table/keys.ts SLOT_COUNT); the create and the status polling run in the
+ * state machine (SDK integrations): a slot is held from just before the check until the
+ * create's status is terminal.
  * Both tasks are idempotent: a re-run after a crash or a Retry finds its own earlier
  * writes and carries on.
  */
@@ -34,37 +35,18 @@ import { leaveHolder, onConflictRetry } from './holders.ts';
 import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 
 /**
- * Lease length written by the state machines' slot acquisition, counted from the task that
- * planned it (Step Functions' intrinsics cannot add time to `$$.State.EnteredTime`): it covers the
- * turn (at most 15 min) and AcquireCreateSlot's Retry (about 20 min) until PrepareActivation runs
- * again on the slot and renews the lease from then, for the create's throttling retries and the
- * 15 min of status polling. Only an execution that crashed while holding its slot leaves it leased
- * that long.
+ * How long a slot is leased: the create's throttling retries and its 15 min of status polling,
+ * with room. A waiter handed a slot renews the lease when it runs again. A holder that dies is
+ * found by the sweeper within a minute or two (its workflow no longer runs), not by this lease.
  */
 export const SLOT_LEASE_MS = 60 * 60_000;
-/**
- * Spacing of the waiters' turns (lib/workflow/ports.ts `reserveTurn`): about how often a slot comes
- * free when all are busy (a create holds one ~1.5 s: provisioning plus the first status check).
- * Turns handed out faster than slots free up only mean a few more waiters trying at once; slower would
- * leave slots idle, so this errs fast.
- */
-export const SLOT_TURN_MS = 150;
-/** The longest a waiter is told to wait for its turn; past it, it simply starts trying. */
-const MAX_TURN_WAIT_MS = 15 * 60_000;
 /** How long an in-process caller (the reconciler) waits for a free slot before giving up with SlotsBusy. */
 export const SLOT_WAIT_MS = 8_000;
 
-export type ActivationAction = 'stop' | 'activate' | 'acquireSlot' | 'createAssignment' | 'createMembership';
+export type ActivationAction = 'stop' | 'activate' | 'waitForSlot' | 'createAssignment' | 'createMembership';
 
 export interface ActivationInput {
   grantId: string;
-  /**
-   * True from grant.asl.json's PrepareActivation: an account check waits for a slot (AcquireCreateSlot,
-   * then this task again). Absent, the check runs without a slot: remove that path once no grant
-   * execution started before the definition that passes `checkInSlot` can still be running (grant
-   * executions end within hours: every Wait and Retry of grant.asl.json is bounded in minutes).
-   */
-  checkInSlot?: boolean;
 }
 
 /** What the state machine needs; every field a path reads is present on that path. */
@@ -72,18 +54,10 @@ export interface ActivationPlan extends AccessPlan {
   action: ActivationAction;
   groupId: string;
   coveredByExistingAccess: boolean;
-  /** What AcquireCreateSlot writes on a random free slot (acquireSlot and createAssignment). */
-  slotLease?: SlotLeaseRequest;
-  /** acquireSlot: when this waiter's turn to try for a slot comes (ISO); the state machine waits until then. */
-  slotTurnAt?: string;
-  /** The slot this task already leased (one look, no waiting); absent → the state machine's AcquireCreateSlot waits for one. */
+  /** waitForSlot: this grant's place in the line of waiters (the sort key of its waiter item). */
+  waiter?: { sk: string };
+  /** createAssignment: the slot this task holds for the create. */
   leasedSlot?: { pk: string };
-  /**
-   * A slot leased in this task and handed through to completeActivation, which releases it. This task
-   * does not set it; plans of executions started before grant.asl.json had ReleaseCreateSlot carry it.
-   * Remove once no such execution can still be running (grant executions end within hours).
-   */
-  slot?: SlotLease;
 }
 
 export type ActivationOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ERROR';
@@ -135,15 +109,18 @@ export async function acquireSlot(deps: WorkflowDeps, owner: string, waitMs = SL
 /** Who holds a slot for this grant's activation (the same in this task and in the state machine's lease). */
 const slotOwner = (grantId: string) => `activate#${grantId}`;
 
-/** When a waiter should start trying for a slot: its place in the line, at most MAX_TURN_WAIT_MS away. */
-async function slotTurn(deps: WorkflowDeps): Promise<string> {
-  const turn = await deps.slots.reserveTurn(SLOT_TURN_MS);
-  return new Date(Math.min(turn.getTime(), deps.clock.now().getTime() + MAX_TURN_WAIT_MS)).toISOString();
-}
-
-/** The lease the state machine's slot acquisition writes for `owner`. */
+/** The lease a slot is taken with for `owner`. */
 export function slotLeaseRequest(deps: WorkflowDeps, owner: string): SlotLeaseRequest {
   return { owner, expiresAt: new Date(deps.clock.now().getTime() + SLOT_LEASE_MS).toISOString() };
+}
+
+/** An activation's place in the line of waiters: when it began (the same on every run of this task, so a re-run keeps its place). */
+function activationPlace(grant: Grant): string {
+  for (let i = grant.history.length - 1; i >= 0; i--) {
+    const entry = grant.history[i]!;
+    if (entry.to === 'ACTIVATING') return entry.at;
+  }
+  return grant.requestedAt;
 }
 
 function basePlan(grantId: string, ids: InstanceIds, grant?: Grant): ActivationPlan {
@@ -208,18 +185,16 @@ async function takeHolder(deps: WorkflowDeps, grant: Grant): Promise<{ needsCrea
 export async function prepareActivation(deps: WorkflowDeps, input: ActivationInput): Promise<ActivationPlan> {
   const ids = await deps.identityCenter.instance();
   const owner = slotOwner(input.grantId);
-  // Run again after AcquireCreateSlot, this task holds a slot; a path that needs none gives it back.
-  const giveBackLeasedSlot = async () => {
-    if (input.checkInSlot) await deps.slots.releaseOwnedBy(owner);
-  };
+  // A slot handed to this grant while it waited is given back on every path that needs none.
+  const giveBackSlots = () => deps.slots.releaseOwnedBy(owner);
   let grant = await deps.store.get(input.grantId);
   if (!grant) {
-    await giveBackLeasedSlot();
+    await giveBackSlots();
     return { ...basePlan(input.grantId, ids), reason: 'grant does not exist' };
   }
   if (!ACTIVATABLE.includes(grant.status) && grant.status !== 'ACTIVATING') {
-    // Cancelled before it started, or already active/ended: a re-run is a no-op.
-    await giveBackLeasedSlot();
+    // Cancelled before it started (or while it waited), or already active/ended: a re-run is a no-op.
+    await giveBackSlots();
     return { ...basePlan(grant.id, ids, grant), reason: `grant is ${grant.status}` };
   }
 
@@ -235,30 +210,30 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
       });
     }
     const isAccount = grant.target.type === 'account';
-    const slotLease = slotLeaseRequest(deps, owner);
-    if (isAccount && input.checkInSlot) {
-      if (await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target))) {
-        // One read, one conditional write; finds the slot AcquireCreateSlot leased for this grant when it re-runs this task.
-        slot = await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
-        if (!slot) return { ...plan, action: 'acquireSlot', slotLease, slotTurnAt: await slotTurn(deps) };
-      } else {
-        await giveBackLeasedSlot();
-      }
+    if (isAccount && (await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target)))) {
+      // The check (and the create after it) runs on a slot: one now, or a place in the line.
+      const admission = await deps.slots.acquireOrQueue(owner, { kind: 'activate', place: activationPlace(grant) }, SLOT_LEASE_MS);
+      if ('queued' in admission) return { ...plan, action: 'waitForSlot', waiter: admission.queued };
+      slot = admission.lease;
     }
     const { needsCreate, covered } = await takeHolder(deps, grant);
     plan.coveredByExistingAccess = covered;
     if (!needsCreate) {
-      if (slot) await deps.slots.release(slot);
+      await giveBackSlots();
       return { ...plan, action: 'activate' };
     }
     if (!isAccount) return { ...plan, action: 'createMembership' };
-    // The slot is held from here to a terminal creation status. Without `checkInSlot` none is held yet:
-    // take one if it is visibly free, else AcquireCreateSlot waits for one.
-    slot ??= await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
-    return { ...plan, action: 'createAssignment', slotLease, ...(slot ? { leasedSlot: { pk: slotKey(slot.slot).pk } } : {}) };
+    if (!slot) {
+      // The holder changed between the look and the join (its access vanished): wait for a slot like any check.
+      const admission = await deps.slots.acquireOrQueue(owner, { kind: 'activate', place: activationPlace(grant) }, SLOT_LEASE_MS);
+      if ('queued' in admission) return { ...plan, action: 'waitForSlot', waiter: admission.queued };
+      slot = admission.lease;
+    }
+    // The slot is held from here to a terminal creation status (completeActivation gives it back).
+    return { ...plan, action: 'createAssignment', leasedSlot: { pk: slotKey(slot.slot).pk } };
   } catch (err) {
-    // A Retry of this task waits with its backoff: not on a slot others could use (it re-leases one when it runs again).
-    await (slot ? deps.slots.release(slot) : giveBackLeasedSlot()).catch(() => undefined);
+    // A Retry of this task waits with its backoff: not on a slot others could use (it takes one again when it runs).
+    await giveBackSlots().catch(() => undefined);
     // The grant may have been cancelled between the read and the transition.
     if (err instanceof ConflictError) {
       const fresh = await deps.store.get(input.grantId);
@@ -287,7 +262,7 @@ async function cleanUpAfterFailure(deps: WorkflowDeps, grant: Grant, holder: Hol
 }
 
 async function failActivation(deps: WorkflowDeps, grant: Grant, result: ActivationResult): Promise<CompleteActivationOutput> {
-  // A PrepareActivation that timed out (or kept failing) after leasing a slot cannot give it back itself.
+  // A PrepareActivation that timed out (or kept failing) after taking a slot cannot give it back itself.
   await deps.slots.releaseOwnedBy(slotOwner(grant.id));
   const key = assignmentKey(grant.principal, grant.target);
   const left = await leaveHolder(deps, key, grant.id);
@@ -319,8 +294,8 @@ async function failActivation(deps: WorkflowDeps, grant: Grant, result: Activati
 }
 
 export async function completeActivation(deps: WorkflowDeps, input: CompleteActivationInput): Promise<CompleteActivationOutput> {
-  // The state machine releases the slot before this task; `plan.slot` (see ActivationPlan) is the one exception.
-  if (input.plan?.slot) await deps.slots.release(input.plan.slot);
+  // The create's status is terminal (or unknowable): its slot goes to the next waiter before anything else.
+  if (input.plan?.leasedSlot) await deps.slots.releaseOwnedBy(slotOwner(input.grantId));
   const grant = await deps.store.get(input.grantId);
   if (!grant) return { grantId: input.grantId, status: 'FAILED' };
 

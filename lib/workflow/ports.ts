@@ -31,37 +31,63 @@ export interface SlotLease {
 }
 
 /**
- * What a state machine's slot acquisition (AcquireCreateSlot, AcquireDeleteSlot) writes on
- * the random slot it tries: the owner (`activate#<grantId>` or `revoke#<grantId>`) and the
- * ISO instant the lease lapses, after which any acquirer may take the slot over.
+ * The lease a slot is taken or handed over with: the owner (`activate#<grantId>` or
+ * `revoke#<grantId>`) and the ISO instant it lapses, after which anyone may take the slot.
  */
 export interface SlotLeaseRequest {
   owner: string;
   expiresAt: string;
 }
 
+/** Who waits for a slot, in the order waiters are served: deletions first, then by place (an ISO instant). */
+export interface SlotQueuePlace {
+  kind: 'revoke' | 'activate';
+  place: string;
+}
+
+export type SlotAdmission = { lease: SlotLease } | { queued: { sk: string } };
+
 /**
  * The counting semaphore of leases (Identity Center bounds the outstanding async
- * assignment operations per instance; lib/table/keys.ts SLOT_COUNT). The state machines acquire and release
- * slots themselves (DynamoDB SDK tasks); in-process callers (the reconciler's
- * deletes) use this port. Both write the same item shape: owner, leaseExpiresAt.
+ * assignment operations per instance; lib/table/keys.ts SLOT_COUNT), with a line of
+ * waiters that costs nothing while it waits: whoever gives a slot back hands it to the
+ * first waiter and wakes it (Step Functions' task token). The revoke state machine
+ * releases its slot with the same writes (ReleaseSlot … WakeWaiter).
  */
 export interface CreateSlots {
-  /** Takes a free (or expired, or already owned) slot; undefined when all are busy. For rare in-process deletes (the reconciler). */
+  /** Takes a free (or lapsed, or already owned) slot; undefined when all are busy. */
   tryAcquire(owner: string, leaseMs: number): Promise<SlotLease | undefined>;
-  /** Gives the slot back if `owner` still holds it. */
+  /**
+   * A slot now, or a place in the line. Joins the line first and then looks once more, so a slot
+   * given back between the first look and joining is taken, never missed by both sides.
+   */
+  acquireOrQueue(owner: string, place: SlotQueuePlace, leaseMs: number): Promise<SlotAdmission>;
+  /** Gives the slot back if `owner` still holds it, and hands it to the first waiter. */
   release(lease: SlotLease): Promise<void>;
   /** Gives back every slot `owner` holds (an execution that failed before it could release its own). */
   releaseOwnedBy(owner: string): Promise<void>;
   /**
-   * A place in the line of waiters: the instant from which this waiter should try for a slot. Turns are
-   * `stepMs` apart and the line empties as time passes (nothing to give back), so a thousand waiters
-   * try a few at a time instead of all at once.
+   * What the sweeper mends: slots held by owners whose workflow is gone (or whose lease lapsed)
+   * are taken back and handed on; free slots while waiters wait are handed to them (a wake-up
+   * lost with a crashed releaser); waiters whose workflow is gone leave the line; an owner that
+   * holds a slot and still waits for one is woken again.
    */
-  reserveTurn(stepMs: number): Promise<Date>;
+  repair(isAlive: (owner: string) => boolean): Promise<SlotRepairReport>;
 }
 
-/** A DynamoDB write in low-level form (AttributeValues) that a state machine task sends as it is. */
+export interface SlotRepairReport {
+  reclaimed: number;
+  handedOver: number;
+  woken: number;
+  waitersRemoved: number;
+  waiting: number;
+}
+
+/** Wakes a waiter with the slot it was handed (Step Functions SendTaskSuccess); 'gone' when its task no longer waits. */
+export interface SlotWaker {
+  wake(token: string, slot: { pk: string }): Promise<'woken' | 'gone'>;
+}
+
 export interface PreparedWrite {
   Key: Record<string, unknown>;
   UpdateExpression?: string;

@@ -39,10 +39,12 @@ export interface RevocationPlan extends AccessPlan {
   action: RevocationAction;
   membershipId: string;
   holderKey: string;
-  /** What AcquireDeleteSlot writes on a random free slot (deleteAssignment only). */
+  /** Who holds the slot for the delete (deleteAssignment only): the state machine gives it back as this owner. */
   slotLease?: SlotLeaseRequest;
-  /** The slot this task already leased (one look, no waiting), so the delete goes out at once; absent → AcquireDeleteSlot. */
+  /** The slot this task took, so the delete goes out at once; absent → `waiter`. */
   slot?: { pk: string };
+  /** Every slot was busy: this revocation's place in the line (ahead of every activation); WaitForDeleteSlot waits to be handed one. */
+  waiter?: { sk: string };
   /** The writes to make once the access is gone (delete actions): RemoveHolder, then FinishGrant. */
   removeHolder?: PreparedWrite;
   finishGrant?: PreparedWrite;
@@ -121,11 +123,12 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
       removeHolder: deps.revocationWrites.removeHolder(key),
     };
     if (t.type === 'account') {
-      // Expiry is the deadline that matters: take a slot now if one is visibly free (one read, one
-      // conditional write); otherwise the state machine's AcquireDeleteSlot waits for one.
+      // Expiry is the deadline that matters: a slot now, or a place in the line ahead of every
+      // activation, served earliest expiry first.
       const slotLease = slotLeaseRequest(deps, `revoke#${grant.id}`);
-      const taken = await deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
-      return { ...plan, action: 'deleteAssignment', slotLease, ...(taken ? { slot: { pk: slotKey(taken.slot).pk } } : {}), ...finish };
+      const admission = await deps.slots.acquireOrQueue(slotLease.owner, { kind: 'revoke', place: grant.expiresAt ?? at }, SLOT_LEASE_MS);
+      const slotOrPlace = 'lease' in admission ? { slot: { pk: slotKey(admission.lease.slot).pk } } : { waiter: admission.queued };
+      return { ...plan, action: 'deleteAssignment', slotLease, ...slotOrPlace, ...finish };
     }
     const membershipId = left.holder.membershipId ?? (await deps.identityCenter.membershipId(t.groupId, grant.principal.userId));
     if (membershipId) return { ...plan, action: 'deleteMembership', membershipId, ...finish };

@@ -4,7 +4,9 @@
  */
 import { DynamoCreateSlots } from '../adapters/dynamo-slots.ts';
 import { DynamoRevocationWrites } from '../adapters/revocation-writes.ts';
+import { StepFunctionsSlotWaker } from '../adapters/slot-waker.ts';
 import type { Runtime } from '../runtime.ts';
+import { SLOT_LEASE_MS } from './activation.ts';
 import type { WorkflowDeps } from './ports.ts';
 
 const built = new WeakMap<Runtime, WorkflowDeps>();
@@ -15,7 +17,12 @@ export function workflowDeps(runtime: Runtime): WorkflowDeps {
     deps = {
       store: runtime.store,
       identityCenter: runtime.identityCenter,
-      slots: new DynamoCreateSlots(runtime.clients.dynamodb, { tableName: runtime.config.GRANTS_TABLE, clock: runtime.clock }),
+      slots: new DynamoCreateSlots(runtime.clients.dynamodb, {
+        tableName: runtime.config.GRANTS_TABLE,
+        clock: runtime.clock,
+        waker: new StepFunctionsSlotWaker(runtime.clients.sfn),
+        handOverLeaseMs: SLOT_LEASE_MS,
+      }),
       revocationWrites: new DynamoRevocationWrites(runtime.config.CLOSED_GRANT_RETENTION_DAYS),
       workflows: runtime.workflows,
       clock: runtime.clock,

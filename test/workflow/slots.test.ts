@@ -1,8 +1,9 @@
 /**
- * The slot semaphore as the state machines run it (AcquireCreateSlot / AcquireDeleteSlot:
- * one conditional UpdateItem on a random slot per attempt, retried with backoff; released
- * by a conditional UpdateItem as soon as Identity Center's status is terminal), on the
- * local cloud with the real ASL files.
+ * The slots as the workflows use them, on the local cloud with the real ASL files: a grant
+ * or revocation that finds every slot busy joins the line and waits (WaitForSlot /
+ * WaitForDeleteSlot, a callback task: no retries, no polling) until whoever gives a slot
+ * back hands it over and wakes it; revocations are served first; a wake-up lost with a
+ * crashed releaser is sent by the sweeper's repair.
  */
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -32,37 +33,47 @@ async function leaseAll(owner: (i: number) => string, leaseExpiresAt: string): P
 async function freeAll(): Promise<void> {
   for (let i = 0; i < SLOT_COUNT; i++) await cloud.runtime.clients.dynamodb.send(new DeleteItemCommand({ TableName: table(), Key: slotKey(i) }));
 }
-/** Slot acquisitions refused so far in the grant's executions (running ones included). */
-function refusedSlotAttempts(grantId: string): number {
-  return cloud
-    .executionsOf(grantId)
-    .flatMap((e) => e.history)
-    .filter((h) => h.type === 'TaskFailed' && h.details?.value.resource === 'updateItem' && h.details.value.error === 'DynamoDb.ConditionalCheckFailedException').length;
+/** Whether the grant's running execution has entered `state` and sits in it. */
+function waitingIn(grantId: string, state: string): boolean {
+  return cloud.executionsOf(grantId).some((e) => {
+    if (e.status !== 'RUNNING') return false;
+    const entered = e.history.filter((h) => h.type.endsWith('StateEntered'));
+    return (entered.at(-1)?.details?.value as { name?: string } | undefined)?.name === state;
+  });
 }
+async function untilWaiting(grantId: string, state: string): Promise<void> {
+  for (let waited = 0; !waitingIn(grantId, state); waited++) {
+    expect(waited, `${state} reached`).toBeLessThan(200);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const historyLength = (grantId: string) => cloud.executionsOf(grantId).reduce((n, e) => n + e.history.length, 0);
+/** What a holder does when its operation is done: gives its slot back, which hands it to the first waiter. */
+const giveBack = (slot: number, owner: string) => workflowDeps(cloud.runtime).slots.release({ slot, owner });
 const hasAssignment = (userName: string, account: string, ps: string) =>
   cloud.idc.assignments().some((a) => a.principalId === cloud.idc.userId(userName) && a.accountId === account && a.permissionSetArn === cloud.idc.permissionSetArn(ps));
 
 describe('slot leases in the state machines', () => {
   afterEach(freeAll);
 
-  it('every slot leased by others: neither the pre-existence check nor the create is issued; one slot freed → the grant takes it, checks, activates and gives it back', async () => {
+  it('every slot leased by others: the grant waits in the line at no cost, neither check nor create issued; a slot given back is handed to it → it checks, activates and gives it back', async () => {
     const checks = () => cloud.idc.stats().calls.ListAccountAssignments ?? 0;
     const checksBefore = checks();
     await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
     const grant = await cloud.approvedGrant('alice', { account: '333333333333', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
     await cloud.runtime.workflows.startGrant(grant);
-    // Wait until the execution has been refused a slot several times (random slots, all taken).
-    for (let waited = 0; refusedSlotAttempts(grant.id) < 3; waited++) {
-      expect(waited, 'AcquireCreateSlot retried').toBeLessThan(200);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilWaiting(grant.id, 'WaitForSlot');
+    // Waiting costs nothing: no attempts, no state transitions while it waits.
+    const before = historyLength(grant.id);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(historyLength(grant.id)).toBe(before);
     expect((await cloud.runtime.store.get(grant.id))?.status).toBe('ACTIVATING');
     expect(cloud.idc.operations().filter((o) => o.principalId === grant.principal.userId && o.kind === 'CREATE')).toEqual([]);
     // The check waits for a slot too, so a storm of grants cannot flood the shared 20 TPS with checks.
     expect(checks()).toBe(checksBefore);
     expect(await cloud.runtime.store.getHolder(assignmentKey(grant.principal, grant.target))).toBeUndefined();
 
-    await cloud.runtime.clients.dynamodb.send(new DeleteItemCommand({ TableName: table(), Key: slotKey(7) }));
+    await giveBack(7, 'activate#other-7');
     const active = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
     expect(active.status, active.failureReason).toBe('ACTIVE');
     expect(checks()).toBe(checksBefore + 1);
@@ -126,27 +137,59 @@ describe('slot leases in the state machines', () => {
     const revoke = cloud.executionsOf(grant.id).find((e) => e.name.startsWith('revoke-'));
     const entered = revoke!.history.filter((h) => h.type.endsWith('StateEntered')).map((h) => (h.details?.value as { name?: string }).name);
     expect(entered).toEqual(expect.arrayContaining(['DeleteAssignment', 'ReleaseSlot']));
-    expect(entered).not.toContain('AcquireDeleteSlot'); // no wait at expiry when a slot is free
+    expect(entered).not.toContain('WaitForDeleteSlot'); // no wait at expiry when a slot is free
     expect(await cloud.slotOwners()).toEqual([]);
   }, 30_000);
 
-  it('revocation with every slot leased by others: AcquireDeleteSlot waits, then deletes on the freed slot and gives it back', async () => {
+  it('revocation with every slot leased by others: WaitForDeleteSlot waits, the slot given back goes to it ahead of an earlier activation, it deletes and gives the slot back', async () => {
     const grant = await cloud.approvedGrant('dave', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
     await cloud.runtime.workflows.startGrant(grant);
     const active = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
     expect(active.status).toBe('ACTIVE');
     await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
+    // An activation joins the line first…
+    const queuedFirst = await cloud.approvedGrant('carol', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+    await cloud.runtime.workflows.startGrant(queuedFirst);
+    await untilWaiting(queuedFirst.id, 'WaitForSlot');
+    // …then the revocation.
     await cloud.runtime.workflows.startRevoke(active, 'early');
-    for (let waited = 0; refusedSlotAttempts(grant.id) < 3; waited++) {
-      expect(waited, 'AcquireDeleteSlot retried').toBeLessThan(200);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilWaiting(grant.id, 'WaitForDeleteSlot');
     expect(hasAssignment('dave', '444444444444', 'ReadOnlyAccess')).toBe(true); // no delete without a slot
 
-    await cloud.runtime.clients.dynamodb.send(new DeleteItemCommand({ TableName: table(), Key: slotKey(2) }));
+    await giveBack(2, 'activate#other-2');
     expect(await cloud.waitForStatus(grant.id, ['REVOKED', 'EXPIRED'])).toMatchObject({ status: 'REVOKED' });
     await cloud.sfn.idle();
     expect(hasAssignment('dave', '444444444444', 'ReadOnlyAccess')).toBe(false);
+    // The revocation's slot went on to the activation that waited behind it.
+    expect((await cloud.waitForStatus(queuedFirst.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
+    await cloud.sfn.idle();
     expect((await cloud.slotOwners()).sort()).toEqual([0, 1, 3, 4, 5, 6, 7, 8, 9].map((i) => `activate#other-${i}`).sort());
+  }, 30_000);
+
+  it('a wake-up lost with its releaser (the slot freed, nobody woken) is sent by the sweeper\'s repair', async () => {
+    await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
+    const grant = await cloud.approvedGrant('bob', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
+    await cloud.runtime.workflows.startGrant(grant);
+    await untilWaiting(grant.id, 'WaitForSlot');
+    // The releaser gave the slot back and crashed before it looked at the line.
+    await cloud.runtime.clients.dynamodb.send(new DeleteItemCommand({ TableName: table(), Key: slotKey(4) }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(waitingIn(grant.id, 'WaitForSlot')).toBe(true);
+
+    const report = await workflowDeps(cloud.runtime).slots.repair(() => true);
+    expect(report).toMatchObject({ handedOver: 1, waiting: 0 });
+    expect((await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
+  }, 30_000);
+
+  it('a slot holder that crashed (its workflow gone) is found by the repair: its slot goes to the waiter', async () => {
+    await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
+    const grant = await cloud.approvedGrant('carol', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
+    await cloud.runtime.workflows.startGrant(grant);
+    await untilWaiting(grant.id, 'WaitForSlot');
+    const report = await workflowDeps(cloud.runtime).slots.repair((owner) => owner !== 'activate#other-5');
+    expect(report).toMatchObject({ reclaimed: 1, handedOver: 1 });
+    expect((await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
+    await cloud.sfn.idle();
+    expect(await cloud.slotOwners()).not.toContain('activate#other-5');
   }, 30_000);
 });

@@ -1,6 +1,9 @@
 /** Small pieces of the workflow logic: the slot semaphore on dynalite, States.MathRandom as the definitions use it. (Failure reasons: test/unit/failure-reason.test.ts.) */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
+import { SLOT_WAITERS_PARTITION, slotKey } from '../../lib/table/keys.ts';
+import type { SlotAdmission } from '../../lib/workflow/ports.ts';
 import { LocalStepFunctions } from '../../local/stepfunctions/service.ts';
 import { startTestTable, type TestTable } from '../support/dynamo.ts';
 
@@ -35,27 +38,144 @@ describe('DynamoCreateSlots', () => {
     expect(await slots.tryAcquire('e', 60_000)).toBeDefined();
   });
 
-  it('hands out turns in the line of waiters step apart; the line empties as time passes', async () => {
-    let now = Date.parse('2031-01-01T00:00:00Z');
-    const slots = new DynamoCreateSlots(table.client, { tableName: table.tableName, clock: { now: () => new Date(now) } });
-    expect((await slots.reserveTurn(150)).getTime()).toBe(now); // nobody waiting: at once
-    expect((await slots.reserveTurn(150)).getTime()).toBe(now + 150);
-    expect((await slots.reserveTurn(150)).getTime()).toBe(now + 300);
-    now += 100; // time passes, the line is still ahead
-    expect((await slots.reserveTurn(150)).getTime()).toBe(now - 100 + 450);
-    now += 10_000; // every turn handed out has come: the line is empty again
-    expect((await slots.reserveTurn(150)).getTime()).toBe(now);
-  });
+  describe('the line of waiters', () => {
+    const at = (iso: string) => ({ now: () => new Date(iso) });
+    /** A waker that records every wake-up; tokens listed in `gone` belong to tasks that no longer wait. */
+    function recordingWaker(gone: string[] = []) {
+      const woken: { token: string; pk: string }[] = [];
+      return {
+        woken,
+        wake: async (token: string, slot: { pk: string }) => {
+          if (gone.includes(token)) return 'gone' as const;
+          woken.push({ token, pk: slot.pk });
+          return 'woken' as const;
+        },
+      };
+    }
+    /** What the state machine's WaitForSlot does: records the task token on the waiter item. */
+    async function recordToken(t: TestTable, sk: string, token: string) {
+      await t.client.send(
+        new UpdateItemCommand({
+          TableName: t.tableName,
+          Key: { pk: { S: SLOT_WAITERS_PARTITION }, sk: { S: sk } },
+          UpdateExpression: 'SET wakeToken = :t',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':t': { S: token } },
+        }),
+      );
+    }
+    const queuedSk = (admission: SlotAdmission) => {
+      if (!('queued' in admission)) throw new Error('expected a place in the line');
+      return admission.queued.sk;
+    };
 
-  it('gives concurrent waiters distinct turns', async () => {
-    const now = Date.parse('2032-01-01T00:00:00Z');
-    const slots = new DynamoCreateSlots(table.client, { tableName: table.tableName, clock: { now: () => new Date(now) } });
-    const turns = await Promise.all(Array.from({ length: 20 }, () => slots.reserveTurn(100)));
-    // Racing writers may lose all their attempts and go at once; the rest are each a step apart.
-    const spaced = turns.map((t) => t.getTime()).filter((t) => t > now);
-    expect(new Set(spaced).size).toBe(spaced.length);
-    expect(spaced.length).toBeGreaterThanOrEqual(15);
-    for (const t of spaced) expect((t - now) % 100).toBe(0);
+    it('serves revocations before activations, each in order of place, waking each with the slot it was handed', async () => {
+      const t = await startTestTable();
+      try {
+        const waker = recordingWaker();
+        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 2, clock: at('2026-03-01T00:00:00Z'), waker, handOverLeaseMs: 60_000 });
+        const held = [(await slots.tryAcquire('holder-1', 60_000))!, (await slots.tryAcquire('holder-2', 60_000))!];
+        const late = queuedSk(await slots.acquireOrQueue('activate#late', { kind: 'activate', place: '2026-03-01T00:00:05Z' }, 60_000));
+        const early = queuedSk(await slots.acquireOrQueue('activate#early', { kind: 'activate', place: '2026-03-01T00:00:01Z' }, 60_000));
+        const revoke = queuedSk(await slots.acquireOrQueue('revoke#due', { kind: 'revoke', place: '2026-03-01T00:00:09Z' }, 60_000));
+        for (const [sk, token] of [[late, 'token-late'], [early, 'token-early'], [revoke, 'token-revoke']] as const) await recordToken(t, sk, token);
+
+        await slots.release(held[0]!);
+        await slots.release(held[1]!);
+        expect(waker.woken).toEqual([
+          { token: 'token-revoke', pk: slotKey(held[0]!.slot).pk },
+          { token: 'token-early', pk: slotKey(held[1]!.slot).pk },
+        ]);
+        // The woken waiters hold their slots: a look finds each one's own, nobody else gets in.
+        expect(await slots.tryAcquire('revoke#due', 60_000)).toEqual({ slot: held[0]!.slot, owner: 'revoke#due' });
+        expect(await slots.tryAcquire('someone-else', 60_000)).toBeUndefined();
+        // Giving one back serves the last waiter.
+        await slots.release({ slot: held[0]!.slot, owner: 'revoke#due' });
+        expect(waker.woken.at(-1)).toEqual({ token: 'token-late', pk: slotKey(held[0]!.slot).pk });
+        expect(await slots.repair(() => true)).toMatchObject({ waiting: 0 });
+      } finally {
+        await t.stop();
+      }
+    });
+
+    it('takes a slot at once when one is free, and never leaves a waiter behind when a slot is given back as it joins', async () => {
+      const t = await startTestTable();
+      try {
+        const waker = recordingWaker();
+        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 3, clock: at('2026-03-02T00:00:00Z'), waker, handOverLeaseMs: 60_000 });
+        const admissions = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => slots.acquireOrQueue(`activate#g${i}`, { kind: 'activate', place: `2026-03-02T00:00:${String(i).padStart(2, '0')}Z` }, 60_000)),
+        );
+        const leases = admissions.flatMap((a) => ('lease' in a ? [a.lease] : []));
+        expect(leases).toHaveLength(3);
+        // Everyone gives back at once while the others have just joined: every waiter is served in turn.
+        const served = new Set(leases.map((l) => l.owner));
+        let holding = leases;
+        for (let round = 0; round < 5 && holding.length; round++) {
+          await Promise.all(holding.map((l) => slots.release(l)));
+          holding = [];
+          for (let slot = 0; slot < 3; slot++) {
+            const owner = (await t.client.send(new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: slotKey(slot).pk }, sk: { S: 'SLOT' } }, ConsistentRead: true }))).Item?.owner?.S;
+            if (owner) {
+              served.add(owner);
+              holding.push({ slot, owner });
+            }
+          }
+        }
+        expect(served.size).toBe(12);
+        expect(await slots.repair(() => true)).toMatchObject({ waiting: 0, handedOver: 0 });
+      } finally {
+        await t.stop();
+      }
+    });
+
+    it('hands a slot whose waiter no longer waits to the next one', async () => {
+      const t = await startTestTable();
+      try {
+        const waker = recordingWaker(['token-dead']);
+        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 1, clock: at('2026-03-03T00:00:00Z'), waker, handOverLeaseMs: 60_000 });
+        const held = (await slots.tryAcquire('holder', 60_000))!;
+        await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#dead', { kind: 'activate', place: '2026-03-03T00:00:01Z' }, 60_000)), 'token-dead');
+        await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#alive', { kind: 'activate', place: '2026-03-03T00:00:02Z' }, 60_000)), 'token-alive');
+        await slots.release(held);
+        expect(waker.woken).toEqual([{ token: 'token-alive', pk: slotKey(held.slot).pk }]);
+        expect(await slots.tryAcquire('activate#alive', 60_000)).toEqual({ slot: held.slot, owner: 'activate#alive' });
+      } finally {
+        await t.stop();
+      }
+    });
+
+    it('repair: takes back the slot of a dead holder, drops dead waiters, and wakes again a waiter whose wake-up was lost', async () => {
+      const t = await startTestTable();
+      try {
+        let nowMs = Date.parse('2026-03-04T00:00:00Z');
+        const clock = { now: () => new Date(nowMs) };
+        const silent = { wake: async () => 'woken' as const }; // a releaser that "crashed" before its wake-up arrived
+        const waker = recordingWaker();
+        const lossy = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 2, clock, waker: silent, handOverLeaseMs: 60_000 });
+        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 2, clock, waker, handOverLeaseMs: 60_000 });
+        const crashed = (await slots.tryAcquire('activate#crashed', 3_600_000))!;
+        const busy = (await slots.tryAcquire('activate#busy', 3_600_000))!;
+        await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#gone', { kind: 'activate', place: '2026-03-04T00:00:01Z' }, 60_000)), 'token-gone');
+        await recordToken(t, queuedSk(await slots.acquireOrQueue('revoke#lost', { kind: 'revoke', place: '2026-03-04T00:00:02Z' }, 60_000)), 'token-lost');
+        await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#next', { kind: 'activate', place: '2026-03-04T00:00:03Z' }, 60_000)), 'token-next');
+
+        // The busy holder gives back through a releaser whose wake-up is lost: revoke#lost holds the slot but still sleeps.
+        await lossy.release(busy);
+        const alive = (owner: string) => owner !== 'activate#crashed' && owner !== 'activate#gone';
+        nowMs += 31_000;
+        const report = await slots.repair(alive);
+        expect(report).toMatchObject({ reclaimed: 1, handedOver: 1, woken: 1, waitersRemoved: 1, waiting: 0 });
+        expect(waker.woken).toEqual(
+          expect.arrayContaining([
+            { token: 'token-lost', pk: slotKey(busy.slot).pk },
+            { token: 'token-next', pk: slotKey(crashed.slot).pk },
+          ]),
+        );
+      } finally {
+        await t.stop();
+      }
+    });
   });
 
   it('hands out exactly N slots to many concurrent callers', async () => {
