@@ -21,7 +21,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ensureGrantsTable } from '../lib/adapters/table-schema.ts';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws-protocol.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './protocol/aws.ts';
 import { startDynamo, type LocalDynamo } from './dynamodb.ts';
 import { DEFAULT_EDGE_PORT, startEdge, formatEdgeLog, type Edge } from './edge.ts';
 import { importHandler, startGateway, type Gateway, type LambdaHandler } from './gateway.ts';

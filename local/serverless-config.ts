@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse, type Tags, type YAMLMap, type YAMLSeq } from 'yaml';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws-protocol.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './protocol/aws.ts';
 import { templateSecretArn } from './secretsmanager.ts';
 
 // ---------------------------------------------------------------------------

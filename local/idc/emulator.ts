@@ -1,6 +1,6 @@
 /**
  * Local IAM Identity Center (sso-admin + identitystore) and Organizations,
- * speaking awsJson1_1 through the `JsonService` contract of local/aws-protocol.ts.
+ * speaking awsJson1_1 through the `JsonService` contract of local/protocol/aws.ts.
  *
  * Semantics modelled on the real services (see README / DESIGN "Platform facts"):
  * - Create/DeleteAccountAssignment answer IN_PROGRESS with a RequestId; the
@@ -28,7 +28,7 @@
  * next call), so there are no timers: tests drive time with a manual clock.
  */
 import { randomUUID } from 'node:crypto';
-import { AwsError, type JsonService } from '../aws-protocol.ts';
+import { AwsError, type JsonService } from '../protocol/aws.ts';
 import { loadOrgFixture, type OrgFixture } from './fixture.ts';
 import { DEFAULT_KNOBS, parseKnobs, type IdcKnobs, type IdcKnobsInput } from './knobs.ts';
 

@@ -18,7 +18,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type JsonService } from '../aws-protocol.ts';
+import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type JsonService } from '../protocol/aws.ts';
 import { parseSdkResource, SdkTaskInvoker, TaskError, type SdkClientConfig, type SdkCredentials } from './sdk-integration.ts';
 
 /** IAM as Step Functions meets it (packaged mode): the role tasks run as, and Lambda invoke permission. */
