@@ -269,37 +269,22 @@ export class LocalScheduler implements RestService {
   async handle(req: RestRequest, _ctx: JsonServiceContext): Promise<RestResponse> {
     const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
     const body = parseJsonBody(req.body, 'ValidationException');
+    const groupName = () => req.query.get('groupName') ?? undefined;
     const [collection, name, ...rest] = segments;
-    if (rest.length === 0 && collection === 'schedules') {
-      if (name === undefined) {
-        if (req.method === 'GET') return ok(this.listSchedules(req.query));
-      } else {
-        switch (req.method) {
-          case 'POST':
-            return ok(this.createSchedule(name, body));
-          case 'GET':
-            return ok(this.getSchedule(name, req.query.get('groupName') ?? undefined));
-          case 'PUT':
-            return ok(this.updateSchedule(name, body));
-          case 'DELETE':
-            return ok(this.deleteSchedule(name, req.query.get('groupName') ?? undefined));
-        }
-      }
-    }
-    if (rest.length === 0 && collection === 'schedule-groups') {
-      if (name === undefined) {
-        if (req.method === 'GET') return ok(this.listScheduleGroups(req.query));
-      } else {
-        switch (req.method) {
-          case 'POST':
-            return ok(this.createScheduleGroup(name));
-          case 'GET':
-            return ok(this.describeGroup(this.group(name)));
-          case 'DELETE':
-            return ok(this.deleteScheduleGroup(name));
-        }
-      }
-    }
+    // The REST API's routes: `<method> /<collection>` or `<method> /<collection>/{Name}`.
+    const routes: Record<string, (name: string) => unknown> = {
+      'GET /schedules': () => this.listSchedules(req.query),
+      'POST /schedules/{Name}': (n) => this.createSchedule(n, body),
+      'GET /schedules/{Name}': (n) => this.getSchedule(n, groupName()),
+      'PUT /schedules/{Name}': (n) => this.updateSchedule(n, body),
+      'DELETE /schedules/{Name}': (n) => this.deleteSchedule(n, groupName()),
+      'GET /schedule-groups': () => this.listScheduleGroups(req.query),
+      'POST /schedule-groups/{Name}': (n) => this.createScheduleGroup(n),
+      'GET /schedule-groups/{Name}': (n) => this.describeGroup(this.group(n)),
+      'DELETE /schedule-groups/{Name}': (n) => this.deleteScheduleGroup(n),
+    };
+    const route = rest.length === 0 ? routes[`${req.method} /${collection ?? ''}${name === undefined ? '' : '/{Name}'}`] : undefined;
+    if (route) return ok(route(name ?? ''));
     throw new AwsError('ValidationException', `Local Scheduler does not implement ${req.method} ${req.path}`, 400);
   }
 
