@@ -325,7 +325,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   const issuer = await LocalIssuer.open(dataDir ?? path.join(ROOT, '.local-data'));
   const gateway: Gateway = await startGateway({
-    port: options.port ?? envPort('PORT', 3000),
+    // Without a port the gateway takes PORT as `npm run token` reads it (else 3000).
+    ...(options.port !== undefined ? { port: options.port } : {}),
     serverlessYml: config,
     loadHandler: (_name, fn) => handlerOf(fn),
     jwt: { localIssuer: issuer },
