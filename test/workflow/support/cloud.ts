@@ -21,6 +21,8 @@ import { setTestAwsEnv } from '../../support/aws-env.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 const STAGE = 'wftest';
+/** The demo policy: what the tasks load, and the file serverless.yml packages (it refuses to load without one). */
+const POLICY = resolve(ROOT, 'config/policy.local.yaml');
 
 /** Workflow task functions, by serverless.yml function key. */
 export const WORKFLOW_FUNCTIONS = ['prepareActivation', 'completeActivation', 'beginRevocation'] as const;
@@ -68,8 +70,7 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
     port: 0,
     edgePort: 0,
     log: process.env.WORKFLOW_TEST_LOG ? (line) => console.log(line) : false,
-    // serverless.yml refuses to load without a policy file to package; the tests use the demo policy.
-    policyFile: resolve(ROOT, 'config/policy.local.yaml'),
+    policyFile: POLICY,
     idcKnobs: { provisioningDelayMs: { minMs: 50, maxMs: 300 }, ...options.knobs },
     schedulerFiringDelayMs: options.schedulerFiringDelayMs ?? (() => 0),
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
@@ -85,7 +86,7 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
   const env: NodeJS.ProcessEnv = {
     ...processEnv,
     GRANTS_TABLE: tableName,
-    POLICY_PATH: resolve(ROOT, 'config/policy.local.yaml'),
+    POLICY_PATH: POLICY,
     GRANT_STATE_MACHINE_ARN: grantMachineArn,
     REVOKE_STATE_MACHINE_ARN: revokeMachineArn,
     SCHEDULE_GROUP: cloud.functionEnv.SCHEDULE_GROUP,
