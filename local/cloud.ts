@@ -21,7 +21,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ensureGrantsTable } from '../lib/adapters/table-schema.ts';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws-protocol.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './protocol/aws.ts';
 import { startDynamo, type LocalDynamo } from './dynamodb.ts';
 import { DEFAULT_EDGE_PORT, startEdge, formatEdgeLog, type Edge } from './edge.ts';
 import { importHandler, startGateway, type Gateway, type LambdaHandler } from './gateway.ts';
@@ -81,6 +81,19 @@ export interface LocalCloudOptions {
   packaged?: boolean;
   /** Packaged mode: run this package folder as it is (no packaging), e.g. a template a test changed. */
   packageDir?: string;
+  /** The stage serverless.yml is read with, which names every resource (default `local`; from sources only). */
+  stage?: string;
+  /**
+   * The functions (serverless.yml keys) the cloud runs: as Step Functions tasks, routes, stream
+   * consumers and rate rules. Default: all. `[]`: the AWS services alone, for tests that run
+   * the code in-process themselves.
+   */
+  functions?: readonly string[];
+  /**
+   * Functions (by serverless.yml key) served by these handlers instead of their code, e.g. a
+   * test's own, bound to the runtime it inspects. Step Functions tasks, routes and rules call them.
+   */
+  handlers?: Record<string, LambdaHandler>;
 }
 
 export interface LocalCloud {
@@ -108,6 +121,7 @@ export interface LocalCloud {
   token(email: string, ttlSeconds?: number): Promise<string>;
   /** Invokes a function as Lambda would (a rule's event, a test's direct call). */
   invoke(functionName: string, event: unknown): Promise<unknown>;
+  /** Stops everything and gives this process back the environment it had before the start. */
   stop(): Promise<void>;
 }
 
@@ -130,14 +144,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
   // Functions and SDK clients in this process find the local cloud through the standard settings.
-  process.env.AWS_REGION ??= LOCAL_REGION;
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  const processEnv = processEnvironment();
+  processEnv.setDefaults({ AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
 
   const policyFile = path.resolve(options.policyFile ?? process.env.LOCAL_POLICY ?? path.join(ROOT, 'config/policy.local.yaml'));
   const packagedMode = options.packaged ?? process.env.LOCAL_PACKAGED === '1';
   const packaged: PackagedConfig | undefined = packagedMode ? loadPackagedConfig(options.packageDir ?? (await ensurePackaged(ROOT, log))) : undefined;
-  const config = packaged ?? loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: 'local', params: { policyFile: path.relative(ROOT, policyFile) } });
+  const config = packaged ?? loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: options.stage ?? 'local', params: { policyFile: path.relative(ROOT, policyFile) } });
 
   const orgFixture = path.resolve(options.orgFixture ?? process.env.LOCAL_ORG ?? path.join(ROOT, 'local/org.example.yaml'));
   const idcStateFile = dataDir ? path.join(dataDir, 'identity-center.json') : undefined;
@@ -213,7 +226,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   }
   Object.assign(functionEnv, options.functionEnv);
   Object.assign(localOverrides, options.functionEnv);
-  if (!packaged) Object.assign(process.env, functionEnv);
+  if (!packaged) processEnv.set(functionEnv);
 
   const ssm = new LocalSsm({ seed: ssmSeed });
   // Functions subscribed to the table's stream (serverless.yml `stream` events) get its records.
@@ -228,7 +241,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
   stepFunctions.setSdkEndpoint(edge.url);
   scheduler.setSfnEndpoint(edge.url);
-  process.env.AWS_ENDPOINT_URL = edge.url;
+  processEnv.set({ AWS_ENDPOINT_URL: edge.url });
   const tableName = functionEnv.GRANTS_TABLE ?? `${config.service}-${config.stage}-grants`;
 
   const clientConfig = { endpoint: edge.url, region: LOCAL_REGION };
@@ -256,11 +269,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       })
     : undefined;
   const handlers = new Map<string, Promise<LambdaHandler>>();
+  const served = (fn: FunctionConfig) => !options.functions || options.functions.includes(fn.name);
   const handlerOf = (fn: FunctionConfig) => {
+    if (!served(fn)) return Promise.reject(new Error(`${fn.name} is not among the functions this local cloud runs`));
     let h = handlers.get(fn.name);
     if (!h) {
-      h =
-        lambdaRuntime && iam
+      const given = options.handlers?.[fn.name];
+      h = given
+        ? Promise.resolve(given)
+        : lambdaRuntime && iam
           ? Promise.resolve(packagedHandler(lambdaRuntime, iam, config, fn as PackagedFunction, { ...environmentOf.get(fn.name), ...localOverrides, AWS_ENDPOINT_URL: edge.url }, policyFile))
           : importHandler(fn).then((handler) => withTimeout(handler, fn));
       handlers.set(fn.name, h);
@@ -270,6 +287,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // EventBridge rules: functions with `schedule: rate(...)` events run on that rate (sweeper, reconciler).
   const timers: NodeJS.Timeout[] = [];
   for (const fn of Object.values(config.functions)) {
+    if (!served(fn)) continue;
     if (!existsSync(packaged ? (fn as PackagedFunction).artifact : fn.handler.file)) continue;
     const invoke = async (event: unknown, context: unknown) => (await handlerOf(fn))(event, context as never);
     stepFunctions.registerLambda(functionArn(config, fn), invoke);
@@ -307,7 +325,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   const issuer = await LocalIssuer.open(dataDir ?? path.join(ROOT, '.local-data'));
   const gateway: Gateway = await startGateway({
-    port: options.port ?? envPort('PORT', 3000),
+    // Without a port the gateway takes PORT as `npm run token` reads it (else 3000).
+    ...(options.port !== undefined ? { port: options.port } : {}),
     serverlessYml: config,
     loadHandler: (_name, fn) => handlerOf(fn),
     jwt: { localIssuer: issuer },
@@ -347,6 +366,36 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       await dynamo.close();
       await slack?.api.stop();
       persistIdc?.flush();
+      processEnv.restore();
+    },
+  };
+}
+
+/** Changes to process.env, undone by `restore()` (a value another part changed since is overwritten too). */
+function processEnvironment() {
+  const before = new Map<string, string | undefined>();
+  const remember = (name: string) => {
+    if (!before.has(name)) before.set(name, process.env[name]);
+  };
+  return {
+    set(values: Record<string, string>) {
+      for (const [name, value] of Object.entries(values)) {
+        remember(name);
+        process.env[name] = value;
+      }
+    },
+    setDefaults(values: Record<string, string>) {
+      for (const [name, value] of Object.entries(values)) {
+        remember(name);
+        process.env[name] ??= value;
+      }
+    },
+    restore() {
+      for (const [name, value] of before) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      before.clear();
     },
   };
 }

@@ -7,7 +7,9 @@
  */
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendDynamoInternalError } from './dynamodb.ts';
 import type { DynamoHandler } from './edge.ts';
+import { readText } from './protocol/http.ts';
 
 type AttributeMap = Record<string, unknown>;
 
@@ -28,15 +30,6 @@ export interface StreamConsumer {
 
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 const FORWARDED_HEADERS = ['content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token'];
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 /** The subset of Lambda event filtering our serverless.yml uses: string equality and prefix on key and image fields. */
 export function matchesFilter(pattern: unknown, value: unknown): boolean {
@@ -76,7 +69,7 @@ export function withStreams(dynamo: DynamoHandler & { url: string }, consumers: 
       const target = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
       if (!WRITES.has(target) || consumers().length === 0) return dynamo.handle(req, res);
       void (async () => {
-        const raw = await readBody(req);
+        const raw = await readText(req);
         const input = JSON.parse(raw || '{}') as { TableName?: string; Key?: AttributeMap; Item?: AttributeMap };
         const key = input.Key ?? (input.Item ? { pk: input.Item.pk, sk: input.Item.sk } : undefined);
         const before = key && input.TableName ? await image(input.TableName, key) : undefined;
@@ -96,8 +89,8 @@ export function withStreams(dynamo: DynamoHandler & { url: string }, consumers: 
           dynamodb: { Keys: key, ...(after ? { NewImage: after } : {}), ...(before ? { OldImage: before } : {}), SequenceNumber: String(sequence).padStart(21, '0'), StreamViewType: 'NEW_AND_OLD_IMAGES' },
         });
       })().catch((err: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: (err as Error).message }));
+        if (!res.headersSent) sendDynamoInternalError(res, 500, (err as Error).message);
+        else res.end();
       });
     },
   };

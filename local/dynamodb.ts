@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closer, listen, send } from './protocol/http.ts';
 
 interface DynaliteOptions {
   path?: string;
@@ -39,6 +39,11 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
+/** DynamoDB's own error shape for a failure of the local store (the SDK retries it). */
+export function sendDynamoInternalError(res: ServerResponse, status: number, message: string): void {
+  send(res, status, { 'content-type': 'application/x-amz-json-1.0' }, JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message }));
+}
+
 export async function startDynamo(options: StartDynamoOptions = {}): Promise<LocalDynamo> {
   if (options.path) mkdirSync(options.path, { recursive: true });
   const server = dynalite({
@@ -47,14 +52,7 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Loc
     deleteTableMs: options.deleteTableMs ?? 0,
     updateTableMs: options.updateTableMs ?? 0,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, 0);
   // Requests still being served when close() is called must finish first: dynalite
   // answers them from a setImmediate that would otherwise hit a closed LevelDB and throw.
   let inFlight = 0;
@@ -63,8 +61,7 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Loc
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (stopping) {
-      res.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'the local DynamoDB is shutting down' }));
+      sendDynamoInternalError(res, 503, 'the local DynamoDB is shutting down');
       return;
     }
     inFlight++;
@@ -75,6 +72,7 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Loc
     const deadline = Date.now() + timeoutMs;
     while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   };
+  const closeServer = closer(server);
   let closed: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -86,10 +84,7 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Loc
       closed ??= (async () => {
         await drained(5_000);
         stopping = true;
-        await new Promise<void>((resolve, reject) => {
-          server.closeAllConnections?.();
-          server.close((err?: Error) => (err ? reject(err) : resolve()));
-        });
+        await closeServer();
       })();
       return closed;
     },

@@ -9,16 +9,22 @@
  * Production code reaches it with nothing but `AWS_ENDPOINT_URL=http://127.0.0.1:4566`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import {
   AwsError,
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
+  asAwsError,
+  parseJsonBody,
+  peekJsonBody,
+  readBody,
+  sendAwsError,
+  splitTarget,
   type JsonService,
   type JsonServiceContext,
   type RestService,
-} from './aws-protocol.ts';
+} from './protocol/aws.ts';
+import { closer, header, listen, send } from './protocol/http.ts';
 
 export interface EdgeRequestLog {
   service: string;
@@ -77,7 +83,6 @@ export interface Edge {
 
 export const DEFAULT_EDGE_PORT = 4566;
 const DYNAMODB_TARGET_PREFIX = 'DynamoDB_20120810';
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export function formatEdgeLog(entry: EdgeRequestLog): string {
   const error = entry.error ? ` ${entry.error}` : '';
@@ -91,34 +96,6 @@ export function credentialScope(authorization: string | undefined): { accessKeyI
   const match = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/.exec(authorization ?? '');
   if (!match) return undefined;
   return { accessKeyId: match[1]!, region: match[2]!, service: match[3]! };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new AwsError('RequestEntityTooLargeException', 'Request body too large', 413);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
-  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body).toString() });
-  res.end(body);
-}
-
-/** Anything a service throws that is not an AwsError is a bug in the local cloud: a 500 the SDK will retry. */
-function asAwsError(error: unknown, internalCode: string): AwsError {
-  if (error instanceof AwsError) return error;
-  console.error('[aws] internal error', error);
-  return new AwsError(internalCode, error instanceof Error ? error.message : String(error), 500);
 }
 
 export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
@@ -161,21 +138,11 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     let raw: string;
     try {
       raw = await readBody(req);
-      let input: Record<string, unknown> = {};
-      try {
-        input = raw.trim() === '' ? {} : (JSON.parse(raw) as Record<string, unknown>);
-      } catch {
-        // dynalite answers malformed bodies itself.
-      }
-      authorize(req, input, { target });
+      // dynalite answers malformed bodies itself.
+      authorize(req, peekJsonBody(raw), { target });
     } catch (error) {
       const awsError = asAwsError(error, 'InternalServerError');
-      send(
-        res,
-        awsError.status,
-        { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': awsError.code },
-        JSON.stringify({ __type: `com.amazon.coral.service#${awsError.code}`, message: awsError.message }),
-      );
+      sendAwsError(res, awsError, 'application/x-amz-json-1.0', { __type: `com.amazon.coral.service#${awsError.code}`, message: awsError.message });
       log({ service: 'dynamodb', operation, status: awsError.status, ms: performance.now() - started, error: awsError.code });
       return;
     }
@@ -184,86 +151,58 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     options.dynamodb!.handle(replay, res);
   }
 
-  async function handleJson(
-    req: IncomingMessage,
+  /**
+   * One answer and its log line: `serve` writes the success and returns its status; what it
+   * throws is answered as the protocol writes errors (`errorBody`).
+   */
+  async function answer(
     res: ServerResponse,
-    target: string,
-    ctx: JsonServiceContext,
-    started: number,
+    entry: { service: string; operation: string; started: number },
+    internalCode: string,
+    contentType: string,
+    errorBody: (error: AwsError) => Record<string, unknown>,
+    serve: () => Promise<number>,
   ): Promise<void> {
-    const dot = target.lastIndexOf('.');
-    const prefix = dot < 0 ? target : target.slice(0, dot);
-    const operation = dot < 0 ? '' : target.slice(dot + 1);
+    let status: number;
+    let errorCode: string | undefined;
+    try {
+      status = await serve();
+    } catch (error) {
+      const awsError = asAwsError(error, internalCode);
+      status = awsError.status;
+      errorCode = awsError.code;
+      sendAwsError(res, awsError, contentType, errorBody(awsError));
+    }
+    log({ service: entry.service, operation: entry.operation, status, ms: performance.now() - entry.started, ...(errorCode ? { error: errorCode } : {}) });
+  }
+
+  function handleJson(req: IncomingMessage, res: ServerResponse, target: string, ctx: JsonServiceContext, started: number): Promise<void> {
+    const { prefix, operation } = splitTarget(target);
     // awsJson 1.0 and 1.1 differ only in the content type; answer in the caller's.
     const contentType = /x-amz-json-1\.[01]/.exec(header(req, 'content-type') ?? '')
       ? (header(req, 'content-type') as string).split(';')[0]!
       : 'application/x-amz-json-1.0';
     const service = jsonByPrefix.get(prefix);
-    let status = 200;
-    let errorCode: string | undefined;
-    try {
+    return answer(res, { service: prefix, operation, started }, 'InternalFailure', contentType, (e) => ({ __type: e.code, message: e.message }), async () => {
       if (!service) throw new AwsError('UnknownOperationException', `No local service answers X-Amz-Target ${target}`);
-      const raw = await readBody(req);
-      let input: Record<string, unknown>;
-      try {
-        input = raw.trim() === '' ? {} : (JSON.parse(raw) as Record<string, unknown>);
-      } catch {
-        throw new AwsError('SerializationException', 'Request body is not valid JSON');
-      }
-      authorize(req, input ?? {}, { target });
-      const output = await service.handle(operation, input ?? {}, ctx);
-      send(res, 200, { 'content-type': contentType }, JSON.stringify(output ?? {}));
-    } catch (error) {
-      const awsError = asAwsError(error, 'InternalFailure');
-      status = awsError.status;
-      errorCode = awsError.code;
-      send(
-        res,
-        awsError.status,
-        { 'content-type': contentType, 'x-amzn-errortype': awsError.code },
-        JSON.stringify({ __type: awsError.code, message: awsError.message }),
-      );
-    }
-    log({ service: prefix, operation, status, ms: performance.now() - started, ...(errorCode ? { error: errorCode } : {}) });
+      const input = parseJsonBody(await readBody(req));
+      authorize(req, input, { target });
+      const output = await service.handle(operation, input, ctx);
+      return send(res, 200, { 'content-type': contentType }, JSON.stringify(output ?? {}));
+    });
   }
 
-  async function handleRest(
-    req: IncomingMessage,
-    res: ServerResponse,
-    service: RestService,
-    ctx: JsonServiceContext,
-    started: number,
-  ): Promise<void> {
+  function handleRest(req: IncomingMessage, res: ServerResponse, service: RestService, ctx: JsonServiceContext, started: number): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://edge.local');
     const method = req.method ?? 'GET';
-    let status = 200;
-    let errorCode: string | undefined;
-    try {
+    const entry = { service: service.signingName, operation: `${method} ${url.pathname}`, started };
+    return answer(res, entry, 'InternalServerException', 'application/json', (e) => ({ message: e.message }), async () => {
       const body = await readBody(req);
-      if (options.authorize) {
-        let input: Record<string, unknown> = {};
-        try {
-          input = body.trim() === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
-        } catch {
-          // The service answers malformed bodies itself.
-        }
-        authorize(req, input, { signingName: service.signingName });
-      }
+      // The service answers malformed bodies itself.
+      if (options.authorize) authorize(req, peekJsonBody(body), { signingName: service.signingName });
       const response = await service.handle({ method, path: url.pathname, query: url.searchParams, headers: req.headers, body }, ctx);
-      status = response.status;
-      send(res, response.status, { 'content-type': 'application/json' }, response.body === undefined ? '{}' : JSON.stringify(response.body));
-    } catch (error) {
-      const awsError = asAwsError(error, 'InternalServerException');
-      status = awsError.status;
-      errorCode = awsError.code;
-      send(
-        res,
-        awsError.status,
-        { 'content-type': 'application/json', 'x-amzn-errortype': awsError.code },
-        JSON.stringify({ message: awsError.message }),
-      );
-    }
-    log({ service: service.signingName, operation: `${method} ${url.pathname}`, status, ms: performance.now() - started, ...(errorCode ? { error: errorCode } : {}) });
+      return send(res, response.status, { 'content-type': 'application/json' }, response.body === undefined ? '{}' : JSON.stringify(response.body));
+    });
   }
 
   const server = createServer((req, res) => {
@@ -296,29 +235,11 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     const message = scope
       ? `No local service answers signing name ${scope.service}`
       : 'Request has neither X-Amz-Target nor a SigV4 credential scope';
-    send(res, 400, { 'content-type': 'application/json', 'x-amzn-errortype': 'UnknownOperationException' }, JSON.stringify({ __type: 'UnknownOperationException', message }));
-    log({ service: scope?.service ?? 'unknown', operation: `${req.method} ${req.url}`, status: 400, ms: performance.now() - started, error: 'UnknownOperationException' });
+    const unknown = new AwsError('UnknownOperationException', message);
+    sendAwsError(res, unknown, 'application/json', { __type: unknown.code, message });
+    log({ service: scope?.service ?? 'unknown', operation: `${req.method} ${req.url}`, status: unknown.status, ms: performance.now() - started, error: unknown.code });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? DEFAULT_EDGE_PORT, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closed: Promise<void> | undefined;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    server,
-    close() {
-      closed ??= new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      });
-      return closed;
-    },
-  };
+  const port = await listen(server, options.port ?? DEFAULT_EDGE_PORT, host);
+  return { url: `http://${host}:${port}`, port, server, close: closer(server) };
 }

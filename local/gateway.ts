@@ -6,11 +6,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { LOCAL_ACCOUNT_ID } from './aws-protocol.ts';
+import { LOCAL_ACCOUNT_ID } from './protocol/aws.ts';
+import { closer, listen, readBytes, send } from './protocol/http.ts';
 import { gatewayPortFromEnv, LOCAL_ISSUER_PATH, type LocalIssuer } from './jwt.ts';
 import { loadServerlessConfig, type FunctionConfig, type HttpRoute, type ServerlessConfig } from './serverless-config.ts';
 
@@ -147,7 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       authorizer = { principalId: '', integrationLatency: 0, jwt: { claims: verdict.claims, scopes: verdict.scopes as string[] } };
     }
 
-    const body = await readBody(req);
+    const body = await readBytes(req, MAX_BODY_BYTES);
     if (body === undefined) return sendJson(res, 413, { message: 'Request Entity Too Large' });
 
     const event = buildEvent(req, { method, rawPath, rawQueryString, route, pathParameters, body, authorizer, config });
@@ -197,14 +197,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return { ok: true, claims: apiGatewayClaims(payload), scopes };
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? gatewayPortFromEnv(), host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? gatewayPortFromEnv(), host);
   state.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   state.issuer = 'localIssuer' in options.jwt ? (options.jwt.issuer ?? `${state.url}${LOCAL_ISSUER_PATH}`) : options.jwt.issuer;
 
@@ -218,11 +211,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     audience: [...audiences],
     routes: config.httpRoutes,
     server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: closer(server),
   };
 }
 
@@ -331,17 +320,6 @@ function isTextContent(contentType: string | undefined): boolean {
     type === 'application/javascript' ||
     type === 'application/yaml'
   );
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 interface EventParts {
@@ -514,12 +492,6 @@ function writeResult(res: ServerResponse, result: unknown, requestId: string, lo
   const bodyText = r.body === undefined || r.body === null ? '' : String(r.body);
   const body = r.isBase64Encoded === true ? Buffer.from(bodyText, 'base64') : bodyText;
   return send(res, status, headers, body);
-}
-
-function send(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: string | Buffer): number {
-  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
-  res.end(body);
-  return status;
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown, requestId?: string): number {

@@ -13,11 +13,13 @@
  * ({@link templateSecretArn}), so the functions' environment and the secret agree.
  */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type JsonService, type JsonServiceContext } from './aws-protocol.ts';
+import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, epochSeconds, optionalString, type JsonService, type JsonServiceContext } from './protocol/aws.ts';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 const NOT_FOUND = "Secrets Manager can't find the specified secret.";
+/** Secrets Manager's code for a member of the wrong type. */
+const INVALID_PARAMETER = 'InvalidParameterException';
 
 interface StoredSecret {
   arn: string;
@@ -136,8 +138,8 @@ export class LocalSecretsManager implements JsonService {
       case 'GetSecretValue': {
         const secret = this.mustFind(input.SecretId, ctx);
         const version = secret.version;
-        const versionId = optional(input.VersionId, 'VersionId');
-        const stage = optional(input.VersionStage, 'VersionStage');
+        const versionId = optionalString(input, 'VersionId', INVALID_PARAMETER);
+        const stage = optionalString(input, 'VersionStage', INVALID_PARAMETER);
         if (versionId !== undefined && versionId !== version?.id) {
           throw new AwsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
         }
@@ -150,7 +152,7 @@ export class LocalSecretsManager implements JsonService {
           VersionId: version.id,
           ...(version.secretString !== undefined ? { SecretString: version.secretString } : { SecretBinary: version.secretBinary }),
           VersionStages: ['AWSCURRENT'],
-          CreatedDate: version.createdDate / 1000,
+          CreatedDate: epochSeconds(version.createdDate),
         };
       }
       case 'DescribeSecret': {
@@ -159,8 +161,8 @@ export class LocalSecretsManager implements JsonService {
           ARN: secret.arn,
           Name: secret.name,
           ...(secret.description ? { Description: secret.description } : {}),
-          LastChangedDate: secret.lastChangedDate / 1000,
-          CreatedDate: secret.createdDate / 1000,
+          LastChangedDate: epochSeconds(secret.lastChangedDate),
+          CreatedDate: epochSeconds(secret.createdDate),
           ...(secret.version ? { VersionIdsToStages: { [secret.version.id]: ['AWSCURRENT'] } } : {}),
         };
       }
@@ -172,12 +174,12 @@ export class LocalSecretsManager implements JsonService {
   private createSecret(input: Record<string, unknown>, ctx: JsonServiceContext): unknown {
     const name = input.Name;
     if (typeof name !== 'string' || name === '') throw new AwsError('InvalidParameterException', 'You must provide a name for the secret.');
-    const secretString = optional(input.SecretString, 'SecretString');
-    const secretBinary = optional(input.SecretBinary, 'SecretBinary');
+    const secretString = optionalString(input, 'SecretString', INVALID_PARAMETER);
+    const secretBinary = optionalString(input, 'SecretBinary', INVALID_PARAMETER);
     if (secretString !== undefined && secretBinary !== undefined) {
       throw new AwsError('InvalidParameterException', 'You can\'t specify both a binary secret value and a string secret value in the same secret.');
     }
-    const token = optional(input.ClientRequestToken, 'ClientRequestToken');
+    const token = optionalString(input, 'ClientRequestToken', INVALID_PARAMETER);
     if (token !== undefined && (token.length < 32 || token.length > 64)) throw new AwsError('InvalidParameterException', 'ClientRequestToken must be 32-64 characters long.');
     const existing = this.find(name, ctx, { byNameOnly: true });
     if (existing) {
@@ -192,7 +194,7 @@ export class LocalSecretsManager implements JsonService {
     const arn = secretArn(name, suffix, ctx.region || LOCAL_REGION, ctx.accountId || LOCAL_ACCOUNT_ID);
     const at = this.now();
     const hasValue = secretString !== undefined || secretBinary !== undefined;
-    const description = optional(input.Description, 'Description');
+    const description = optionalString(input, 'Description', INVALID_PARAMETER);
     const secret: StoredSecret = {
       arn,
       name,
@@ -233,10 +235,4 @@ export class LocalSecretsManager implements JsonService {
 function parseArn(arn: string): { region: string; accountId: string; resource: string } | undefined {
   const m = /^arn:[\w-]+:secretsmanager:([a-z0-9-]+):(\d{12}):secret:(.+)$/.exec(arn);
   return m ? { region: m[1]!, accountId: m[2]!, resource: m[3]! } : undefined;
-}
-
-function optional(value: unknown, member: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new AwsError('InvalidParameterException', `${member} must be a string`);
-  return value;
 }

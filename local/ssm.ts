@@ -2,7 +2,7 @@
  * A small SSM Parameter Store for the local cloud: where the Slack secrets live.
  * GetParameter / GetParameters / PutParameter, SecureString with WithDecryption.
  */
-import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type JsonService, type JsonServiceContext } from './aws-protocol.ts';
+import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, epochSeconds, requireString, type JsonService, type JsonServiceContext } from './protocol/aws.ts';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -41,18 +41,18 @@ export class LocalSsm implements JsonService {
   async handle(operation: string, input: Record<string, unknown>, ctx: JsonServiceContext): Promise<unknown> {
     switch (operation) {
       case 'GetParameter': {
-        const parameter = this.parameters.get(requireName(input.Name));
+        const parameter = this.parameters.get(requireString(input, 'Name'));
         if (!parameter) throw new AwsError('ParameterNotFound', '');
         return { Parameter: this.describe(parameter, input.WithDecryption === true, ctx) };
       }
       case 'GetParameters': {
         const names = input.Names;
-        if (!Array.isArray(names) || names.length === 0 || names.length > 10) {
+        if (!Array.isArray(names) || names.length === 0 || names.length > 10 || names.some((n) => typeof n !== 'string' || n === '')) {
           throw new AwsError('ValidationException', 'Names must hold 1 to 10 parameter names');
         }
         const found: unknown[] = [];
         const invalid: string[] = [];
-        for (const name of names.map(requireName)) {
+        for (const name of names as string[]) {
           const parameter = this.parameters.get(name);
           if (parameter) found.push(this.describe(parameter, input.WithDecryption === true, ctx));
           else invalid.push(name);
@@ -60,7 +60,7 @@ export class LocalSsm implements JsonService {
         return { Parameters: found, InvalidParameters: invalid };
       }
       case 'PutParameter': {
-        const name = requireName(input.Name);
+        const name = requireString(input, 'Name');
         if (typeof input.Value !== 'string') throw new AwsError('ValidationException', 'Value is required');
         const existing = this.parameters.get(name);
         if (existing && input.Overwrite !== true) {
@@ -89,14 +89,9 @@ export class LocalSsm implements JsonService {
       Type: parameter.type,
       Value: value,
       Version: parameter.version,
-      LastModifiedDate: parameter.lastModified / 1000,
+      LastModifiedDate: epochSeconds(parameter.lastModified),
       ARN: `arn:aws:ssm:${ctx.region || LOCAL_REGION}:${ctx.accountId || LOCAL_ACCOUNT_ID}:parameter${path}`,
       DataType: 'text',
     };
   }
-}
-
-function requireName(name: unknown): string {
-  if (typeof name !== 'string' || name === '') throw new AwsError('ValidationException', 'Name is required');
-  return name;
 }

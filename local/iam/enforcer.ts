@@ -10,7 +10,7 @@
  * policies, permission boundaries and session policies (none of them is in the template).
  */
 import { createHash } from 'node:crypto';
-import { AwsError } from '../aws-protocol.ts';
+import { AwsError } from '../protocol/aws.ts';
 import type { EdgeCall } from '../edge.ts';
 import type { PackagedRole } from '../packaged/template.ts';
 import { accessDeniedMessage, assumedRoleArn } from './access-denied.ts';

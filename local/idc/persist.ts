@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { IdcSnapshot } from './emulator.ts';
+import type { IdcSnapshot } from './state.ts';
 
 /** The saved state, or undefined when there is none yet. A corrupt file is an error naming the file. */
 export function readSnapshotFile(file: string): IdcSnapshot | undefined {

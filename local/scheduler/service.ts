@@ -17,12 +17,29 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type JsonServiceContext, type RestRequest, type RestResponse, type RestService } from '../aws-protocol.ts';
+import {
+  AwsError,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  epochSeconds,
+  optionalString,
+  pageAnswer,
+  parseJsonBody,
+  requireString,
+  type JsonServiceContext,
+  type PageLimits,
+  type RestRequest,
+  type RestResponse,
+  type RestService,
+} from '../protocol/aws.ts';
 import { InvalidExpression, assertTimeZone, parseScheduleExpression } from './expression.ts';
 
 export const UNIVERSAL_SFN_START_EXECUTION = 'arn:aws:scheduler:::aws-sdk:sfn:startExecution';
 const DEFAULT_RETRY_POLICY = { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 };
 const MAX_TIMER_MS = 2_147_483_647;
+/** The List* operations' page size: MaxResults up to 100, clamped. */
+const PAGE_LIMITS: PageLimits = { defaultMax: 100, maxMax: 100 };
+const pageRequest = (query: URLSearchParams) => ({ maxResults: query.get('MaxResults'), nextToken: query.get('NextToken') });
 
 export interface ScheduleTarget {
   Arn: string;
@@ -251,38 +268,23 @@ export class LocalScheduler implements RestService {
 
   async handle(req: RestRequest, _ctx: JsonServiceContext): Promise<RestResponse> {
     const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
-    const body = parseBody(req.body);
+    const body = parseJsonBody(req.body, 'ValidationException');
+    const groupName = () => req.query.get('groupName') ?? undefined;
     const [collection, name, ...rest] = segments;
-    if (rest.length === 0 && collection === 'schedules') {
-      if (name === undefined) {
-        if (req.method === 'GET') return ok(this.listSchedules(req.query));
-      } else {
-        switch (req.method) {
-          case 'POST':
-            return ok(this.createSchedule(name, body));
-          case 'GET':
-            return ok(this.getSchedule(name, req.query.get('groupName') ?? undefined));
-          case 'PUT':
-            return ok(this.updateSchedule(name, body));
-          case 'DELETE':
-            return ok(this.deleteSchedule(name, req.query.get('groupName') ?? undefined));
-        }
-      }
-    }
-    if (rest.length === 0 && collection === 'schedule-groups') {
-      if (name === undefined) {
-        if (req.method === 'GET') return ok(this.listScheduleGroups(req.query));
-      } else {
-        switch (req.method) {
-          case 'POST':
-            return ok(this.createScheduleGroup(name));
-          case 'GET':
-            return ok(this.describeGroup(this.group(name)));
-          case 'DELETE':
-            return ok(this.deleteScheduleGroup(name));
-        }
-      }
-    }
+    // The REST API's routes: `<method> /<collection>` or `<method> /<collection>/{Name}`.
+    const routes: Record<string, (name: string) => unknown> = {
+      'GET /schedules': () => this.listSchedules(req.query),
+      'POST /schedules/{Name}': (n) => this.createSchedule(n, body),
+      'GET /schedules/{Name}': (n) => this.getSchedule(n, groupName()),
+      'PUT /schedules/{Name}': (n) => this.updateSchedule(n, body),
+      'DELETE /schedules/{Name}': (n) => this.deleteSchedule(n, groupName()),
+      'GET /schedule-groups': () => this.listScheduleGroups(req.query),
+      'POST /schedule-groups/{Name}': (n) => this.createScheduleGroup(n),
+      'GET /schedule-groups/{Name}': (n) => this.describeGroup(this.group(n)),
+      'DELETE /schedule-groups/{Name}': (n) => this.deleteScheduleGroup(n),
+    };
+    const route = rest.length === 0 ? routes[`${req.method} /${collection ?? ''}${name === undefined ? '' : '/{Name}'}`] : undefined;
+    if (route) return ok(route(name ?? ''));
     throw new AwsError('ValidationException', `Local Scheduler does not implement ${req.method} ${req.path}`, 400);
   }
 
@@ -290,7 +292,7 @@ export class LocalScheduler implements RestService {
 
   private createSchedule(name: string, body: Record<string, unknown>): unknown {
     validateName(name, 'Name');
-    const groupName = optionalString(body.GroupName) ?? 'default';
+    const groupName = optionalString(body, 'GroupName') || 'default';
     this.group(groupName);
     const key = `${groupName}/${name}`;
     if (this.schedules.has(key)) throw new AwsError('ConflictException', `Schedule ${name} already exists.`, 409);
@@ -302,7 +304,7 @@ export class LocalScheduler implements RestService {
   }
 
   private updateSchedule(name: string, body: Record<string, unknown>): unknown {
-    const groupName = optionalString(body.GroupName) ?? 'default';
+    const groupName = optionalString(body, 'GroupName') || 'default';
     const existing = this.schedule(name, groupName);
     const schedule = this.buildSchedule(name, groupName, body, existing.CreationDate, this.now());
     this.schedules.set(`${groupName}/${name}`, schedule);
@@ -329,19 +331,16 @@ export class LocalScheduler implements RestService {
     const matching = [...this.schedules.values()]
       .filter((s) => (!group || s.GroupName === group) && (!prefix || s.Name.startsWith(prefix)) && (!state || s.State === state))
       .sort((a, b) => (a.GroupName + '/' + a.Name).localeCompare(b.GroupName + '/' + b.Name));
-    const { page, nextToken } = paginate(matching, query);
-    return {
-      Schedules: page.map((s) => ({
-        Arn: s.Arn,
-        Name: s.Name,
-        GroupName: s.GroupName,
-        State: s.State,
-        CreationDate: seconds(s.CreationDate),
-        LastModificationDate: seconds(s.LastModificationDate),
-        Target: { Arn: s.Target.Arn },
-      })),
-      ...(nextToken ? { NextToken: nextToken } : {}),
-    };
+    const summaries = matching.map((s) => ({
+      Arn: s.Arn,
+      Name: s.Name,
+      GroupName: s.GroupName,
+      State: s.State,
+      CreationDate: epochSeconds(s.CreationDate),
+      LastModificationDate: epochSeconds(s.LastModificationDate),
+      Target: { Arn: s.Target.Arn },
+    }));
+    return pageAnswer('Schedules', summaries, pageRequest(query), PAGE_LIMITS);
   }
 
   private createScheduleGroup(name: string): unknown {
@@ -367,12 +366,11 @@ export class LocalScheduler implements RestService {
   private listScheduleGroups(query: URLSearchParams): unknown {
     const prefix = query.get('NamePrefix');
     const matching = [...this.groups.values()].filter((g) => !prefix || g.Name.startsWith(prefix));
-    const { page, nextToken } = paginate(matching, query);
-    return { ScheduleGroups: page.map((g) => this.describeGroup(g)), ...(nextToken ? { NextToken: nextToken } : {}) };
+    return pageAnswer('ScheduleGroups', matching.map((g) => this.describeGroup(g)), pageRequest(query), PAGE_LIMITS);
   }
 
   private describeGroup(g: StoredGroup): unknown {
-    return { Arn: g.Arn, Name: g.Name, State: 'ACTIVE', CreationDate: seconds(g.CreationDate), LastModificationDate: seconds(g.LastModificationDate) };
+    return { Arn: g.Arn, Name: g.Name, State: 'ACTIVE', CreationDate: epochSeconds(g.CreationDate), LastModificationDate: epochSeconds(g.LastModificationDate) };
   }
 
   private group(name: string): StoredGroup {
@@ -389,8 +387,8 @@ export class LocalScheduler implements RestService {
   }
 
   private buildSchedule(name: string, groupName: string, body: Record<string, unknown>, creationDate: number, modified: number): StoredSchedule {
-    const expression = requireString(body.ScheduleExpression, 'ScheduleExpression');
-    const timezone = optionalString(body.ScheduleExpressionTimezone) ?? 'UTC';
+    const expression = requireString(body, 'ScheduleExpression');
+    const timezone = optionalString(body, 'ScheduleExpressionTimezone') || 'UTC';
     let parsed;
     try {
       assertTimeZone(timezone);
@@ -410,9 +408,9 @@ export class LocalScheduler implements RestService {
     if (!target || typeof target.Arn !== 'string' || typeof target.RoleArn !== 'string') {
       throw new AwsError('ValidationException', 'Target.Arn and Target.RoleArn are required', 400);
     }
-    const state = optionalString(body.State) ?? 'ENABLED';
+    const state = optionalString(body, 'State') || 'ENABLED';
     if (state !== 'ENABLED' && state !== 'DISABLED') throw new AwsError('ValidationException', `Invalid State ${state}`, 400);
-    const action = optionalString(body.ActionAfterCompletion) ?? 'NONE';
+    const action = optionalString(body, 'ActionAfterCompletion') || 'NONE';
     if (action !== 'NONE' && action !== 'DELETE') throw new AwsError('ValidationException', `Invalid ActionAfterCompletion ${action}`, 400);
     if (parsed.kind !== 'at') {
       this.log(`[scheduler] ${groupName}/${name}: ${parsed.kind} schedules are stored but not fired by the local scheduler`);
@@ -660,50 +658,22 @@ function describeSchedule(s: StoredSchedule): unknown {
     ScheduleExpression: s.ScheduleExpression,
     ScheduleExpressionTimezone: s.ScheduleExpressionTimezone,
     State: s.State,
-    CreationDate: seconds(s.CreationDate),
-    LastModificationDate: seconds(s.LastModificationDate),
+    CreationDate: epochSeconds(s.CreationDate),
+    LastModificationDate: epochSeconds(s.LastModificationDate),
     Target: s.Target,
     FlexibleTimeWindow: s.FlexibleTimeWindow,
     ActionAfterCompletion: s.ActionAfterCompletion,
     ...(s.Description !== undefined ? { Description: s.Description } : {}),
-    ...(s.StartDate !== undefined ? { StartDate: seconds(s.StartDate) } : {}),
-    ...(s.EndDate !== undefined ? { EndDate: seconds(s.EndDate) } : {}),
+    ...(s.StartDate !== undefined ? { StartDate: epochSeconds(s.StartDate) } : {}),
+    ...(s.EndDate !== undefined ? { EndDate: epochSeconds(s.EndDate) } : {}),
     ...(s.KmsKeyArn !== undefined ? { KmsKeyArn: s.KmsKeyArn } : {}),
   };
 }
 
-const seconds = (ms: number) => ms / 1000;
 const ok = (body: unknown): RestResponse => ({ status: 200, body });
-
-function parseBody(raw: string): Record<string, unknown> {
-  if (raw.trim() === '') return {};
-  try {
-    const parsed = JSON.parse(raw) as unknown;
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    throw new AwsError('ValidationException', 'Request body is not valid JSON', 400);
-  }
-}
 
 function validateName(name: string, field: string): void {
   if (!/^[0-9a-zA-Z\-_.]{1,64}$/.test(name)) {
     throw new AwsError('ValidationException', `1 validation error detected: Value '${name}' at '${field.toLowerCase()}' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[0-9a-zA-Z-_.]+$`, 400);
   }
-}
-
-function requireString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new AwsError('ValidationException', `${field} is required`, 400);
-  return value;
-}
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function paginate<T>(items: T[], query: URLSearchParams): { page: T[]; nextToken?: string } {
-  const max = Math.min(Number(query.get('MaxResults') ?? 100) || 100, 100);
-  const token = query.get('NextToken');
-  const start = token ? Number.parseInt(Buffer.from(token, 'base64').toString('utf8'), 10) || 0 : 0;
-  const page = items.slice(start, start + max);
-  return start + max < items.length ? { page, nextToken: Buffer.from(String(start + max)).toString('base64') } : { page };
 }

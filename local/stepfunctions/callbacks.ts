@@ -10,7 +10,7 @@
  * handler swaps it for a fresh token before it calls the service.
  */
 import { randomUUID } from 'node:crypto';
-import { AwsError } from '../aws-protocol.ts';
+import { AwsError } from '../protocol/aws.ts';
 import { TaskError } from './sdk-integration.ts';
 
 const CALLBACK_SUFFIX = '.waitForTaskToken';

@@ -18,7 +18,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type JsonService } from '../aws-protocol.ts';
+import { AwsError, LOCAL_ACCOUNT_ID, LOCAL_REGION, optionalString, paginate as paginateItems, requireString, type JsonService } from '../protocol/aws.ts';
 import { CallbackTasks, splitCallbackResource, tokenPlaceholder } from './callbacks.ts';
 import { parseSdkResource, SdkTaskInvoker, TaskError, type SdkClientConfig, type SdkCredentials } from './sdk-integration.ts';
 
@@ -791,21 +791,7 @@ function describeForApi(e: ExecutionRecord): Record<string, unknown> {
 
 const seconds = (ms: number) => ms / 1000;
 
+/** Step Functions' List* and history paging: 100 by default, at most 1000. */
 function paginate<T>(items: T[], input: Record<string, unknown>): { page: T[]; nextToken?: string } {
-  const max = typeof input.maxResults === 'number' && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
-  const start = typeof input.nextToken === 'string' ? Number.parseInt(Buffer.from(input.nextToken, 'base64').toString('utf8'), 10) || 0 : 0;
-  const page = items.slice(start, start + max);
-  const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
-  return next ? { page, nextToken: next } : { page };
-}
-
-function requireString(input: Record<string, unknown>, key: string): string {
-  const value = input[key];
-  if (typeof value !== 'string' || value === '') throw new AwsError('ValidationException', `1 validation error detected: Value null at '${key}' failed to satisfy constraint: Member must not be null`);
-  return value;
-}
-
-function optionalString(input: Record<string, unknown>, key: string): string | undefined {
-  const value = input[key];
-  return typeof value === 'string' ? value : undefined;
+  return paginateItems(items, { maxResults: input.maxResults, nextToken: input.nextToken }, { defaultMax: 100, maxMax: 1000 });
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DeleteGroupMembershipCommand, GetGroupIdCommand, IdentitystoreClient, ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileReport } from '../../lib/backstops/reconciler.ts';
@@ -51,8 +51,9 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  // No workflow is running: every overdue grant is the sweeper's to handle.
+  // No workflow is running: every overdue grant is the sweeper's to handle; every slot is free.
   sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  ddb.on(BatchGetCommand).resolves({ Responses: {} });
 });
 
 afterEach(() => {
@@ -95,8 +96,14 @@ describe('functions/sweepGrants', () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${REVOKE_ARN}:x`, startDate: new Date() });
 
     const report = await sweepGrants({}, context);
+    console.log('DBG', JSON.stringify(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.ExpressionAttributeValues)), JSON.stringify(sfn.commandCalls(ListExecutionsCommand).length));
 
-    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    const all = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    // The slots' line of waiters is one partition of the table, read by key; grants by the byStatus index.
+    const waiterReads = all.filter((q) => q.ExpressionAttributeValues?.[':pk'] === 'SLOT#WAITERS');
+    expect(waiterReads.length).toBeGreaterThan(0);
+    expect(waiterReads.every((q) => q.IndexName === undefined && q.KeyConditionExpression === 'pk = :pk')).toBe(true);
+    const queries = all.filter((q) => !waiterReads.includes(q));
     expect(queries.every((q) => q.IndexName === 'byStatus')).toBe(true);
     expect(queries.map((q) => q.ExpressionAttributeValues?.[':pk'])).toEqual(['STATUS#ACTIVE', 'STATUS#REVOKING', 'STATUS#PENDING_APPROVAL', 'STATUS#APPROVED', 'STATUS#SCHEDULED', 'STATUS#ACTIVATING']);
     expect(queries[0]?.KeyConditionExpression).toBe('gsi2pk = :pk AND gsi2sk < :before');

@@ -89,6 +89,8 @@ const DIRECTORY_READ = [
 const START_WORKFLOW = ['states:StartExecution'];
 const SCHEDULES = ['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:UpdateSchedule'];
 const WORKFLOW_TABLE = ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem'];
+/** Handing a given-back slot to a waiting workflow and waking it. */
+const WAKE_WAITER = ['states:SendTaskSuccess'];
 /** What Identity Center does with the caller's own permissions on the management account's AWSReservedSSO_* roles. */
 const SSO_ROLE_READ = ['iam:GetSAMLProvider', 'iam:GetRole', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies'];
 const SSO_ROLE_DELETE = ['iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy'];
@@ -129,11 +131,12 @@ const PUBLIC_FUNCTIONS = new Set(['getOpenApi']);
  * idcRoleArn set, sts:AssumeRole replaces the second list.
  */
 const OWN_ROLE_ONLY_ACTIONS: Record<string, [string[], string[]]> = {
-  sweepGrants: [[...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, 'states:ListExecutions'], []],
-  reconcileAccess: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE], [...DIRECTORY_READ, ...WORKFLOW_IDENTITY_CENTER, 'identitystore:ListGroupMemberships']],
-  prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE], WORKFLOW_IDENTITY_CENTER],
+  // It mends the slots too: takes back those of dead workflows, wakes waiters whose wake-up was lost.
+  sweepGrants: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...START_WORKFLOW, 'states:ListExecutions'], []],
+  reconcileAccess: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER], [...DIRECTORY_READ, ...WORKFLOW_IDENTITY_CENTER, 'identitystore:ListGroupMemberships']],
+  prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER], WORKFLOW_IDENTITY_CENTER],
   // ACTIVE: the revocation schedule, or the revoke workflow at once for a short grant.
-  completeActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
+  completeActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
   beginRevocation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, 'scheduler:DeleteSchedule'], WORKFLOW_IDENTITY_CENTER],
 };
 
@@ -173,6 +176,8 @@ describe('serverless.yml IAM', () => {
       'logs:PutResourcePolicy',
       'logs:DescribeResourcePolicies',
       'logs:DescribeLogGroups',
+      // Answering a task token: the Service Authorization Reference lists no resource type for it.
+      'states:SendTaskSuccess',
     ]);
     for (const { where, statement } of allStatements(config)) {
       if (!asList(statement.Resource).includes('*')) continue;
@@ -272,13 +277,13 @@ describe('serverless.yml IAM for Identity Center', () => {
 
   it('grants every SDK call of the state machines to the role that makes it', () => {
     const roleActions = (id: string) => actionsOf(statementsOf(config, id));
-    const prefixes: Record<string, string> = { ssoadmin: 'sso', identitystore: 'identitystore', dynamodb: 'dynamodb' };
+    const prefixes: Record<string, string> = { ssoadmin: 'sso', identitystore: 'identitystore', dynamodb: 'dynamodb', sfn: 'states' };
     const read = (file: string) => JSON.parse(readFileSync(path.join(ROOT, file), 'utf8')) as { States: Record<string, unknown> };
     let calls = 0;
     for (const file of ['statemachines/grant.asl.json', 'statemachines/revoke.asl.json']) {
       visitStates(read(file), (name, state) => {
         const task = state as { Type?: string; Resource?: string; Credentials?: unknown };
-        const sdk = /^arn:aws:states:::aws-sdk:([a-z]+):([A-Za-z]+)$/.exec(task.Resource ?? '');
+        const sdk = /^arn:aws:states:::aws-sdk:([a-z]+):([A-Za-z]+)(?:\.waitForTaskToken)?$/.exec(task.Resource ?? '');
         if (!sdk) return;
         const action = `${prefixes[sdk[1]!] ?? sdk[1]}:${sdk[2]![0]!.toUpperCase()}${sdk[2]!.slice(1)}`;
         // Tasks with Credentials run as the Identity Center role; the rest as the state machines' own role.

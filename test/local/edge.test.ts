@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, Ge
 import { ListInstancesCommand, SSOAdminClient, ThrottlingException } from '@aws-sdk/client-sso-admin';
 import { GetScheduleCommand, ResourceNotFoundException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetParameterCommand, GetParametersCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { AwsError, type JsonService, type RestService } from '../../local/aws-protocol.ts';
+import { AwsError, type JsonService, type RestService } from '../../local/protocol/aws.ts';
 import { startEdge, type Edge, type EdgeRequestLog } from '../../local/edge.ts';
 import { startDynamo, type LocalDynamo } from '../../local/dynamodb.ts';
 import { LocalSsm } from '../../local/ssm.ts';

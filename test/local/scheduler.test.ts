@@ -18,7 +18,7 @@ import {
   ValidationException,
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
-import { AwsError, type JsonService } from '../../local/aws-protocol.ts';
+import { AwsError, type JsonService } from '../../local/protocol/aws.ts';
 import { startEdge, type Edge } from '../../local/edge.ts';
 import { LocalScheduler, UNIVERSAL_SFN_START_EXECUTION, type SchedulerTimer } from '../../local/scheduler/service.ts';
 import { LocalStepFunctions } from '../../local/stepfunctions/service.ts';

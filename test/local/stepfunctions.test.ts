@@ -12,7 +12,7 @@ import {
   StateMachineDoesNotExist,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { AwsError, type JsonService } from '../../local/aws-protocol.ts';
+import { AwsError, type JsonService } from '../../local/protocol/aws.ts';
 import { startEdge, type Edge } from '../../local/edge.ts';
 import { startDynamo, type LocalDynamo } from '../../local/dynamodb.ts';
 import { LocalStepFunctions } from '../../local/stepfunctions/service.ts';

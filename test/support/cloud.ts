@@ -1,9 +1,9 @@
 /**
- * A slice of the local cloud for API tests: dynalite + the Identity Center
- * emulator (seeded from the demo org) + Secrets Manager holding the cursor key
- * behind the edge endpoint, the runtime
- * built from env exactly as in Lambda, and the workflow clients mocked so tests
- * can assert which executions and schedules would start.
+ * The local cloud for API tests, read at stage `test`: DynamoDB, the Identity Center
+ * emulator (seeded from the demo org, assignments settling at once) and Secrets Manager
+ * holding the cursor key, behind the edge endpoint; the runtime built from env exactly
+ * as in Lambda, and the workflow clients mocked so tests can assert which executions and
+ * schedules would start.
  */
 import { SchedulerClient, type SchedulerClientResolvedConfig, type ServiceInputTypes as SchedulerIn, type ServiceOutputTypes as SchedulerOut } from '@aws-sdk/client-scheduler';
 import { SFNClient, type SFNClientResolvedConfig, type ServiceInputTypes as SfnIn, type ServiceOutputTypes as SfnOut } from '@aws-sdk/client-sfn';
@@ -13,20 +13,19 @@ import { StepFunctionsWorkflows } from '../../lib/adapters/workflows.ts';
 import { ensureGrantsTable } from '../../lib/adapters/table-schema.ts';
 import type { Clock } from '../../lib/ports.ts';
 import { createRuntime, setRuntime, type Runtime } from '../../lib/runtime.ts';
-import { startDynamo } from '../../local/dynamodb.ts';
-import { startEdge } from '../../local/edge.ts';
-import { LocalSecretsManager, templateSecretArn } from '../../local/secretsmanager.ts';
-import { createIdentityCenterEmulator, type IdentityCenterEmulator, type IdcKnobsInput } from '../../local/idc/index.ts';
+import { startLocalCloud } from '../../local/cloud.ts';
+import type { LocalSecretsManager } from '../../local/secretsmanager.ts';
+import type { IdentityCenterEmulator, IdcKnobsInput } from '../../local/idc/index.ts';
 import { setTestAwsEnv } from './aws-env.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const ORG_FIXTURE = resolve(ROOT, 'local/org.example.yaml');
 export const LOCAL_POLICY = resolve(ROOT, 'config/policy.local.yaml');
 
+/** The stage the API tests read serverless.yml with: it names the resources below. */
+const STAGE = 'test';
 export const GRANT_SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:identity-center-jit-test-grant';
 export const REVOKE_SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:identity-center-jit-test-revoke';
-/** The secret holding the key that signs pagination cursors (serverless.yml's CursorKeySecret). */
-export const CURSOR_KEY_SECRET = templateSecretArn('identity-center-jit-test/cursor-key');
 
 export class TestClock implements Clock {
   private offsetMs = 0;
@@ -51,24 +50,32 @@ export interface ApiTestCloud {
 
 export async function startApiTestCloud(opts: { policyPath?: string; knobs?: IdcKnobsInput; env?: Record<string, string> } = {}): Promise<ApiTestCloud> {
   setTestAwsEnv();
-  const idc = createIdentityCenterEmulator({
-    fixture: ORG_FIXTURE,
-    knobs: { provisioningDelayMs: { minMs: 0, maxMs: 0 }, ...opts.knobs },
+  // The runtime gets this process's environment as it is before the local cloud adds the functions'.
+  const processEnv = { ...process.env };
+  const policyPath = opts.policyPath ?? LOCAL_POLICY;
+  const cloud = await startLocalCloud({
+    stage: STAGE,
+    dataDir: false,
+    port: 0,
+    edgePort: 0,
+    log: false,
+    orgFixture: ORG_FIXTURE,
+    policyFile: policyPath,
+    idcKnobs: { provisioningDelayMs: { minMs: 0, maxMs: 0 }, ...opts.knobs },
+    // The tests run the code in-process with the runtime below; no function runs in the cloud.
+    functions: [],
+    slack: false,
   });
-  const dynamo = await startDynamo();
-  const secretsManager = new LocalSecretsManager();
-  secretsManager.createFromTemplate(CURSOR_KEY_SECRET, { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } });
-  const edge = await startEdge({ port: 0, jsonServices: [...idc.services, secretsManager], dynamodb: dynamo, log: () => undefined });
-  const tableName = `grants-${Date.now()}`;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    AWS_ENDPOINT_URL: edge.url,
-    GRANTS_TABLE: tableName,
-    POLICY_PATH: opts.policyPath ?? LOCAL_POLICY,
+    ...processEnv,
+    AWS_ENDPOINT_URL: cloud.edgeUrl,
+    GRANTS_TABLE: cloud.tableName,
+    POLICY_PATH: policyPath,
     GRANT_STATE_MACHINE_ARN: GRANT_SM,
     REVOKE_STATE_MACHINE_ARN: REVOKE_SM,
     SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/scheduler',
-    CURSOR_KEY_SECRET_ARN: CURSOR_KEY_SECRET,
+    // serverless.yml's CursorKeySecret, generated at start as CloudFormation would.
+    CURSOR_KEY_SECRET_ARN: cloud.functionEnv.CURSOR_KEY_SECRET_ARN,
     ...opts.env,
   };
   const clock = new TestClock();
@@ -85,25 +92,23 @@ export async function startApiTestCloud(opts: { policyPath?: string; knobs?: Idc
     schedulerRoleArn: 'arn:aws:iam::000000000000:role/scheduler',
     clock,
   });
-  const previousEndpoint = process.env.AWS_ENDPOINT_URL;
-  process.env.AWS_ENDPOINT_URL = edge.url; // SDK clients read it when they are built
+  // The local cloud set AWS_ENDPOINT_URL, which SDK clients read when they are built.
   const runtime = createRuntime(env, { clock, workflows });
-  await ensureGrantsTable(runtime.clients.dynamodb, tableName);
+  // Through the runtime's own client, so its first call (credentials, connection) comes before
+  // any test's: the race tests time their requests against each other.
+  await ensureGrantsTable(runtime.clients.dynamodb, cloud.tableName);
   setRuntime(runtime);
   return {
     runtime,
-    idc,
+    idc: cloud.idc,
     clock,
     sfn,
     scheduler,
     env,
-    secretsManager,
+    secretsManager: cloud.secretsManager,
     async stop() {
       setRuntime(undefined);
-      if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
-      else process.env.AWS_ENDPOINT_URL = previousEndpoint;
-      await edge.close();
-      await dynamo.close();
+      await cloud.stop();
     },
   };
 }

@@ -1,34 +1,28 @@
 /**
- * The slice of the local cloud the workflow tests need, composed from the real
- * pieces: dynalite, the Identity Center emulator and the local Scheduler behind the
- * edge endpoint, and local Step Functions running the state machines that
- * serverless.yml declares (the very statemachines/*.asl.json files) with the
- * workflow task handlers registered under their deployed function names.
- * (local/cloud.ts will compose the same for `npm start`.)
+ * The local cloud as the workflow tests need it, read at stage `wftest`: DynamoDB, the
+ * Identity Center emulator and the local Scheduler behind the edge endpoint, and local
+ * Step Functions running the state machines that serverless.yml declares (the very
+ * statemachines/*.asl.json files). Of the functions only the workflow tasks run, in this
+ * process, with the runtime the tests inspect.
  */
 import { resolve } from 'node:path';
-import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ulid } from 'ulid';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SLOT_COUNT } from '../../../lib/table/keys.ts';
-import { ensureGrantsTable } from '../../../lib/adapters/table-schema.ts';
 import { addDuration } from '../../../lib/domain/duration.ts';
 import type { Grant, Target } from '../../../lib/domain/grant.ts';
 import { createRuntime, setRuntime, type Runtime } from '../../../lib/runtime.ts';
-import { startDynamo } from '../../../local/dynamodb.ts';
-import { startEdge, type Edge } from '../../../local/edge.ts';
-import { createIdentityCenterEmulator, type IdentityCenterEmulator, type IdcKnobsInput } from '../../../local/idc/index.ts';
-import { LocalScheduler } from '../../../local/scheduler/service.ts';
-import { loadStateMachinesFromServerless, registerStateMachines } from '../../../local/stepfunctions/serverless.ts';
-import { LocalStepFunctions, type ExecutionRecord } from '../../../local/stepfunctions/service.ts';
+import { startLocalCloud } from '../../../local/cloud.ts';
+import type { LambdaHandler } from '../../../local/gateway.ts';
+import type { IdentityCenterEmulator, IdcKnobsInput } from '../../../local/idc/index.ts';
+import type { LocalScheduler } from '../../../local/scheduler/service.ts';
+import type { ExecutionRecord, LocalStepFunctions } from '../../../local/stepfunctions/service.ts';
 import { setTestAwsEnv } from '../../support/aws-env.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
-const SERVICE = 'identity-center-jit';
 const STAGE = 'wftest';
-const ACCOUNT = '000000000000';
-const REGION = 'us-east-1';
-const functionName = (fn: string) => `${SERVICE}-${STAGE}-${fn}`;
+/** The demo policy: what the tasks load, and the file serverless.yml packages (it refuses to load without one). */
+const POLICY = resolve(ROOT, 'config/policy.local.yaml');
 
 /** Workflow task functions, by serverless.yml function key. */
 export const WORKFLOW_FUNCTIONS = ['prepareActivation', 'completeActivation', 'beginRevocation'] as const;
@@ -38,7 +32,7 @@ export interface WorkflowCloud {
   idc: IdentityCenterEmulator;
   sfn: LocalStepFunctions;
   scheduler: LocalScheduler;
-  edge: Edge;
+  edgeUrl: string;
   grantMachineArn: string;
   revokeMachineArn: string;
   /** Writes an APPROVED grant (as the service does after approval) for `userName` on `target`. */
@@ -63,64 +57,45 @@ export interface WorkflowCloudOptions {
 
 export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Promise<WorkflowCloud> {
   setTestAwsEnv();
-  const idc = createIdentityCenterEmulator({
-    fixture: resolve(ROOT, 'local/org.example.yaml'),
-    knobs: { provisioningDelayMs: { minMs: 50, maxMs: 300 }, ...options.knobs },
-  });
-  const dynamo = await startDynamo();
-  let edgeUrl = '';
-  const sfn = new LocalStepFunctions({ sdkEndpoint: () => edgeUrl, ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}), log: process.env.WORKFLOW_TEST_LOG ? (l) => console.log(l) : () => undefined });
-  const scheduler = new LocalScheduler({ sfnEndpoint: () => edgeUrl, firingDelayMs: options.schedulerFiringDelayMs ?? (() => 0), log: () => undefined });
-  const edge = await startEdge({ port: 0, jsonServices: [...idc.services, sfn], restServices: [scheduler], dynamodb: dynamo, log: () => undefined });
-  edgeUrl = edge.url;
-
-  const tableName = `${SERVICE}-${STAGE}-grants-${Date.now()}`;
-  const machines = loadStateMachinesFromServerless(resolve(ROOT, 'serverless.yml'), {
+  // The runtime gets this process's environment as it is before the local cloud adds the functions'.
+  const processEnv = { ...process.env };
+  // The handlers validate the runtime at module load: they are imported once it is set (below).
+  const inProcess = (fn: string): LambdaHandler => async (event) => {
+    const mod = (await import(`../../../functions/${fn}.ts`)) as { handler: (event: unknown) => Promise<unknown> };
+    return mod.handler(event);
+  };
+  const cloud = await startLocalCloud({
     stage: STAGE,
-    region: REGION,
-    accountId: ACCOUNT,
-    env: {},
-    // serverless.yml refuses to load without a policy file to package; the tests use the demo policy.
-    params: { policyFile: 'config/policy.local.yaml' },
-    resolve: (logicalId, attribute) => {
-      const fn = /^(.+)LambdaFunction$/.exec(logicalId);
-      if (fn && attribute === 'Arn') {
-        const key = fn[1]!.charAt(0).toLowerCase() + fn[1]!.slice(1);
-        return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName(key)}`;
-      }
-      if (logicalId === 'GrantsTable' && !attribute) return tableName;
-      return `arn:aws:iam::${ACCOUNT}:role/${logicalId}`;
-    },
+    dataDir: false,
+    port: 0,
+    edgePort: 0,
+    log: process.env.WORKFLOW_TEST_LOG ? (line) => console.log(line) : false,
+    policyFile: POLICY,
+    idcKnobs: { provisioningDelayMs: { minMs: 50, maxMs: 300 }, ...options.knobs },
+    schedulerFiringDelayMs: options.schedulerFiringDelayMs ?? (() => 0),
+    ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+    functions: WORKFLOW_FUNCTIONS,
+    handlers: Object.fromEntries(WORKFLOW_FUNCTIONS.map((fn) => [fn, inProcess(fn)])),
+    slack: false,
   });
-  const arns = registerStateMachines(sfn, machines);
-  const grantMachineArn = arns.GrantStateMachine!;
-  const revokeMachineArn = arns.RevokeStateMachine!;
+  const { idc, stepFunctions: sfn, scheduler, tableName } = cloud;
+  const grantMachineArn = cloud.stateMachineArns.GrantStateMachine!;
+  const revokeMachineArn = cloud.stateMachineArns.RevokeStateMachine!;
 
-  const previousEndpoint = process.env.AWS_ENDPOINT_URL;
-  process.env.AWS_ENDPOINT_URL = edge.url; // SDK clients read it when they are built
+  // The local cloud set AWS_ENDPOINT_URL, which SDK clients read when they are built.
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...processEnv,
     GRANTS_TABLE: tableName,
-    POLICY_PATH: resolve(ROOT, 'config/policy.local.yaml'),
+    POLICY_PATH: POLICY,
     GRANT_STATE_MACHINE_ARN: grantMachineArn,
     REVOKE_STATE_MACHINE_ARN: revokeMachineArn,
-    SCHEDULE_GROUP: `${SERVICE}-${STAGE}`,
-    SCHEDULER_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/${SERVICE}-${STAGE}-scheduler`,
-    SCHEDULER_DLQ_ARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${SERVICE}-${STAGE}-schedule-dlq`,
+    SCHEDULE_GROUP: cloud.functionEnv.SCHEDULE_GROUP,
+    SCHEDULER_ROLE_ARN: cloud.functionEnv.SCHEDULER_ROLE_ARN,
+    SCHEDULER_DLQ_ARN: cloud.functionEnv.SCHEDULER_DLQ_ARN,
   };
   const runtime = createRuntime(env);
   setRuntime(runtime);
-  await ensureGrantsTable(runtime.clients.dynamodb, tableName);
-  const schedulerClient = new SchedulerClient({});
-  await schedulerClient.send(new CreateScheduleGroupCommand({ Name: `${SERVICE}-${STAGE}` }));
-  schedulerClient.destroy();
-  await scheduler.start();
-
-  // The handlers validate the runtime at module load: import them after setRuntime.
-  for (const fn of WORKFLOW_FUNCTIONS) {
-    const mod = (await import(`../../../functions/${fn}.ts`)) as { handler: (event: unknown) => Promise<unknown> };
-    sfn.registerLambda(functionName(fn), (event) => mod.handler(event));
-  }
+  for (const fn of WORKFLOW_FUNCTIONS) await import(`../../../functions/${fn}.ts`);
 
   async function targetOf(spec: TargetSpec): Promise<Target> {
     if ('group' in spec) return { type: 'group', group: spec.group, groupId: idc.groupId(spec.group) };
@@ -132,7 +107,7 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
     idc,
     sfn,
     scheduler,
-    edge,
+    edgeUrl: cloud.edgeUrl,
     grantMachineArn,
     revokeMachineArn,
     async approvedGrant(userName, spec, duration) {
@@ -184,13 +159,8 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
       return sfn.listExecutionRecords().filter((e) => e.name.includes(grantId));
     },
     async stop() {
-      await scheduler.stop();
-      await sfn.close();
+      await cloud.stop();
       setRuntime(undefined);
-      if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
-      else process.env.AWS_ENDPOINT_URL = previousEndpoint;
-      await edge.close();
-      await dynamo.close();
     },
   };
 }
