@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DeleteGroupMembershipCommand, GetGroupIdCommand, IdentitystoreClient, ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { grantKey } from '../../lib/table/keys.ts';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, beforeAll, describe, expect, it } from 'vitest';
@@ -85,8 +86,10 @@ function grantItem(overrides: Partial<Grant>): Grant {
 }
 
 /** Answers Queries by partition (`:pk`), one page each. */
-function queryByPartition(pages: Record<string, unknown[]>) {
-  ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => ({ Items: pages[String(input.ExpressionAttributeValues?.[':pk'])] ?? [] }));
+/** Query answers per partition, as the table holds them: each grant under its key. */
+function queryByPartition(pages: Record<string, Grant[]>) {
+  const asItem = (grant: Grant) => ({ ...grant, ...grantKey(grant.id) });
+  ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => ({ Items: (pages[String(input.ExpressionAttributeValues?.[':pk'])] ?? []).map(asItem) }));
 }
 
 describe('functions/sweepGrants', () => {
@@ -96,7 +99,6 @@ describe('functions/sweepGrants', () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${REVOKE_ARN}:x`, startDate: new Date() });
 
     const report = await sweepGrants({}, context);
-    console.log('DBG', JSON.stringify(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.ExpressionAttributeValues)), JSON.stringify(sfn.commandCalls(ListExecutionsCommand).length));
 
     const all = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
     // The slots' line of waiters is one partition of the table, read by key; grants by the byStatus index.
