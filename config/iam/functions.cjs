@@ -37,8 +37,9 @@ const FUNCTIONS = {
   // grantsTable: message locations (SLACKMSG items) and grant reads; schedules: each grant's expiry warning
   slackNotify: { grantsTable: 'readWrite', grantsTableStream: 'read', schedules: 'write', secrets: ['slack'] },
   // Workflow tasks
-  // slotWaiters: a slot handed to a grant that no longer needs it goes on to the next waiter.
-  prepareActivation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', identityCenter: ['assignments'] },
+  // schedules, startWorkflows: the revocation is scheduled (a short grant's revoke started) before any
+  // access exists; slotWaiters: a slot handed to a grant that no longer needs it goes on to the next waiter.
+  prepareActivation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['assignments'] },
   // Short grants start the revoke workflow at once; the others get their revocation schedule.
   completeActivation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['assignments'] },
   // A revoked grant's activation/revocation schedules can do nothing useful any more.

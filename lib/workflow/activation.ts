@@ -1,7 +1,9 @@
 /**
  * The grant workflow's two Lambda tasks (statemachines/grant.asl.json):
  *
- *  prepareActivation  APPROVED/SCHEDULED → ACTIVATING, takes a holder on the assignment key
+ *  prepareActivation  APPROVED/SCHEDULED → ACTIVATING with the expiry fixed (now + duration) and
+ *                     its revocation scheduled before any access exists, so a grant's clock never
+ *                     depends on this execution surviving; then takes a holder on the assignment key
  *                     and decides whether Identity Center must create anything. For an account
  *                     target whose answer needs Identity Center (ListAccountAssignments), it
  *                     first takes a slot, or joins the line of waiters (activations after
@@ -11,9 +13,9 @@
  *                     most one per slot: a storm of grants cannot flood the 20 TPS that every
  *                     caller of Identity Center shares.
  *  completeActivation gives the slot back (handing it to the next waiter) as soon as the
- *                     create's status is terminal, then ACTIVE (activatedAt = now, expiresAt =
- *                     now + duration) + the revocation schedule, or FAILED with a reason the
- *                     requester can act on and the holder released.
+ *                     create's status is terminal, then ACTIVE (activatedAt = now, the expiry as
+ *                     fixed) + the revocation schedule, or FAILED with a reason the requester can
+ *                     act on, the holder released and the schedule deleted.
  *
  * The slots keep the system within Identity Center's quota of outstanding assignment
  * operations (lib/table/keys.ts SLOT_COUNT); the create and the status polling run in the
@@ -203,12 +205,19 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
   try {
     if (grant.status !== 'ACTIVATING') {
       const current = grant;
+      // The requested duration counts from now: whatever happens to this execution, the access it
+      // creates ends by then (the schedule below, or the sweeper, revokes it).
+      const at = deps.clock.now().toISOString();
+      const expiresAt = addDuration(at, current.duration);
       grant = await deps.store.transition({
         current,
         to: 'ACTIVATING',
-        entry: { at: deps.clock.now().toISOString(), actor: SYSTEM_ACTORS.workflow, action: 'activation started' },
+        set: { expiresAt },
+        entry: { at, actor: SYSTEM_ACTORS.workflow, action: 'activation started', detail: `access until ${expiresAt} at the latest` },
       });
     }
+    // Scheduled before any access is created; an upsert, so a re-run after a crash makes sure of it.
+    if (grant.expiresAt) await deps.workflows.scheduleRevocation(grant);
     const isAccount = grant.target.type === 'account';
     if (isAccount && (await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target)))) {
       // The check (and the create after it) runs on a slot: one now, or a place in the line.
@@ -290,6 +299,10 @@ async function failActivation(deps: WorkflowDeps, grant: Grant, result: Activati
       entry: { at, actor: SYSTEM_ACTORS.workflow, action: 'activation failed', detail: detail ? `${failureReason} (${detail})` : failureReason },
     });
   });
+  // The revocation scheduled when the activation began has nothing to do.
+  await deps.workflows.deleteSchedules(grant).catch((err: unknown) => {
+    logger.warn('could not delete the schedules of a failed activation (they find nothing to do)', { grantId: grant.id, error: err instanceof Error ? err.message : String(err) });
+  });
   return { grantId: grant.id, status: failed?.status ?? 'FAILED' };
 }
 
@@ -325,9 +338,10 @@ export async function completeActivation(deps: WorkflowDeps, input: CompleteActi
     }
   }
 
-  // Access began when Identity Center said SUCCEEDED, which is now (the poll that saw it just ended).
+  // Access began when Identity Center said SUCCEEDED, which is now (the poll that saw it just ended);
+  // it ends at the expiry fixed when the activation began.
   const activatedAt = deps.clock.now().toISOString();
-  const expiresAt = addDuration(activatedAt, grant.duration);
+  const expiresAt = grant.expiresAt ?? addDuration(activatedAt, grant.duration);
   const covered = input.plan?.coveredByExistingAccess === true;
   const active = await deps.store.transition({
     current: grant,

@@ -12,6 +12,11 @@ export class HolderBusy extends Error {
   override readonly name = 'HolderBusy';
 }
 
+/** A revocation came due while the grant's activation is still under way: it waits for the activation to finish. */
+export class ActivationInProgress extends Error {
+  override readonly name = 'ActivationInProgress';
+}
+
 /** All slots for async assignment operations are leased (the quota is 10 outstanding). Raised in-process only (the reconciler). */
 export class SlotsBusy extends Error {
   override readonly name = 'SlotsBusy';
@@ -23,6 +28,7 @@ export class SlotsBusy extends Error {
  */
 export const RETRYABLE_TASK_ERRORS = [
   'HolderBusy', // above
+  'ActivationInProgress', // above
   'ConflictError', // lib/errors.ts: a conditional write kept losing races after the in-process retries
   'ConflictException', // SSO Admin, Identity Store, Scheduler: an earlier change has not propagated yet
   'ThrottlingException', // SSO Admin, Identity Store, Scheduler, Step Functions, DynamoDB: still throttled after the SDK's retries
@@ -46,16 +52,19 @@ export type LambdaTaskState = 'PrepareActivation' | 'CompleteActivation' | 'Begi
  *  CompleteActivation DynamoDB, Scheduler Create/UpdateSchedule, Step Functions StartExecution, and after
  *                     a failed create SSO Admin Delete/ListAccountAssignments and Identity Store DeleteGroupMembership
  *                     (ConflictException after the adapter's retries).
+ *  PrepareActivation  also Scheduler Create/UpdateSchedule and Step Functions StartExecution: the
+ *                     revocation is scheduled before any access is created.
  *  BeginRevocation    DynamoDB, SSO Admin ListInstances, Identity Store GetGroupMembershipId, Scheduler
- *                     DeleteSchedule (ConflictException while a schedule changes).
+ *                     DeleteSchedule (ConflictException while a schedule changes); ActivationInProgress
+ *                     when the expiry comes while the grant is still ACTIVATING.
  */
 /** What every task's calls can raise transiently: its own ConflictError, AWS throttling and internal errors. */
 const TRANSIENT_TASK_ERRORS = ['ConflictError', 'ThrottlingException', 'InternalServerException', 'InternalServerError', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'] as const satisfies readonly RetryableTaskError[];
 
 export const TASK_RETRYABLE_ERRORS: Record<LambdaTaskState, readonly RetryableTaskError[]> = {
-  PrepareActivation: ['HolderBusy', ...TRANSIENT_TASK_ERRORS],
+  PrepareActivation: ['HolderBusy', 'ConflictException', ...TRANSIENT_TASK_ERRORS],
   CompleteActivation: ['ConflictException', ...TRANSIENT_TASK_ERRORS],
-  BeginRevocation: ['ConflictException', ...TRANSIENT_TASK_ERRORS],
+  BeginRevocation: ['ActivationInProgress', 'ConflictException', ...TRANSIENT_TASK_ERRORS],
 };
 
 /** The Lambda service errors AWS recommends retrying on every Lambda task (Step Functions' names). */

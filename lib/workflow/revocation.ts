@@ -21,6 +21,7 @@ import type { TransitionRequest } from '../ports.ts';
 import { slotKey } from '../table/keys.ts';
 import { accessPlan, type AccessPlan } from './access-plan.ts';
 import { SLOT_LEASE_MS, slotLeaseRequest } from './activation.ts';
+import { ActivationInProgress } from './errors.ts';
 import { leaveHolder, onConflictRetry } from './holders.ts';
 import type { PreparedWrite, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 
@@ -74,6 +75,11 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput): Promis
     if (!grant) return 'grant does not exist';
     if (isTerminal(grant.status)) return `grant is already ${grant.status}`;
     if (grant.status === 'REVOKING') return grant;
+    if (grant.status === 'ACTIVATING' && input.mode !== 'early' && grant.expiresAt && Date.parse(grant.expiresAt) <= deps.clock.now().getTime()) {
+      // Its expiry came while its activation is still under way (it waited long for a slot, or its
+      // execution died and is being resumed): retried until it is ACTIVE (then revoked) or FAILED.
+      throw new ActivationInProgress(`grant ${grant.id} expired at ${grant.expiresAt} while its activation is still under way; revoking once it is active`);
+    }
     if (grant.status !== 'ACTIVE') return `grant is ${grant.status}, not active`;
 
     const mode = input.mode ?? 'expiry';

@@ -194,6 +194,44 @@ describe('sweeper: workflows that died', () => {
   });
 });
 
+describe('sweeper: killed activations', () => {
+  it('an activation killed mid-way: its expiry and revocation were fixed before any access, the sweep resumes it 20 s on, and the access ends at that expiry', async () => {
+    const slots = workflowDeps(b.runtime).slots;
+    const held = [];
+    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire('test#occupant', 3600_000))!);
+    const now = new Date().toISOString();
+    const grant = await b.putGrant('dave', { account: '555555555555', permissionSet: 'PowerUserAccess' }, { status: 'APPROVED', duration: 'PT1H' }, [
+      { at: now, action: 'requested', from: null, to: 'PENDING_APPROVAL' },
+      { at: now, action: 'auto-approved', from: 'PENDING_APPROVAL', to: 'APPROVED' },
+    ]);
+    let activating: Grant;
+    try {
+      await b.runtime.workflows.startGrant(grant);
+      activating = await b.waitForStatus(grant.id, ['ACTIVATING']);
+      // Fixed before any access: the expiry, and the revocation that enforces it.
+      expect(activating.expiresAt).toBeDefined();
+      expect(Date.parse(activating.expiresAt!) - Date.parse(activating.history.at(-1)!.at)).toBe(3600_000);
+      for (let i = 0; i < 100 && !(await b.revocationScheduleExists(grant.id)); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await b.revocationScheduleExists(grant.id)).toBe(true);
+      expect(b.hasAssignment('dave', '555555555555', 'PowerUserAccess')).toBe(false);
+
+      const run = b.cloud.stepFunctions.listExecutionRecords().find((e) => e.name === `grant-${grant.id}` && e.status === 'RUNNING')!;
+      b.cloud.stepFunctions.stopExecution(run.executionArn, 'Killed', 'the container died');
+      await b.cloud.stepFunctions.waitForExecution(run.executionArn);
+    } finally {
+      for (const lease of held) await slots.release(lease);
+    }
+    // Not yet: ACTIVATING with no workflow for less than 20 s.
+    expect(itemsOf(await sweep(() => new Date(Date.now() + 5_000)).run(), grant)).toEqual([]);
+    const report = await sweep(() => new Date(Date.now() + 21_000)).run();
+    expect(itemsOf(report, grant).map((i) => i.action)).toEqual(['activation-restarted']);
+    const active = await b.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
+    expect(active.status).toBe('ACTIVE');
+    expect(active.expiresAt).toBe(activating!.expiresAt);
+    expect(b.hasAssignment('dave', '555555555555', 'PowerUserAccess')).toBe(true);
+  });
+});
+
 describe('sweeper: requests and activations', () => {
   it('PENDING_APPROVAL past pendingExpiresAt → APPROVAL_EXPIRED with its history entry; not yet due → untouched', async () => {
     const past = new Date(Date.now() - 60_000).toISOString();

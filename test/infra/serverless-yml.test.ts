@@ -134,7 +134,8 @@ const OWN_ROLE_ONLY_ACTIONS: Record<string, [string[], string[]]> = {
   // It mends the slots too: takes back those of dead workflows, wakes waiters whose wake-up was lost.
   sweepGrants: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...START_WORKFLOW, 'states:ListExecutions'], []],
   reconcileAccess: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER], [...DIRECTORY_READ, ...WORKFLOW_IDENTITY_CENTER, 'identitystore:ListGroupMemberships']],
-  prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER], WORKFLOW_IDENTITY_CENTER],
+  // The revocation schedule (or a short grant's revoke) before any access exists.
+  prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
   // ACTIVE: the revocation schedule, or the revoke workflow at once for a short grant.
   completeActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
   beginRevocation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, 'scheduler:DeleteSchedule'], WORKFLOW_IDENTITY_CENTER],

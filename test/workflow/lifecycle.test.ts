@@ -36,7 +36,10 @@ describe('grant lifecycle', () => {
     const active = await activate('carol', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT3S');
     expect(hasAssignment('carol', '444444444444', 'PowerUserAccess')).toBe(true);
     expect(active.activatedAt).toBeDefined();
-    expect(Date.parse(active.expiresAt!) - Date.parse(active.activatedAt!)).toBe(3000);
+    // The duration counts from when the activation began, fixed before any access existed.
+    const activationBegan = active.history.find((h) => h.to === 'ACTIVATING')!.at;
+    expect(Date.parse(active.expiresAt!) - Date.parse(activationBegan)).toBe(3000);
+    expect(Date.parse(active.activatedAt!)).toBeLessThan(Date.parse(active.expiresAt!));
 
     const ended = await cloud.waitForStatus(active.id, ENDED);
     expect(ended.status).toBe('EXPIRED');

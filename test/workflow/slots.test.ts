@@ -166,6 +166,27 @@ describe('slot leases in the state machines', () => {
     expect((await cloud.slotOwners()).sort()).toEqual([0, 1, 3, 4, 5, 6, 7, 8, 9].map((i) => `activate#other-${i}`).sort());
   }, 30_000);
 
+  it('an expiry that comes while the grant still waits for a slot: the revoke waits for the activation, then removes the access at once', async () => {
+    await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
+    const grant = await cloud.approvedGrant('dave', { account: '333333333333', permissionSet: 'PowerUserAccess' }, 'PT2S');
+    await cloud.runtime.workflows.startGrant(grant);
+    await untilWaiting(grant.id, 'WaitForSlot');
+    const activating = (await cloud.runtime.store.get(grant.id))!;
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(activating.expiresAt!) - Date.now()) + 500));
+    // Past its expiry, still waiting: nothing was ever created.
+    expect((await cloud.runtime.store.get(grant.id))?.status).toBe('ACTIVATING');
+    expect(hasAssignment('dave', '333333333333', 'PowerUserAccess')).toBe(false);
+
+    await giveBack(0, 'activate#other-0');
+    const ended = await cloud.waitForStatus(grant.id, ['EXPIRED', 'FAILED']);
+    expect(ended.status).toBe('EXPIRED');
+    expect(ended.history.map((h) => h.to)).toEqual(expect.arrayContaining(['ACTIVE', 'REVOKING', 'EXPIRED']));
+    await cloud.sfn.idle();
+    expect(hasAssignment('dave', '333333333333', 'PowerUserAccess')).toBe(false);
+    const revoke = cloud.executionsOf(grant.id).find((e) => e.name.startsWith('revoke-'))!;
+    expect(revoke.history.some((h) => h.type === 'TaskFailed' && h.details?.value.error === 'ActivationInProgress')).toBe(true);
+  }, 30_000);
+
   it('a wake-up lost with its releaser (the slot freed, nobody woken) is sent by the sweeper\'s repair', async () => {
     await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
     const grant = await cloud.approvedGrant('bob', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
