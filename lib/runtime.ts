@@ -23,7 +23,7 @@ import { StepFunctionsWorkflows } from './adapters/workflows.ts';
 import { loadConfig, requireSetting, type Config } from './config.ts';
 import { CursorCodec } from './http/cursor.ts';
 import { loadPolicyFileSync, PolicyEngine } from './policy/index.ts';
-import { systemClock, type Clock, type Notifier, type Workflows } from './ports.ts';
+import { systemClock, type Clock, type Notifier, type Workflows } from './ports/index.ts';
 import { GrantService } from './service/grants.ts';
 
 export interface Runtime {

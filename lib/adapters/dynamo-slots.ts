@@ -6,11 +6,10 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../ports.ts';
+import type { Clock, CreateSlots, SlotLease } from '../ports/index.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
 import { SLOT_COUNT, SLOT_TURNS_KEY, slotKey } from '../table/keys.ts';
 import { slotLeaseWrite, slotReleaseWrite } from '../table/prepared-writes.ts';
-import type { CreateSlots, SlotLease } from '../workflow/ports.ts';
 
 const TURN_ATTEMPTS = 5;
 

@@ -37,7 +37,7 @@ import type { Account, OrganizationsClient } from '@aws-sdk/client-organizations
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { ConfigError } from '../errors.ts';
-import type { AccountInfo, Directory, IdentityUser } from '../ports.ts';
+import type { AccountInfo, Directory, IdentityUser } from '../ports/index.ts';
 import { TtlCache } from '../ttl-cache.ts';
 import { errorName, withAwsRetry, type RetryOptions } from './aws-retry.ts';
 import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';

@@ -9,7 +9,7 @@ import { ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';
 import { errorName } from '../adapters/aws-retry.ts';
 import type { IdentityCenterWriter } from '../adapters/identity-center.ts';
 import { clientProvider, lazySdk, type ClientSource } from '../adapters/lazy-sdk.ts';
-import type { AccessInventory, AssignmentRow, ExecutionStarter, ListPage, MembershipRow, RevokeExecutionInput, RunningExecutions } from './ports.ts';
+import type { AccessInventory, AssignmentRow, ExecutionStarter, ListPage, MembershipRow, RevokeExecutionInput, RunningExecutions } from '../ports/index.ts';
 
 export class StepFunctionsExecutionStarter implements ExecutionStarter {
   private readonly sfn: () => Promise<SFNClient>;

@@ -23,14 +23,12 @@
  */
 import { assignmentKey, describeTarget, SYSTEM_ACTORS, type Grant, type GrantStatus, type Target } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
-import type { AccountInfo, Directory, Holder, Notifier } from '../ports.ts';
+import type { AccessInventory, AccountInfo, BackstopLog, Directory, Holder, Notifier, WorkflowDeps } from '../ports/index.ts';
 import { selectorMatches } from '../policy/engine.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { acquireSlot } from '../workflow/activation.ts';
 import { leaveHolder } from '../workflow/holders.ts';
-import type { WorkflowDeps } from '../workflow/ports.ts';
 import type { Pacer } from './pacer.ts';
-import type { AccessInventory, BackstopLog } from './ports.ts';
 
 /** Statuses in which a grant legitimately holds (or is about to hold, or is releasing) access. */
 const LIVE: ReadonlySet<GrantStatus> = new Set(['ACTIVATING', 'ACTIVE', 'REVOKING']);

@@ -6,12 +6,11 @@ import * as z from 'zod';
 import { requireSetting } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import type { Notifier } from '../ports.ts';
+import type { BackstopLog, Notifier } from '../ports/index.ts';
 import type { Runtime } from '../runtime.ts';
 import { workflowDeps } from '../workflow/runtime.ts';
 import { IdentityCenterInventory, StepFunctionsExecutionStarter } from './aws.ts';
 import { Pacer } from './pacer.ts';
-import type { BackstopLog } from './ports.ts';
 import { Reconciler } from './reconciler.ts';
 import { DEFAULT_SWEEPER_SETTINGS as DEFAULTS, Sweeper, type SweeperSettings } from './sweeper.ts';
 

@@ -34,8 +34,7 @@
  */
 import { SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
-import type { Clock, GrantStore } from '../ports.ts';
-import type { BackstopLog, ExecutionStarter, RunningExecutions } from './ports.ts';
+import type { BackstopLog, Clock, ExecutionStarter, GrantStore, RunningExecutions } from '../ports/index.ts';
 
 export interface SweeperSettings {
   /** ACTIVE grants are swept this long after expiresAt (a healthy scheduled revoke has deleted the access by then). */

@@ -15,7 +15,7 @@ import {
 } from '../domain/grant.ts';
 import { addDuration, durationMs, formatDuration } from '../domain/duration.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnprocessableError } from '../errors.ts';
-import type { Clock, Directory, GrantStore, Notifier, Page, Workflows } from '../ports.ts';
+import type { Clock, Directory, GrantStore, Notifier, Page, Workflows } from '../ports/index.ts';
 import { GrantAuthorization } from '../policy/authorization.ts';
 import type { Caller, EligibilityEntry, PolicyEngine } from '../policy/engine.ts';
 

@@ -7,14 +7,8 @@ import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/clien
 import { clientProvider, type ClientSource } from '../adapters/lazy-sdk.ts';
 import { atExpression, upsertSchedule } from '../adapters/workflows.ts';
 import type { Grant } from '../domain/grant.ts';
-import { EXPIRY_WARNING_LEAD_MS, type ExpiryWarningScheduler } from './notifier.ts';
-
-export interface ExpiryWarningInput {
-  kind: 'expiry-warning';
-  grantId: string;
-  /** The expiry this warning is for; a later extension makes it moot. */
-  expiresAt: string;
-}
+import type { ExpiryWarningInput, ExpiryWarningScheduler } from '../ports/index.ts';
+import { EXPIRY_WARNING_LEAD_MS } from './notifier.ts';
 
 export interface SchedulerExpiryWarningsOptions {
   /** ARN of the slackNotify function. */

@@ -7,15 +7,8 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Grant } from '../domain/grant.ts';
-import type { Notifier } from '../ports.ts';
-import type { SlackLogger } from './endpoint.ts';
-import type { SlackMessageStore } from './message-store.ts';
+import type { ExpiryWarningScheduler, Notifier, SlackLogger, SlackMessageStore } from '../ports/index.ts';
 import { approvalChannelMessage, requesterDm, type DmKind } from './views.ts';
-
-/** Creates or moves the one-off schedule that triggers the 5-minutes-before-expiry DM. */
-export interface ExpiryWarningScheduler {
-  schedule(grant: Grant): Promise<void>;
-}
 
 export const EXPIRY_WARNING_LEAD_MS = 5 * 60_000;
 

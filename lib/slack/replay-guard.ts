@@ -5,14 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { ReplayGuard } from '../ports/index.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
 import { slackReplayKey, TTL_ATTRIBUTE } from '../table/keys.ts';
 import { SLACK_MAX_SKEW_SECONDS } from './signature.ts';
-
-export interface ReplayGuard {
-  /** True the first time a signed request is seen; false for a replay. */
-  consume(signature: string, timestamp: number): Promise<boolean>;
-}
 
 export class DynamoReplayGuard implements ReplayGuard {
   constructor(

@@ -31,7 +31,7 @@ import { accessPlan, type AccessPlan, type InstanceIds } from './access-plan.ts'
 import { HolderBusy, SlotsBusy } from './errors.ts';
 import { describeActivationFailure } from './failure-reason.ts';
 import { leaveHolder, onConflictRetry } from './holders.ts';
-import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
+import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from '../ports/index.ts';
 
 /**
  * Lease length written by the state machines' slot acquisition, counted from the task that
@@ -43,7 +43,7 @@ import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
  */
 export const SLOT_LEASE_MS = 60 * 60_000;
 /**
- * Spacing of the waiters' turns (lib/workflow/ports.ts `reserveTurn`): about how often a slot comes
+ * Spacing of the waiters' turns (lib/ports/workflow.ts `reserveTurn`): about how often a slot comes
  * free when all are busy (a create holds one ~1.5 s: provisioning plus the first status check).
  * Turns handed out faster than slots free up only mean a few more waiters trying at once; slower would
  * leave slots idle, so this errs fast.

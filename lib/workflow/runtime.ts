@@ -5,7 +5,7 @@
 import { DynamoCreateSlots } from '../adapters/dynamo-slots.ts';
 import { DynamoRevocationWrites } from '../adapters/revocation-writes.ts';
 import type { Runtime } from '../runtime.ts';
-import type { WorkflowDeps } from './ports.ts';
+import type { WorkflowDeps } from '../ports/index.ts';
 
 const built = new WeakMap<Runtime, WorkflowDeps>();
 

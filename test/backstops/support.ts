@@ -17,10 +17,9 @@ import {
 import { ulid } from 'ulid';
 import { scheduleNames } from '../../lib/adapters/workflows.ts';
 import { loadBackstopEnv, type BackstopEnv } from '../../lib/backstops/runtime.ts';
-import type { BackstopLog } from '../../lib/backstops/ports.ts';
+import { type BackstopLog, type Clock, systemClock } from '../../lib/ports/index.ts';
 import { addDuration } from '../../lib/domain/duration.ts';
 import type { Grant, GrantStatus, HistoryEntry, Target } from '../../lib/domain/grant.ts';
-import { systemClock, type Clock } from '../../lib/ports.ts';
 import { createRuntime, type Runtime } from '../../lib/runtime.ts';
 import { ROOT, startLocalCloud, type LocalCloud } from '../../local/cloud.ts';
 import { setTestAwsEnv } from '../support/aws-env.ts';

@@ -11,7 +11,7 @@ import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { resolve } from 'node:path';
 import { StepFunctionsWorkflows } from '../../lib/adapters/workflows.ts';
 import { ensureGrantsTable } from '../../lib/adapters/table-schema.ts';
-import type { Clock } from '../../lib/ports.ts';
+import type { Clock } from '../../lib/ports/index.ts';
 import { createRuntime, setRuntime, type Runtime } from '../../lib/runtime.ts';
 import { startDynamo } from '../../local/dynamodb.ts';
 import { startEdge } from '../../local/edge.ts';

@@ -1,10 +1,10 @@
 /**
- * The ports the domain talks to. Adapters in lib/adapters implement them with
- * the AWS SDK; the domain never imports the SDK.
+ * Ports of the grant service and the policy: the grants table, the directory
+ * (Identity Center and Organizations reads), the workflows, the clock.
  */
-import type { Actor, Grant, GrantStatus } from './domain/grant.ts';
-import type { Holder } from './domain/holder.ts';
-import type { TransitionRequest } from './domain/transition.ts';
+import type { Actor, Grant, GrantStatus } from '../domain/grant.ts';
+import type { Holder } from '../domain/holder.ts';
+import type { TransitionRequest } from '../domain/transition.ts';
 
 export interface Page<T> {
   items: T[];
