@@ -1,6 +1,6 @@
 /**
  * Ports of the backstops (lib/backstops: sweeper, reconciler) beyond the grant and
- * workflow ports. SDK adapters: lib/backstops/aws.ts.
+ * workflow ports. SDK adapters: lib/adapters/execution-starter.ts, lib/adapters/access-inventory.ts.
  */
 
 /** The revoke workflow's input (statemachines/revoke.asl.json reads all three fields). */

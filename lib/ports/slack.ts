@@ -1,6 +1,6 @@
 /**
  * Ports of the Slack code (lib/slack) beyond the grant ports. SDK adapters:
- * lib/slack/message-store.ts, lib/slack/replay-guard.ts, lib/slack/expiry-warnings.ts.
+ * lib/adapters/slack-message-store.ts, slack-replay-guard.ts, slack-expiry-warnings.ts.
  */
 import type { Grant } from '../domain/grant.ts';
 

@@ -8,13 +8,13 @@
 import type { Runtime } from '../runtime.ts';
 import { logger } from '../logger.ts';
 import type { SlackEndpointDeps, SlackRuntime } from './endpoint.ts';
-import { SchedulerExpiryWarnings } from './expiry-warnings.ts';
+import { SchedulerExpiryWarnings } from '../adapters/slack-expiry-warnings.ts';
 import { SlackIdentity } from './identity.ts';
-import { DynamoSlackMessageStore } from './message-store.ts';
+import { DynamoSlackMessageStore } from '../adapters/slack-message-store.ts';
 import { SlackNotifier } from './notifier.ts';
-import { DynamoReplayGuard } from './replay-guard.ts';
-import { slackSecretNamesFromEnv, slackSecretsLoader, type SlackSecrets } from './secrets.ts';
-import { ackWebClient, notifyWebClient } from './web-client.ts';
+import { DynamoReplayGuard } from '../adapters/slack-replay-guard.ts';
+import { slackSecretNamesFromEnv, slackSecretsLoader, type SlackSecrets } from '../adapters/slack-secrets.ts';
+import { ackWebClient, notifyWebClient } from '../adapters/slack-web-client.ts';
 
 export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): () => Promise<SlackSecrets> {
   return slackSecretsLoader(slackSecretNamesFromEnv(env));

@@ -8,10 +8,10 @@ import { createSlackCommandsHandler } from '../../lib/slack/commands-handler.ts'
 import { createSlackInteractionsHandler } from '../../lib/slack/interactions-handler.ts';
 import type { SlackEndpointDeps } from '../../lib/slack/endpoint.ts';
 import { SlackIdentity } from '../../lib/slack/identity.ts';
-import { DynamoSlackMessageStore } from '../../lib/slack/message-store.ts';
+import { DynamoSlackMessageStore } from '../../lib/adapters/slack-message-store.ts';
 import { SlackNotifier } from '../../lib/slack/notifier.ts';
-import { DynamoReplayGuard } from '../../lib/slack/replay-guard.ts';
-import { ackWebClient, notifyWebClient } from '../../lib/slack/web-client.ts';
+import { DynamoReplayGuard } from '../../lib/adapters/slack-replay-guard.ts';
+import { ackWebClient, notifyWebClient } from '../../lib/adapters/slack-web-client.ts';
 import type { IdcKnobsInput } from '../../local/idc/index.ts';
 import { startFakeSlack, type FakeSlack } from '../../local/slack/fake-slack.ts';
 import { startApiTestCloud, type ApiTestCloud } from '../support/cloud.ts';

@@ -3,7 +3,7 @@
  * container. The values are never logged; errors name the parameter, not the value.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { clientProvider, lazy, lazySdk, type ClientSource } from '../adapters/lazy-sdk.ts';
+import { clientProvider, lazy, lazySdk, type ClientSource } from './lazy-sdk.ts';
 import { ConfigError } from '../errors.ts';
 
 export interface SlackSecrets {

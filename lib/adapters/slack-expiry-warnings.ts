@@ -4,11 +4,11 @@
  * grant id, so an extension moves the one schedule instead of adding another.
  */
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { clientProvider, type ClientSource } from '../adapters/lazy-sdk.ts';
-import { atExpression, upsertSchedule } from '../adapters/workflows.ts';
+import { clientProvider, type ClientSource } from './lazy-sdk.ts';
+import { atExpression, upsertSchedule } from './workflows.ts';
 import type { Grant } from '../domain/grant.ts';
 import type { ExpiryWarningInput, ExpiryWarningScheduler } from '../ports/index.ts';
-import { EXPIRY_WARNING_LEAD_MS } from './notifier.ts';
+import { EXPIRY_WARNING_LEAD_MS } from '../slack/notifier.ts';
 
 export interface SchedulerExpiryWarningsOptions {
   /** ARN of the slackNotify function. */

@@ -8,7 +8,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ReplayGuard } from '../ports/index.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
 import { slackReplayKey, TTL_ATTRIBUTE } from '../table/keys.ts';
-import { SLACK_MAX_SKEW_SECONDS } from './signature.ts';
+import { SLACK_MAX_SKEW_SECONDS } from '../slack/signature.ts';
 
 export class DynamoReplayGuard implements ReplayGuard {
   constructor(
