@@ -2,7 +2,7 @@
 import { apiHandler } from '../lib/http/api-handler.ts';
 import type { z } from 'zod';
 import type { createGrantBodySchema } from '../lib/http/schemas.ts';
-import { getRuntime } from '../lib/runtime.ts';
+import { getRuntime } from '../lib/composition/runtime.ts';
 
 getRuntime(); // validate env and policy at cold start
 

@@ -1,6 +1,6 @@
 /** GET /grants/{id}: one grant with its history. */
 import { apiHandler } from '../lib/http/api-handler.ts';
-import { getRuntime } from '../lib/runtime.ts';
+import { getRuntime } from '../lib/composition/runtime.ts';
 
 getRuntime(); // validate env and policy at cold start
 

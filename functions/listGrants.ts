@@ -10,7 +10,7 @@ import { requireSetting } from '../lib/config.ts';
 import { apiHandler } from '../lib/http/api-handler.ts';
 import type { CursorScope } from '../lib/http/cursor.ts';
 import type { listQuerySchema } from '../lib/http/schemas.ts';
-import { getRuntime } from '../lib/runtime.ts';
+import { getRuntime } from '../lib/composition/runtime.ts';
 
 // Validate env and policy at cold start; this function cannot page without its cursor key.
 requireSetting(getRuntime().config, 'CURSOR_KEY_SECRET_ARN');

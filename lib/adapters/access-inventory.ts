@@ -1,7 +1,7 @@
 /**
  * The reconciler's AccessInventory port on Identity Center: sso-admin
  * ListAccountAssignments and identitystore ListGroupMemberships, one page per call.
- * The clients retry throttling themselves (adaptive mode, built in lib/runtime.ts);
+ * The clients retry throttling themselves (adaptive mode, built in lib/composition/runtime.ts);
  * SSO Admin loads on first use (lib/adapters/lazy-sdk.ts).
  */
 import { ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';

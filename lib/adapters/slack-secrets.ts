@@ -11,17 +11,10 @@ export interface SlackSecrets {
   botToken: string;
 }
 
+/** The SSM parameter names (SLACK_SIGNING_SECRET_PARAM, SLACK_BOT_TOKEN_PARAM in lib/config.ts). */
 export interface SlackSecretNames {
   signingSecretParam: string;
   botTokenParam: string;
-}
-
-export function slackSecretNamesFromEnv(env: NodeJS.ProcessEnv = process.env): SlackSecretNames {
-  const signingSecretParam = env.SLACK_SIGNING_SECRET_PARAM;
-  const botTokenParam = env.SLACK_BOT_TOKEN_PARAM;
-  const missing = [!signingSecretParam && 'SLACK_SIGNING_SECRET_PARAM', !botTokenParam && 'SLACK_BOT_TOKEN_PARAM'].filter(Boolean);
-  if (missing.length) throw new ConfigError(`missing environment variable(s): ${missing.join(', ')}`);
-  return { signingSecretParam: signingSecretParam!, botTokenParam: botTokenParam! };
 }
 
 async function readParameter(ssm: () => Promise<SSMClient>, name: string): Promise<string> {

@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import type { z } from 'zod';
 import { UnauthenticatedError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../composition/runtime.ts';
 import type { Caller } from '../service/grants.ts';
 import { jsonBody, type ParsedBodyEvent } from './middleware/json-body.ts';
 import { problemErrors } from './middleware/problem-errors.ts';

@@ -3,7 +3,7 @@
  * Center emulator seeded from the demo org, the local policy, the fake Slack,
  * and the SlackNotifier wired into the service as the local cloud does.
  */
-import { createRuntime, type Runtime } from '../../lib/runtime.ts';
+import { createRuntime, type Runtime } from '../../lib/composition/runtime.ts';
 import { createSlackCommandsHandler } from '../../lib/slack/commands-handler.ts';
 import { createSlackInteractionsHandler } from '../../lib/slack/interactions-handler.ts';
 import type { SlackEndpointDeps } from '../../lib/slack/endpoint.ts';

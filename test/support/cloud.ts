@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { StepFunctionsWorkflows } from '../../lib/adapters/workflows.ts';
 import { ensureGrantsTable } from '../../lib/adapters/table-schema.ts';
 import type { Clock } from '../../lib/ports/index.ts';
-import { createRuntime, setRuntime, type Runtime } from '../../lib/runtime.ts';
+import { createRuntime, setRuntime, type Runtime } from '../../lib/composition/runtime.ts';
 import { startDynamo } from '../../local/dynamodb.ts';
 import { startEdge } from '../../local/edge.ts';
 import { LocalSecretsManager, templateSecretArn } from '../../local/secretsmanager.ts';

@@ -14,7 +14,7 @@ import { SLOT_COUNT } from '../../../lib/table/keys.ts';
 import { ensureGrantsTable } from '../../../lib/adapters/table-schema.ts';
 import { addDuration } from '../../../lib/domain/duration.ts';
 import type { Grant, Target } from '../../../lib/domain/grant.ts';
-import { createRuntime, setRuntime, type Runtime } from '../../../lib/runtime.ts';
+import { createRuntime, setRuntime, type Runtime } from '../../../lib/composition/runtime.ts';
 import { startDynamo } from '../../../local/dynamodb.ts';
 import { startEdge, type Edge } from '../../../local/edge.ts';
 import { createIdentityCenterEmulator, type IdentityCenterEmulator, type IdcKnobsInput } from '../../../local/idc/index.ts';
