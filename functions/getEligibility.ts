@@ -4,6 +4,6 @@ import { getRuntime } from '../lib/composition/runtime.ts';
 
 getRuntime(); // validate env and policy at cold start
 
-export const handler = apiHandler('getEligibility', getRuntime, async ({ caller, runtime }) => ({
-  body: { items: await runtime.service.eligibility(caller) },
+export const handler = apiHandler('getEligibility', getRuntime, async ({ caller, service }) => ({
+  body: { items: await service.eligibility(caller) },
 }));

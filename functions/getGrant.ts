@@ -4,6 +4,6 @@ import { getRuntime } from '../lib/composition/runtime.ts';
 
 getRuntime(); // validate env and policy at cold start
 
-export const handler = apiHandler<undefined, undefined, { id: string }>('getGrant', getRuntime, async ({ caller, params, runtime }) => ({
-  body: await runtime.service.get(caller, params.id),
+export const handler = apiHandler<undefined, undefined, { id: string }>('getGrant', getRuntime, async ({ caller, params, service }) => ({
+  body: await service.get(caller, params.id),
 }));
