@@ -9,7 +9,7 @@ import { Reconciler } from '../backstops/reconciler.ts';
 import { Sweeper } from '../backstops/sweeper.ts';
 import { loadBackstopEnv, requireSetting, sweeperSettings, type BackstopEnv } from '../config.ts';
 import { logger } from '../logger.ts';
-import type { BackstopLog, Notifier } from '../ports/index.ts';
+import type { BackstopLog } from '../ports/index.ts';
 import { getRuntime, type Runtime } from './runtime.ts';
 import { workflowDeps } from './workflow.ts';
 
@@ -39,7 +39,6 @@ export function createSweeper(runtime: Runtime, env: BackstopEnv = loadBackstopE
 export interface ReconcilerOptions {
   env?: BackstopEnv;
   log?: BackstopLog;
-  notifier?: Notifier;
   /** Overrides the policy's reconcile.removeUnmanaged. */
   removeUnmanaged?: boolean;
 }
@@ -55,7 +54,6 @@ export function createReconciler(runtime: Runtime, options: ReconcilerOptions = 
       delegatedAdmin: runtime.config.DELEGATED_ADMIN,
       pacer: new Pacer(env.RECONCILE_MAX_TPS),
       log: options.log ?? backstopLog,
-      ...(options.notifier ? { notifier: options.notifier } : {}),
     },
     options.removeUnmanaged !== undefined ? { removeUnmanaged: options.removeUnmanaged } : {},
   );

@@ -29,7 +29,7 @@ import { StepFunctionsWorkflows } from '../adapters/workflows.ts';
 import { loadConfig, requireSetting, type Config } from '../config.ts';
 import { CursorCodec } from '../http/cursor.ts';
 import { loadPolicyFileSync, PolicyEngine } from '../policy/index.ts';
-import { systemClock, type Clock, type Directory, type GrantStore, type HolderStore, type Notifier, type Workflows } from '../ports/index.ts';
+import { systemClock, type Clock, type Directory, type GrantStore, type HolderStore, type Workflows } from '../ports/index.ts';
 import { GrantService } from '../service/grants.ts';
 
 /**
@@ -55,7 +55,6 @@ export interface Runtime {
 
 export interface RuntimeOverrides {
   clock?: Clock;
-  notifier?: Notifier;
   workflows?: Workflows;
 }
 
@@ -100,7 +99,6 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
     workflows,
     clock,
     maxStartAheadMs: config.MAX_START_AHEAD_DAYS * 86_400_000,
-    ...(overrides.notifier ? { notifier: overrides.notifier } : {}),
   });
   const cursors = lazy(async () => {
     const key = cursorKeyLoader(requireSetting(config, 'CURSOR_KEY_SECRET_ARN'));

@@ -104,11 +104,6 @@ export interface Workflows {
   deleteSchedules(grant: Grant): Promise<void>;
 }
 
-/** Announces grant changes (Slack etc.). Must never throw into the caller's path. */
-export interface Notifier {
-  grantChanged(grant: Grant, event: string): Promise<void>;
-}
-
 export interface Clock {
   now(): Date;
 }

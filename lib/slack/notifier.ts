@@ -1,13 +1,14 @@
 /**
- * The Notifier port for Slack: the approvers' channel message (posted once,
- * then rewritten in place with chat.update so it always shows the grant's
- * current state) and the requester's DMs. Never throws: a Slack outage must not
- * block or undo a grant change. Rate limits are honoured by the WebClient
- * (rejectRateLimitedCalls false: it waits Retry-After and retries).
+ * Announces grant changes in Slack, driven by the grants table's stream
+ * (lib/slack/notify-handler.ts): the approvers' channel message (posted once, then
+ * rewritten in place with chat.update so it always shows the grant's current state)
+ * and the requester's DMs. Never throws: a Slack outage must not block or undo a
+ * grant change. Rate limits are honoured by the WebClient (rejectRateLimitedCalls
+ * false: it waits Retry-After and retries).
  */
 import type { WebClient } from '@slack/web-api';
 import type { Grant } from '../domain/grant.ts';
-import type { ExpiryWarningScheduler, Notifier, SlackLogger, SlackMessageStore } from '../ports/index.ts';
+import type { ExpiryWarningScheduler, SlackLogger, SlackMessageStore } from '../ports/index.ts';
 import { approvalChannelMessage, requesterDm, type DmKind } from './views.ts';
 
 export const EXPIRY_WARNING_LEAD_MS = 5 * 60_000;
@@ -53,7 +54,7 @@ export function dmKindFor(grant: Grant, event: string): DmKind | undefined {
   }
 }
 
-export class SlackNotifier implements Notifier {
+export class SlackNotifier {
   private readonly dmChannels = new Map<string, string>();
 
   constructor(private readonly deps: SlackNotifierDeps) {}
