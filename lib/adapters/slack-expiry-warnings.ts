@@ -1,4 +1,5 @@
 /**
+ * The ExpiryWarningScheduler port on EventBridge Scheduler.
  * The 5-minutes-before-expiry DM is driven by a one-off EventBridge Scheduler
  * schedule that invokes the slackNotify function. The name derives from the
  * grant id, so an extension moves the one schedule instead of adding another.

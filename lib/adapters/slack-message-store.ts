@@ -1,5 +1,5 @@
 /**
- * Per-grant Slack bookkeeping in the grants table (one item per grant, lib/table/keys.ts):
+ * The SlackMessageStore port: per-grant Slack bookkeeping in the grants table (one item per grant, lib/table/keys.ts):
  * where the approvers' message is (channel + ts, for chat.update) and which
  * DMs were already sent (so an at-least-once trigger does not DM twice).
  */

@@ -1,6 +1,6 @@
 /**
- * Replay protection for signed Slack requests: a (timestamp, signature) pair is
- * accepted once. The signature covers the timestamp, so the signature alone is the key.
+ * The ReplayGuard port on the grants table: a (timestamp, signature) pair of a signed
+ * Slack request is accepted once. The signature covers the timestamp, so the signature alone is the key.
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
