@@ -1,8 +1,7 @@
 /** Grant workflow task 2 (the state machine already gave the slot back): ACTIVE + revocation schedule, or FAILED with a readable reason. */
-import { completeActivation, type CompleteActivationInput } from '../lib/workflow/activation.ts';
-import { workflowDeps } from '../lib/workflow/runtime.ts';
-import { getRuntime } from '../lib/runtime.ts';
+import { workflowTasks } from '../lib/composition/workflow.ts';
+import type { CompleteActivationInput } from '../lib/workflow/activation.ts';
 
-getRuntime(); // validate env and policy at cold start
+workflowTasks(); // validate env and policy at cold start
 
-export const handler = (event: CompleteActivationInput) => completeActivation(workflowDeps(getRuntime()), event);
+export const handler = (event: CompleteActivationInput) => workflowTasks().completeActivation(event);

@@ -1,8 +1,7 @@
 /** Grant workflow task 1: APPROVED → ACTIVATING, holder taken; says what Identity Center must create (the state machine leases the slot). */
-import { prepareActivation, type ActivationInput } from '../lib/workflow/activation.ts';
-import { workflowDeps } from '../lib/workflow/runtime.ts';
-import { getRuntime } from '../lib/runtime.ts';
+import { workflowTasks } from '../lib/composition/workflow.ts';
+import type { ActivationInput } from '../lib/workflow/activation.ts';
 
-getRuntime(); // validate env and policy at cold start
+workflowTasks(); // validate env and policy at cold start
 
-export const handler = (event: ActivationInput) => prepareActivation(workflowDeps(getRuntime()), event);
+export const handler = (event: ActivationInput) => workflowTasks().prepareActivation(event);

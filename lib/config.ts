@@ -1,9 +1,12 @@
 /**
  * Environment configuration, validated once at cold start. A function with a
  * bad environment fails its init with a message naming every wrong variable,
- * instead of failing later on some request.
+ * instead of failing later on some request. Three schemas: every function's
+ * (`configSchema`), the backstops' (`backstopEnvSchema`) and the Slack functions'
+ * (`slackEnvSchema`); the composition root (lib/composition) loads them.
  */
 import * as z from 'zod';
+import { DEFAULT_SWEEPER_SETTINGS as SWEEPER_DEFAULTS, type SweeperSettings } from './backstops/sweeper.ts';
 import { ConfigError } from './errors.ts';
 
 const optionalString = z
@@ -43,13 +46,18 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+/** Parses `env` with `schema`; a ConfigError names every wrong variable. */
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv, what: string): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new ConfigError(`invalid environment configuration:\n${lines.join('\n')}`);
+    throw new ConfigError(`invalid ${what} configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parseEnv(configSchema, env, 'environment');
 }
 
 /** Fails at cold start when a workflow-starting function lacks its state machine ARN. */
@@ -57,4 +65,63 @@ export function requireSetting<K extends keyof Config>(config: Config, key: K): 
   const value = config[key];
   if (value === undefined || value === null || value === '') throw new ConfigError(`${String(key)} must be set for this function`);
   return value as NonNullable<Config[K]>;
+}
+
+/** A duration setting in seconds, defaulting to the sweeper's own default (milliseconds). */
+const seconds = (fallbackMs: number) => z.coerce.number().int().min(0).default(fallbackMs / 1000);
+
+/** The sweeper's and the reconciler's settings (sweepGrants, reconcileAccess). */
+export const backstopEnvSchema = z.object({
+  SWEEP_ACTIVE_GRACE_SECONDS: seconds(SWEEPER_DEFAULTS.activeGraceMs),
+  SWEEP_REVOKING_GRACE_SECONDS: seconds(SWEEPER_DEFAULTS.revokingGraceMs),
+  SWEEP_START_GRACE_SECONDS: seconds(SWEEPER_DEFAULTS.startGraceMs),
+  SWEEP_START_GIVE_UP_SECONDS: seconds(SWEEPER_DEFAULTS.startGiveUpMs),
+  SWEEP_ACTIVATING_RESTART_SECONDS: seconds(SWEEPER_DEFAULTS.activatingRestartMs),
+  SWEEP_ACTIVATING_ALERT_SECONDS: seconds(SWEEPER_DEFAULTS.activatingAlertMs),
+  SWEEP_ATTEMPT_WINDOW_SECONDS: z.coerce.number().int().min(60).default(SWEEPER_DEFAULTS.attemptWindowMs / 1000),
+  SWEEP_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(SWEEPER_DEFAULTS.pageSize),
+  SWEEP_MAX_ACTIONS: z.coerce.number().int().min(1).default(SWEEPER_DEFAULTS.maxActions),
+  /** The reconciler's share of Identity Center's 20 TPS (calls per second). */
+  RECONCILE_MAX_TPS: z.coerce.number().positive().max(20).default(5),
+});
+
+export type BackstopEnv = z.infer<typeof backstopEnvSchema>;
+
+export function loadBackstopEnv(env: NodeJS.ProcessEnv = process.env): BackstopEnv {
+  return parseEnv(backstopEnvSchema, env, 'backstop');
+}
+
+export function sweeperSettings(env: BackstopEnv): SweeperSettings {
+  return {
+    activeGraceMs: env.SWEEP_ACTIVE_GRACE_SECONDS * 1000,
+    revokingGraceMs: env.SWEEP_REVOKING_GRACE_SECONDS * 1000,
+    startGraceMs: env.SWEEP_START_GRACE_SECONDS * 1000,
+    startGiveUpMs: env.SWEEP_START_GIVE_UP_SECONDS * 1000,
+    activatingRestartMs: env.SWEEP_ACTIVATING_RESTART_SECONDS * 1000,
+    activatingAlertMs: env.SWEEP_ACTIVATING_ALERT_SECONDS * 1000,
+    attemptWindowMs: env.SWEEP_ATTEMPT_WINDOW_SECONDS * 1000,
+    pageSize: env.SWEEP_PAGE_SIZE,
+    maxActions: env.SWEEP_MAX_ACTIONS,
+  };
+}
+
+/** The Slack functions' settings (slackCommands, slackInteractions, slackNotify). */
+export const slackEnvSchema = z.object({
+  /** SSM parameter names (SecureString) of the signing secret and the bot token. */
+  SLACK_SIGNING_SECRET_PARAM: z.string().min(1, 'SSM parameter name of the Slack signing secret is required'),
+  SLACK_BOT_TOKEN_PARAM: z.string().min(1, 'SSM parameter name of the Slack bot token is required'),
+  /** The approvals channel for rules without slack.channel. */
+  SLACK_APPROVALS_CHANNEL: optionalString,
+  /** The AWS access portal URL for the console links in DMs. */
+  SSO_START_URL: optionalString,
+  /** The slackNotify function: set, it enables the expiry-warning schedules. */
+  SLACK_NOTIFY_FUNCTION_ARN: optionalString,
+  /** The fake Slack locally and in tests; unset in AWS (slack.com). */
+  SLACK_API_URL: optionalString,
+});
+
+export type SlackEnv = z.infer<typeof slackEnvSchema>;
+
+export function loadSlackEnv(env: NodeJS.ProcessEnv = process.env): SlackEnv {
+  return parseEnv(slackEnvSchema, env, 'Slack');
 }

@@ -12,11 +12,10 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../ports.ts';
+import type { Clock, CreateSlots, SlotAdmission, SlotLease, SlotQueuePlace, SlotRepairReport, SlotWaker } from '../ports/index.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
 import { SLOT_COUNT, SLOT_WAITERS_PARTITION, slotKey, slotWaiterKey } from '../table/keys.ts';
 import { slotGiveWrite, slotLeaseWrite, slotReclaimWrite, slotReleaseWrite } from '../table/prepared-writes.ts';
-import type { CreateSlots, SlotAdmission, SlotLease, SlotQueuePlace, SlotRepairReport, SlotWaker } from '../workflow/ports.ts';
 
 /** How many waiters one release tries before it gives up handing its slot on (each failed try means someone else served that waiter). */
 const HAND_OVER_TRIES = 5;

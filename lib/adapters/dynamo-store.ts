@@ -17,7 +17,7 @@ import type { Grant, GrantStatus } from '../domain/grant.ts';
 import { afterLeaving, canJoin, type Holder } from '../domain/holder.ts';
 import { applyTransition, type TransitionRequest } from '../domain/transition.ts';
 import { ConflictError, invalidCursorError } from '../errors.ts';
-import type { GrantStore, HolderStore, IdempotencyRecord, Page, PageRequest } from '../ports.ts';
+import type { GrantStore, HolderStore, IdempotencyRecord, Page, PageRequest } from '../ports/index.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
 import { grantFromItem, grantItem, holderFromItem, holderItem, type Item } from '../table/grant-item.ts';
 import {

@@ -6,8 +6,9 @@
  *   scan), emails case-insensitive, names→ids cached per container with a TTL,
  *   OU paths through ListParents up to the root, tags via ListTagsForResource.
  * - `IdentityCenterWriter` holds the calls Lambda code needs around the
- *   workflows' writes: does an assignment / membership exist, create and delete
- *   them with ConflictException retried, and wait for an async status.
+ *   workflows' writes (the `IdentityCenterAccess` port): does an assignment /
+ *   membership exist, delete them with ConflictException retried, and wait for
+ *   an async status. The state machines create them (SDK integrations).
  *
  * The instance ARN and identity store id come from options or, when absent,
  * from ListInstances (the first instance). Clients retry throttling with the
@@ -22,14 +23,12 @@
  */
 import type { AccountAssignmentOperationStatus, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import {
-  CreateGroupMembershipCommand,
   DeleteGroupMembershipCommand,
   DescribeUserCommand,
   GetGroupIdCommand,
   GetGroupMembershipIdCommand,
   GetUserIdCommand,
   IdentitystoreClient,
-  IsMemberInGroupsCommand,
   ListGroupMembershipsForMemberCommand,
   type DescribeUserCommandOutput,
 } from '@aws-sdk/client-identitystore';
@@ -37,7 +36,7 @@ import type { Account, OrganizationsClient } from '@aws-sdk/client-organizations
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { ConfigError } from '../errors.ts';
-import type { AccountInfo, Directory, IdentityUser } from '../ports.ts';
+import type { AccountInfo, Directory, IdentityUser } from '../ports/index.ts';
 import { TtlCache } from '../ttl-cache.ts';
 import { errorName, withAwsRetry, type RetryOptions } from './aws-retry.ts';
 import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
@@ -467,7 +466,7 @@ export class IdentityCenterDirectory extends IdentityCenterBase implements Direc
 
 export type AssignmentOperationKind = 'create' | 'delete';
 
-/** The parameters Create- and DeleteAccountAssignment share. */
+/** The parameters of DeleteAccountAssignment (CreateAccountAssignment's too, in the grant state machine). */
 function assignmentParameters(instanceArn: string, ref: AssignmentRef) {
   return {
     InstanceArn: instanceArn,
@@ -497,7 +496,7 @@ function toStatus(s: AccountAssignmentOperationStatus | undefined): AssignmentSt
   return { requestId: s.RequestId, status: s.Status, ...(s.FailureReason ? { failureReason: s.FailureReason } : {}) };
 }
 
-/** Write-side Identity Center calls for Lambda code (the workflows do the same through SDK integrations). */
+/** Write-side Identity Center calls for Lambda code (the workflows create through SDK integrations). */
 export class IdentityCenterWriter extends IdentityCenterBase {
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -537,20 +536,6 @@ export class IdentityCenterWriter extends IdentityCenterBase {
     }
   }
 
-  async isMember(groupId: string, userId: string): Promise<boolean> {
-    const { identityStoreId } = await this.instance();
-    const out = await this.clients.identityStore.send(new IsMemberInGroupsCommand({ IdentityStoreId: identityStoreId, MemberId: { UserId: userId }, GroupIds: [groupId] }));
-    return out.Results?.some((r) => r.GroupId === groupId && r.MembershipExists === true) ?? false;
-  }
-
-  /** Starts CreateAccountAssignment (IN_PROGRESS); ConflictException and throttling are retried with backoff. */
-  async createAssignment(ref: AssignmentRef): Promise<AssignmentStatus> {
-    const { instanceArn } = await this.instance();
-    const { client, sdk } = await this.ssoAdminApi();
-    const out = await this.retried(() => client.send(new sdk.CreateAccountAssignmentCommand(assignmentParameters(instanceArn, ref))));
-    return toStatus(out.AccountAssignmentCreationStatus);
-  }
-
   /** Starts DeleteAccountAssignment; undefined when the assignment does not exist (already gone). */
   async deleteAssignment(ref: AssignmentRef): Promise<AssignmentStatus | undefined> {
     const { instanceArn } = await this.instance();
@@ -564,7 +549,7 @@ export class IdentityCenterWriter extends IdentityCenterBase {
     }
   }
 
-  async assignmentStatus(kind: AssignmentOperationKind, requestId: string): Promise<AssignmentStatus> {
+  private async assignmentStatus(kind: AssignmentOperationKind, requestId: string): Promise<AssignmentStatus> {
     const { instanceArn } = await this.instance();
     const { client, sdk } = await this.ssoAdminApi();
     if (kind === 'create') {
@@ -590,29 +575,6 @@ export class IdentityCenterWriter extends IdentityCenterBase {
       status = await this.assignmentStatus(kind, requestId);
     }
     return status;
-  }
-
-  /** Adds the user to the group; an existing membership is reused (created: false). */
-  async addMembership(groupId: string, userId: string): Promise<{ membershipId: string; created: boolean }> {
-    const { identityStoreId } = await this.instance();
-    const create = async () => {
-      const out = await this.clients.identityStore.send(
-        new CreateGroupMembershipCommand({ IdentityStoreId: identityStoreId, GroupId: groupId, MemberId: { UserId: userId } }),
-      );
-      if (!out.MembershipId) throw new Error('CreateGroupMembership returned no MembershipId');
-      return { membershipId: out.MembershipId, created: true };
-    };
-    return this.retried(async () => {
-      try {
-        return await create();
-      } catch (e) {
-        // ConflictException is either "already a member" (reuse it) or a race that has not propagated (retry).
-        if (errorName(e) !== 'ConflictException') throw e;
-        const existing = await this.membershipId(groupId, userId);
-        if (existing) return { membershipId: existing, created: false };
-        throw e;
-      }
-    });
   }
 
   /** Removes a membership by id; false when it was already gone. */

@@ -1,7 +1,7 @@
 /**
  * Load on first use: the SDK client modules most invocations never call.
  *
- * Every function imports the composition root (lib/runtime.ts), so whatever it
+ * Every function imports the composition root (lib/composition/runtime.ts), so whatever it
  * loads at module load counts against every cold start. Loading a client module
  * costs 5–15 ms each (measured in bench/api.ts), so Step Functions, Scheduler,
  * SSO Admin, Organizations and STS (and SSM, for the Slack secrets read on the

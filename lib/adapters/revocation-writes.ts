@@ -7,7 +7,7 @@
  */
 import { applyTransition, type TransitionRequest } from '../domain/transition.ts';
 import { holderRemovalWrite, lowLevel, transitionWrite } from '../table/prepared-writes.ts';
-import type { PreparedWrite, RevocationWrites } from '../workflow/ports.ts';
+import type { PreparedWrite, RevocationWrites } from '../ports/index.ts';
 
 export class DynamoRevocationWrites implements RevocationWrites {
   constructor(private readonly retentionDays: number) {}

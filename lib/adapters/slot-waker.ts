@@ -5,7 +5,7 @@
  * The Step Functions client loads on first use (lib/adapters/lazy-sdk.ts).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { SlotWaker } from '../workflow/ports.ts';
+import type { SlotWaker } from '../ports/index.ts';
 import { errorName } from './aws-retry.ts';
 import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
 

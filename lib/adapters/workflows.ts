@@ -14,7 +14,7 @@
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Grant } from '../domain/grant.ts';
-import type { Clock, Workflows } from '../ports.ts';
+import type { Clock, Workflows } from '../ports/index.ts';
 import { errorName } from './aws-retry.ts';
 import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
 

@@ -14,7 +14,7 @@
  *     per group, every call paced (Identity Center's 20 TPS quota is shared).
  *  3. ACTIVE grants whose access is missing: checked again directly, then marked with a
  *     history entry (ACTIVE → ACTIVE; no edge fits a status change), logged at ERROR with
- *     a metric field, and announced through the Notifier when there is one.
+ *     a metric field; the Slack worker hears the marked grant on the table's stream, as any change.
  *  4. Access in the policy's scope that no holder tracks (the system did not create it):
  *     reported; removed only with `reconcile.removeUnmanaged: true` and only when no live
  *     grant needs it, under a DELETING holder so no activation can slip in between.
@@ -23,14 +23,12 @@
  */
 import { assignmentKey, describeTarget, SYSTEM_ACTORS, type Grant, type GrantStatus, type Target } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
-import type { AccountInfo, Directory, Holder, Notifier } from '../ports.ts';
+import type { AccessInventory, AccountInfo, BackstopLog, Directory, Holder, WorkflowDeps } from '../ports/index.ts';
 import { selectorMatches } from '../policy/engine.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { acquireSlot } from '../workflow/activation.ts';
 import { leaveHolder } from '../workflow/holders.ts';
-import type { WorkflowDeps } from '../workflow/ports.ts';
 import type { Pacer } from './pacer.ts';
-import type { AccessInventory, BackstopLog } from './ports.ts';
 
 /** Statuses in which a grant legitimately holds (or is about to hold, or is releasing) access. */
 const LIVE: ReadonlySet<GrantStatus> = new Set(['ACTIVATING', 'ACTIVE', 'REVOKING']);
@@ -47,7 +45,6 @@ export interface ReconcilerDeps {
   delegatedAdmin: boolean;
   pacer: Pacer;
   log: BackstopLog;
-  notifier?: Notifier;
 }
 
 export interface ReconcilerSettings {
@@ -402,10 +399,9 @@ export class Reconciler {
     const detail = `Identity Center has no ${describeTarget(fresh.target)} for ${fresh.principal.userName}: it was removed outside this system while the grant is ACTIVE (until ${fresh.expiresAt})`;
     const last = fresh.history.at(-1);
     const alreadyMarked = last?.actor.id === SYSTEM_ACTORS.reconciler.id && last.action === ACCESS_MISSING_ACTION;
-    let marked = fresh;
     if (!alreadyMarked) {
       try {
-        marked = await this.store.transition({
+        await this.store.transition({
           current: fresh,
           to: 'ACTIVE',
           entry: { at: this.deps.workflow.clock.now().toISOString(), actor: SYSTEM_ACTORS.reconciler, action: ACCESS_MISSING_ACTION, detail },
@@ -418,13 +414,6 @@ export class Reconciler {
     }
     record('active-access-missing', key, fresh.target, fresh.principal.userId, { grantIds: [fresh.id], detail });
     this.deps.log.error('ACTIVE grant has lost its access in Identity Center', { grantId: fresh.id, key, expiresAt: fresh.expiresAt, metric: 'ActiveGrantAccessMissing', value: 1, firstSeen: !alreadyMarked });
-    if (!alreadyMarked && this.deps.notifier) {
-      try {
-        await this.deps.notifier.grantChanged(marked, 'access-missing');
-      } catch (err) {
-        this.deps.log.warn('notifier failed for a missing-access alert', { grantId: fresh.id, error: message(err) });
-      }
-    }
   }
 
   private async removeUnmanaged(key: string, access: PresentAccess, record: (kind: ReconcileKind, key: string, target: Target, principalId: string, extra?: { grantIds?: string[]; detail?: string }) => void): Promise<void> {

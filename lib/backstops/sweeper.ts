@@ -36,9 +36,7 @@
  */
 import { SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
-import type { Clock, GrantStore } from '../ports.ts';
-import type { CreateSlots, SlotRepairReport } from '../workflow/ports.ts';
-import type { BackstopLog, ExecutionStarter, RunningExecutions } from './ports.ts';
+import type { BackstopLog, Clock, CreateSlots, ExecutionStarter, GrantStore, RunningExecutions, SlotRepairReport } from '../ports/index.ts';
 
 export interface SweeperSettings {
   /** ACTIVE grants are swept this long after expiresAt (a healthy scheduled revoke has deleted the access by then). */

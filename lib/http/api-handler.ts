@@ -9,8 +9,9 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import type { z } from 'zod';
 import { UnauthenticatedError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import type { Runtime } from '../runtime.ts';
-import type { Caller } from '../service/grants.ts';
+import type { Config } from '../config.ts';
+import type { Caller, GrantService } from '../service/grants.ts';
+import type { CursorCodec } from './cursor.ts';
 import { jsonBody, type ParsedBodyEvent } from './middleware/json-body.ts';
 import { problemErrors } from './middleware/problem-errors.ts';
 import { validationErrorFrom } from './problem.ts';
@@ -18,13 +19,22 @@ import { idempotencyKeySchema, operation } from './schemas.ts';
 
 type Event = APIGatewayProxyEventV2WithJWTAuthorizer & ParsedBodyEvent;
 
+/** What the HTTP operations run (the composition root, lib/composition/runtime.ts, builds it). */
+export interface ApiServices {
+  config: Pick<Config, 'IDENTITY_CLAIM'>;
+  service: GrantService;
+  /** Seals and opens the pagination cursors (listGrants). */
+  cursors: () => Promise<CursorCodec>;
+}
+
 export interface ApiRequest<B, Q, P> {
   caller: Caller;
   body: B;
   query: Q;
   params: P;
   idempotencyKey?: string;
-  runtime: Runtime;
+  service: GrantService;
+  cursors: ApiServices['cursors'];
 }
 
 export interface ApiResult {
@@ -46,31 +56,31 @@ function header(event: Event, name: string): string | undefined {
 }
 
 /** The identity claim (default `email`) from the API Gateway JWT authorizer, mapped to the Identity Store user. */
-export async function callerFromEvent(event: APIGatewayProxyEventV2WithJWTAuthorizer, runtime: Runtime): Promise<Caller> {
+export async function callerFromEvent(event: APIGatewayProxyEventV2WithJWTAuthorizer, services: ApiServices): Promise<Caller> {
   const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
-  const claimName = runtime.config.IDENTITY_CLAIM;
+  const claimName = services.config.IDENTITY_CLAIM;
   const value = claims[claimName];
   if (typeof value !== 'string' || value === '') {
     throw new UnauthenticatedError(`the token has no \`${claimName}\` claim to identify you`);
   }
-  return runtime.service.callerFor(claimName === 'email' || value.includes('@') ? { email: value } : { userName: value });
+  return services.service.callerFor(claimName === 'email' || value.includes('@') ? { email: value } : { userName: value });
 }
 
 export function apiHandler<B = undefined, Q = undefined, P = undefined>(
   functionName: string,
-  getRuntime: () => Runtime,
+  services: () => ApiServices,
   run: (req: ApiRequest<B, Q, P>) => Promise<ApiResult>,
 ) {
   const op = operation(functionName);
   const base = async (event: Event, _context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-    const runtime = getRuntime();
+    const { service, cursors, config } = services();
     const params = parsePart('path', op.params as z.ZodType<P> | undefined, event.pathParameters ?? {});
     if (params && typeof params === 'object' && 'id' in params) logger.appendKeys({ grantId: String(params.id) });
     const query = parsePart('query', op.query as z.ZodType<Q> | undefined, event.queryStringParameters ?? {});
     const body = parsePart('body', op.body as z.ZodType<B> | undefined, event.parsedBody);
     const idempotencyKey = op.idempotencyKey ? parsePart('header', idempotencyKeySchema, header(event, 'idempotency-key')) : undefined;
-    const caller = await callerFromEvent(event, runtime);
-    const result = await run({ caller, body, query, params, runtime, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const caller = await callerFromEvent(event, { service, cursors, config });
+    const result = await run({ caller, body, query, params, service, cursors, ...(idempotencyKey ? { idempotencyKey } : {}) });
     const resultBody = result.body as { id?: unknown } | undefined;
     if (resultBody && typeof resultBody.id === 'string') logger.appendKeys({ grantId: resultBody.id });
     return {

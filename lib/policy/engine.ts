@@ -10,7 +10,7 @@
 import { durationMs, parseDuration } from '../domain/duration.ts';
 import { describeTarget, type Principal, type Target, type TargetRequest } from '../domain/grant.ts';
 import { ForbiddenError, UnprocessableError, ValidationError } from '../errors.ts';
-import { systemClock, type AccountInfo, type Clock, type Directory, type IdentityUser } from '../ports.ts';
+import { systemClock, type AccountInfo, type Clock, type Directory, type IdentityUser } from '../ports/index.ts';
 import { TtlCache } from '../ttl-cache.ts';
 import type { AccountSelector, DurationBounds, PolicyDocument, PolicyRule, Principals } from './schema.ts';
 

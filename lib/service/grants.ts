@@ -15,7 +15,7 @@ import {
 } from '../domain/grant.ts';
 import { addDuration, durationMs, formatDuration } from '../domain/duration.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnprocessableError } from '../errors.ts';
-import type { Clock, Directory, GrantStore, Notifier, Page, Workflows } from '../ports.ts';
+import type { Clock, Directory, GrantStore, Page, Workflows } from '../ports/index.ts';
 import { GrantAuthorization } from '../policy/authorization.ts';
 import type { Caller, EligibilityEntry, PolicyEngine } from '../policy/engine.ts';
 
@@ -43,7 +43,6 @@ export interface GrantServiceDeps {
   directory: Directory;
   policy: PolicyEngine;
   workflows: Workflows;
-  notifier?: Notifier;
   clock: Clock;
   /** How far ahead a future start may be. */
   maxStartAheadMs: number;
@@ -78,15 +77,6 @@ export class GrantService {
 
   private now(): string {
     return this.deps.clock.now().toISOString();
-  }
-
-  private async notify(grant: Grant, event: string): Promise<void> {
-    if (!this.deps.notifier) return;
-    try {
-      await this.deps.notifier.grantChanged(grant, event);
-    } catch {
-      // Notifications are best effort: they never block or undo a grant change.
-    }
   }
 
   // ---- identity -------------------------------------------------------------
@@ -241,7 +231,6 @@ export class GrantService {
       throw err;
     }
     await this.afterApproval(grant);
-    await this.notify(grant, grant.status === 'PENDING_APPROVAL' ? 'requested' : 'approved');
     return { grant, replayed: false };
   }
 
@@ -295,7 +284,6 @@ export class GrantService {
       set: { endedAt: this.now() },
       entry: { at: this.now(), actor: SYSTEM_ACTORS.expirer, action: 'approval expired', detail: `no decision by ${grant.pendingExpiresAt}` },
     });
-    await this.notify(expired, 'approval-expired');
     return expired;
   }
 
@@ -324,7 +312,6 @@ export class GrantService {
       entry: { at, actor: actorOf(caller), action: 'approved', detail: `${approvals.length}/${grant.quorum}${comment ? `: ${comment}` : ''}` },
     });
     await this.afterApproval(updated);
-    await this.notify(updated, reached ? 'approved' : 'approval-recorded');
     return updated;
   }
 
@@ -338,7 +325,6 @@ export class GrantService {
       set: { endedAt: at, pendingExpiresAt: undefined },
       entry: { at, actor: actorOf(caller), action: 'denied', ...(comment ? { detail: comment } : {}) },
     });
-    await this.notify(denied, 'denied');
     return denied;
   }
 
@@ -360,7 +346,6 @@ export class GrantService {
       entry: { at, actor: actorOf(caller), action: 'cancelled' },
     });
     if (grant.status === 'SCHEDULED') await this.deps.workflows.deleteSchedules(cancelled);
-    await this.notify(cancelled, 'cancelled');
     return cancelled;
   }
 
@@ -384,7 +369,6 @@ export class GrantService {
       entry: { at, actor: actorOf(caller), action: 'revoke requested', detail: reason },
     });
     await this.deps.workflows.startRevoke(revoking, 'early');
-    await this.notify(revoking, 'revoking');
     return revoking;
   }
 
@@ -415,7 +399,6 @@ export class GrantService {
       entry: { at, actor: actorOf(caller), action: 'extended', detail: `by ${duration}, now until ${expiresAt}` },
     });
     await this.deps.workflows.scheduleRevocation(extended);
-    await this.notify(extended, 'extended');
     return extended;
   }
 

@@ -6,8 +6,8 @@ import middy from '@middy/core';
 import type { WebClient } from '@slack/web-api';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { logger as defaultLogger } from '../logger.ts';
+import type { ReplayGuard, SlackLogger } from '../ports/index.ts';
 import type { SlackIdentity } from './identity.ts';
-import type { ReplayGuard } from './replay-guard.ts';
 import type { SlackGrantService } from './service.ts';
 import { verifySlackRequest } from './verify-middleware.ts';
 
@@ -16,12 +16,6 @@ export interface SlackRuntime {
   /** Client for the acknowledgement path (users.info, views.open). */
   client: WebClient;
   identity: SlackIdentity;
-}
-
-export interface SlackLogger {
-  info(message: string, ...extra: unknown[]): void;
-  warn(message: string, ...extra: unknown[]): void;
-  error(message: string, ...extra: unknown[]): void;
 }
 
 export interface SlackEndpointDeps {

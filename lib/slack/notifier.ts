@@ -1,21 +1,15 @@
 /**
- * The Notifier port for Slack: the approvers' channel message (posted once,
- * then rewritten in place with chat.update so it always shows the grant's
- * current state) and the requester's DMs. Never throws: a Slack outage must not
- * block or undo a grant change. Rate limits are honoured by the WebClient
- * (rejectRateLimitedCalls false: it waits Retry-After and retries).
+ * Announces grant changes in Slack, driven by the grants table's stream
+ * (lib/slack/notify-handler.ts): the approvers' channel message (posted once, then
+ * rewritten in place with chat.update so it always shows the grant's current state)
+ * and the requester's DMs. Never throws: a Slack outage must not block or undo a
+ * grant change. Rate limits are honoured by the WebClient (rejectRateLimitedCalls
+ * false: it waits Retry-After and retries).
  */
 import type { WebClient } from '@slack/web-api';
 import type { Grant } from '../domain/grant.ts';
-import type { Notifier } from '../ports.ts';
-import type { SlackLogger } from './endpoint.ts';
-import type { SlackMessageStore } from './message-store.ts';
+import type { ExpiryWarningScheduler, SlackLogger, SlackMessageStore } from '../ports/index.ts';
 import { approvalChannelMessage, requesterDm, type DmKind } from './views.ts';
-
-/** Creates or moves the one-off schedule that triggers the 5-minutes-before-expiry DM. */
-export interface ExpiryWarningScheduler {
-  schedule(grant: Grant): Promise<void>;
-}
 
 export const EXPIRY_WARNING_LEAD_MS = 5 * 60_000;
 
@@ -60,7 +54,7 @@ export function dmKindFor(grant: Grant, event: string): DmKind | undefined {
   }
 }
 
-export class SlackNotifier implements Notifier {
+export class SlackNotifier {
   private readonly dmChannels = new Map<string, string>();
 
   constructor(private readonly deps: SlackNotifierDeps) {}

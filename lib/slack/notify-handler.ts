@@ -12,10 +12,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as StreamAttributeValue, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Grant } from '../domain/grant.ts';
-import type { GrantStore } from '../ports.ts';
-import type { SlackLogger } from './endpoint.ts';
+import type { ExpiryWarningInput, GrantStore, SlackLogger } from '../ports/index.ts';
 import { grantFromItem } from '../table/grant-item.ts';
-import type { ExpiryWarningInput } from './expiry-warnings.ts';
 import type { SlackNotifier } from './notifier.ts';
 
 /** A stream image → Grant; undefined for an item of another kind. */

@@ -5,7 +5,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { ReplayGuard } from './replay-guard.ts';
+import type { ReplayGuard } from '../ports/index.ts';
 import { verifySlackSignature } from './signature.ts';
 
 export interface SlackVerifierOptions {

@@ -8,7 +8,7 @@
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AppliedTransition, TransitionRequest } from '../domain/transition.ts';
-import type { PreparedWrite } from '../workflow/ports.ts';
+import type { PreparedWrite } from '../ports/index.ts';
 import { closedGrantTtl, PENDING_INDEX_ATTRIBUTES, statusIndexKeys, type Item } from './grant-item.ts';
 import { grantKey, holderKey, slotKey, TTL_ATTRIBUTE, type TableKey } from './keys.ts';
 

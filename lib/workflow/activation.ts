@@ -34,7 +34,7 @@ import { accessPlan, type AccessPlan, type InstanceIds } from './access-plan.ts'
 import { HolderBusy, SlotsBusy } from './errors.ts';
 import { describeActivationFailure } from './failure-reason.ts';
 import { leaveHolder, onConflictRetry } from './holders.ts';
-import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
+import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from '../ports/index.ts';
 
 /**
  * How long a slot is leased: the create's throttling retries and its 15 min of status polling,

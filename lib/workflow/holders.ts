@@ -5,7 +5,7 @@
  */
 import { outcomeOfLeft, type LeaveOutcome } from '../domain/holder.ts';
 import { ConflictError } from '../errors.ts';
-import type { WorkflowDeps } from './ports.ts';
+import type { WorkflowDeps } from '../ports/index.ts';
 
 export type { LeaveOutcome };
 

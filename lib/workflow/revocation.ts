@@ -17,13 +17,12 @@
  */
 import { assignmentKey, isTerminal, SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
-import type { TransitionRequest } from '../ports.ts';
+import type { PreparedWrite, SlotLeaseRequest, TransitionRequest, WorkflowDeps } from '../ports/index.ts';
 import { slotKey } from '../table/keys.ts';
 import { accessPlan, type AccessPlan } from './access-plan.ts';
 import { SLOT_LEASE_MS, slotLeaseRequest } from './activation.ts';
 import { ActivationInProgress } from './errors.ts';
 import { leaveHolder, onConflictRetry } from './holders.ts';
-import type { PreparedWrite, SlotLeaseRequest, WorkflowDeps } from './ports.ts';
 
 export type RevocationMode = 'expiry' | 'early' | 'sweep';
 

@@ -3,7 +3,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { clientProvider, lazy, lazySdk } from '../../lib/adapters/lazy-sdk.ts';
-import { createRuntime } from '../../lib/runtime.ts';
+import { createRuntime } from '../../lib/composition/runtime.ts';
 import { LOCAL_POLICY } from '../support/cloud.ts';
 
 describe('lazy', () => {

@@ -15,7 +15,7 @@ import { afterEach, beforeEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileReport } from '../../lib/backstops/reconciler.ts';
 import type { SweepReport } from '../../lib/backstops/sweeper.ts';
 import type { Grant } from '../../lib/domain/grant.ts';
-import { setRuntime } from '../../lib/runtime.ts';
+import { setRuntime } from '../../lib/composition/runtime.ts';
 import { setTestAwsEnv } from '../support/aws-env.ts';
 
 const REVOKE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:identity-center-jit-test-revoke';

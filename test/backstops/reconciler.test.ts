@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_MISSING_ACTION, type ReconcileReport } from '../../lib/backstops/reconciler.ts';
-import { createReconciler } from '../../lib/backstops/runtime.ts';
+import { createReconciler } from '../../lib/composition/backstops.ts';
 import { assignmentKey, type Grant } from '../../lib/domain/grant.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/composition/runtime.ts';
 import { localPolicyWith, memoryLog, startBackstopCloud, type BackstopCloud } from './support.ts';
 
 let b: BackstopCloud;

@@ -16,12 +16,11 @@ import {
 } from '@aws-sdk/client-sso-admin';
 import { ulid } from 'ulid';
 import { scheduleNames } from '../../lib/adapters/workflows.ts';
-import { loadBackstopEnv, type BackstopEnv } from '../../lib/backstops/runtime.ts';
-import type { BackstopLog } from '../../lib/backstops/ports.ts';
+import { loadBackstopEnv, type BackstopEnv } from '../../lib/config.ts';
+import { type BackstopLog, type Clock, systemClock } from '../../lib/ports/index.ts';
 import { addDuration } from '../../lib/domain/duration.ts';
 import type { Grant, GrantStatus, HistoryEntry, Target } from '../../lib/domain/grant.ts';
-import { systemClock, type Clock } from '../../lib/ports.ts';
-import { createRuntime, type Runtime } from '../../lib/runtime.ts';
+import { createRuntime, type Runtime } from '../../lib/composition/runtime.ts';
 import { ROOT, startLocalCloud, type LocalCloud } from '../../local/cloud.ts';
 import { setTestAwsEnv } from '../support/aws-env.ts';
 

@@ -5,11 +5,11 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSweeper } from '../../lib/backstops/runtime.ts';
+import { createSweeper } from '../../lib/composition/backstops.ts';
 import { sweepRevokeExecutionName, type SweepReport } from '../../lib/backstops/sweeper.ts';
 import { addDuration } from '../../lib/domain/duration.ts';
 import { assignmentKey, type Grant } from '../../lib/domain/grant.ts';
-import { workflowDeps } from '../../lib/workflow/runtime.ts';
+import { workflowDeps } from '../../lib/composition/workflow.ts';
 import { ENDED, memoryLog, startBackstopCloud, type BackstopCloud } from './support.ts';
 
 let b: BackstopCloud;

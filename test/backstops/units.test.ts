@@ -1,7 +1,7 @@
 /** Pure parts of the backstops: execution names, status age, pacing, settings, the policy's reconcile section. */
 import { describe, expect, it } from 'vitest';
 import { Pacer } from '../../lib/backstops/pacer.ts';
-import { loadBackstopEnv, sweeperSettings } from '../../lib/backstops/runtime.ts';
+import { loadBackstopEnv, sweeperSettings } from '../../lib/config.ts';
 import { statusSince, sweepRevokeExecutionName } from '../../lib/backstops/sweeper.ts';
 import type { Grant } from '../../lib/domain/grant.ts';
 import { ConfigError } from '../../lib/errors.ts';

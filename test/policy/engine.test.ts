@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ForbiddenError, UnprocessableError, ValidationError } from '../../lib/errors.ts';
 import { parsePolicy, PolicyEngine, type Caller, type PolicyDocument } from '../../lib/policy/index.ts';
-import type { Clock } from '../../lib/ports.ts';
+import type { Clock } from '../../lib/ports/index.ts';
 import { demoOrg, MemoryDirectory } from './memory-directory.ts';
 import { callerNamed, POLICY } from './policy-fixture.ts';
 

@@ -3,7 +3,7 @@
  * a test can change group membership between request and approval. Counts
  * calls so caching can be asserted.
  */
-import type { AccountInfo, Directory, IdentityUser } from '../../lib/ports.ts';
+import type { AccountInfo, Directory, IdentityUser } from '../../lib/ports/index.ts';
 
 export interface MemoryOrg {
   users: IdentityUser[];

@@ -5,12 +5,12 @@ import { ConflictException, CreateScheduleCommand, SchedulerClient, UpdateSchedu
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { Grant } from '../../lib/domain/grant.ts';
-import { DynamoSlackMessageStore } from '../../lib/slack/message-store.ts';
+import { DynamoSlackMessageStore } from '../../lib/adapters/slack-message-store.ts';
 import { SlackNotifier } from '../../lib/slack/notifier.ts';
 import { createSlackNotifyHandler } from '../../lib/slack/notify-handler.ts';
-import { SchedulerExpiryWarnings } from '../../lib/slack/expiry-warnings.ts';
-import { slackSecretsLoader } from '../../lib/slack/secrets.ts';
-import { notifyWebClient } from '../../lib/slack/web-client.ts';
+import { SchedulerExpiryWarnings } from '../../lib/adapters/slack-expiry-warnings.ts';
+import { slackSecretsLoader } from '../../lib/adapters/slack-secrets.ts';
+import { notifyWebClient } from '../../lib/adapters/slack-web-client.ts';
 import { startFakeSlack, type FakeSlack } from '../../local/slack/fake-slack.ts';
 import { startTestTable, type TestTable } from '../support/dynamo.ts';
 import { BOT_TOKEN } from './harness.ts';

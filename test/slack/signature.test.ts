@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { computeSlackSignature, signSlackRequest, verifySlackSignature } from '../../lib/slack/signature.ts';
-import { DynamoReplayGuard } from '../../lib/slack/replay-guard.ts';
+import { DynamoReplayGuard } from '../../lib/adapters/slack-replay-guard.ts';
 import { createSlackCommandsHandler } from '../../lib/slack/commands-handler.ts';
 import type { SlackRuntime } from '../../lib/slack/endpoint.ts';
 import { slashCommandRequest, startFakeSlack, type FakeSlack } from '../../local/slack/fake-slack.ts';

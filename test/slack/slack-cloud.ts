@@ -1,17 +1,19 @@
 /**
  * The Slack endpoints over the real grant service: dynalite, the Identity
  * Center emulator seeded from the demo org, the local policy, the fake Slack,
- * and the SlackNotifier wired into the service as the local cloud does.
+ * and the SlackNotifier fed every grant write through the notify handler, as
+ * the grants table's stream feeds slackNotify in the local cloud and in AWS.
  */
-import { createRuntime, type Runtime } from '../../lib/runtime.ts';
+import { createRuntime, type Runtime } from '../../lib/composition/runtime.ts';
 import { createSlackCommandsHandler } from '../../lib/slack/commands-handler.ts';
 import { createSlackInteractionsHandler } from '../../lib/slack/interactions-handler.ts';
 import type { SlackEndpointDeps } from '../../lib/slack/endpoint.ts';
 import { SlackIdentity } from '../../lib/slack/identity.ts';
-import { DynamoSlackMessageStore } from '../../lib/slack/message-store.ts';
+import { DynamoSlackMessageStore } from '../../lib/adapters/slack-message-store.ts';
 import { SlackNotifier } from '../../lib/slack/notifier.ts';
-import { DynamoReplayGuard } from '../../lib/slack/replay-guard.ts';
-import { ackWebClient, notifyWebClient } from '../../lib/slack/web-client.ts';
+import { createSlackNotifyHandler } from '../../lib/slack/notify-handler.ts';
+import { DynamoReplayGuard } from '../../lib/adapters/slack-replay-guard.ts';
+import { ackWebClient, notifyWebClient } from '../../lib/adapters/slack-web-client.ts';
 import type { IdcKnobsInput } from '../../local/idc/index.ts';
 import { startFakeSlack, type FakeSlack } from '../../local/slack/fake-slack.ts';
 import { startApiTestCloud, type ApiTestCloud } from '../support/cloud.ts';
@@ -65,8 +67,9 @@ export async function startSlackTestCloud(options: SlackTestCloudOptions = {}): 
     startUrl: START_URL,
     logger: quiet,
   });
-  // Same env, table and workflow stubs as the cloud's runtime, plus the Slack notifier.
-  const runtime: Runtime = createRuntime(cloud.env, { clock: cloud.clock, workflows: cloud.runtime.workflows, notifier });
+  // Same env, table and workflow stubs as the cloud's runtime; its grant writes reach the Slack notifier.
+  const runtime: Runtime = createRuntime(cloud.env, { clock: cloud.clock, workflows: cloud.runtime.workflows });
+  streamGrantWrites(runtime.store, createSlackNotifyHandler({ notifier, store: runtime.store, logger: quiet }));
   const client = ackWebClient(BOT_TOKEN, { slackApiUrl: slack.apiUrl });
   const slackRuntime = { service: runtime.service, client, identity: new SlackIdentity(client, runtime.service) };
   const deps: SlackEndpointDeps = {
@@ -87,5 +90,23 @@ export async function startSlackTestCloud(options: SlackTestCloudOptions = {}): 
       await slack.stop();
       await cloud.stop();
     },
+  };
+}
+
+/**
+ * The grants table's stream for this store: each grant write (create, transition) reaches
+ * the notify handler as slackNotify would hear it, here before the write returns so tests
+ * can look at Slack right after the call that caused it.
+ */
+function streamGrantWrites(store: Runtime['store'], notify: (event: { grantId: string }) => Promise<void>): void {
+  const { create, transition } = store;
+  store.create = async (grant) => {
+    await create.call(store, grant);
+    await notify({ grantId: grant.id });
+  };
+  store.transition = async (request) => {
+    const changed = await transition.call(store, request);
+    await notify({ grantId: changed.id });
+    return changed;
   };
 }

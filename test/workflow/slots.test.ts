@@ -11,7 +11,7 @@ import { SLOT_COUNT } from '../../lib/table/keys.ts';
 import { assignmentKey } from '../../lib/domain/grant.ts';
 import { logger } from '../../lib/logger.ts';
 import { completeActivation } from '../../lib/workflow/activation.ts';
-import { workflowDeps } from '../../lib/workflow/runtime.ts';
+import { workflowDeps } from '../../lib/composition/workflow.ts';
 import { startWorkflowCloud, type WorkflowCloud } from './support/cloud.ts';
 
 let cloud: WorkflowCloud;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
 import { SLOT_WAITERS_PARTITION, slotKey } from '../../lib/table/keys.ts';
-import type { SlotAdmission } from '../../lib/workflow/ports.ts';
+import type { SlotAdmission } from '../../lib/ports/index.ts';
 import { LocalStepFunctions } from '../../local/stepfunctions/service.ts';
 import { startTestTable, type TestTable } from '../support/dynamo.ts';
 

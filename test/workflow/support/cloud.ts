@@ -11,7 +11,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SLOT_COUNT } from '../../../lib/table/keys.ts';
 import { addDuration } from '../../../lib/domain/duration.ts';
 import type { Grant, Target } from '../../../lib/domain/grant.ts';
-import { createRuntime, setRuntime, type Runtime } from '../../../lib/runtime.ts';
+import { createRuntime, setRuntime, type Runtime } from '../../../lib/composition/runtime.ts';
 import { startLocalCloud } from '../../../local/cloud.ts';
 import type { LambdaHandler } from '../../../local/gateway.ts';
 import type { IdentityCenterEmulator, IdcKnobsInput } from '../../../local/idc/index.ts';

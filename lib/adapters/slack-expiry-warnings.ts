@@ -1,20 +1,15 @@
 /**
+ * The ExpiryWarningScheduler port on EventBridge Scheduler.
  * The 5-minutes-before-expiry DM is driven by a one-off EventBridge Scheduler
  * schedule that invokes the slackNotify function. The name derives from the
  * grant id, so an extension moves the one schedule instead of adding another.
  */
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { clientProvider, type ClientSource } from '../adapters/lazy-sdk.ts';
-import { atExpression, upsertSchedule } from '../adapters/workflows.ts';
+import { clientProvider, type ClientSource } from './lazy-sdk.ts';
+import { atExpression, upsertSchedule } from './workflows.ts';
 import type { Grant } from '../domain/grant.ts';
-import { EXPIRY_WARNING_LEAD_MS, type ExpiryWarningScheduler } from './notifier.ts';
-
-export interface ExpiryWarningInput {
-  kind: 'expiry-warning';
-  grantId: string;
-  /** The expiry this warning is for; a later extension makes it moot. */
-  expiresAt: string;
-}
+import type { ExpiryWarningInput, ExpiryWarningScheduler } from '../ports/index.ts';
+import { EXPIRY_WARNING_LEAD_MS } from '../slack/notifier.ts';
 
 export interface SchedulerExpiryWarningsOptions {
   /** ARN of the slackNotify function. */

@@ -1,26 +1,13 @@
 /**
- * Per-grant Slack bookkeeping in the grants table (one item per grant, lib/table/keys.ts):
+ * The SlackMessageStore port: per-grant Slack bookkeeping in the grants table (one item per grant, lib/table/keys.ts):
  * where the approvers' message is (channel + ts, for chat.update) and which
  * DMs were already sent (so an at-least-once trigger does not DM twice).
  */
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { ChannelMessageRef, SlackMessageStore } from '../ports/index.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
 import { slackMessageKey, TTL_ATTRIBUTE } from '../table/keys.ts';
-
-export interface ChannelMessageRef {
-  channel: string;
-  ts: string;
-}
-
-export interface SlackMessageStore {
-  getChannelMessage(grantId: string): Promise<ChannelMessageRef | undefined>;
-  /** Claims the right to post the channel message; false when another worker posted or is posting. */
-  claimChannelMessage(grantId: string): Promise<boolean>;
-  saveChannelMessage(grantId: string, ref: ChannelMessageRef): Promise<void>;
-  /** True the first time a DM key (grant version, or a warning) is claimed for this grant. */
-  claimDm(grantId: string, dmKey: string): Promise<boolean>;
-}
 
 /** Long enough to outlive any grant including extensions; the items are small. */
 const RETENTION_SECONDS = 400 * 24 * 3600;

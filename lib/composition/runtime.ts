@@ -5,6 +5,12 @@
  * The endpoints come from the SDK's standard settings (AWS_ENDPOINT_URL*), which
  * is also how the local cloud is reached: there is no local branch here.
  *
+ * What only some functions run is built beside this file, from this runtime, by
+ * the function that runs it: the workflow tasks (workflow.ts), the sweeper and the
+ * reconciler (backstops.ts), the Slack endpoints and notifier (slack.ts). A function
+ * imports only the part it runs, so no bundle carries (or loads at cold start)
+ * another function's code and packages, the Slack Web API client above all.
+ *
  * Only DynamoDB and Identity Store clients are built here: every invocation
  * needs them. Step Functions, Scheduler, SSO Admin, Organizations (and STS for
  * an assumed role, Secrets Manager for the cursor key) are loaded and built on
@@ -15,22 +21,28 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { cursorKeyLoader } from './adapters/cursor-key.ts';
-import { DynamoStore } from './adapters/dynamo-store.ts';
-import { createIdentityCenterClients, IdentityCenterDirectory, IdentityCenterWriter, type IdentityCenterClients, type IdentityCenterConfig } from './adapters/identity-center.ts';
-import { lazy, lazySdk } from './adapters/lazy-sdk.ts';
-import { StepFunctionsWorkflows } from './adapters/workflows.ts';
-import { loadConfig, requireSetting, type Config } from './config.ts';
-import { CursorCodec } from './http/cursor.ts';
-import { loadPolicyFileSync, PolicyEngine } from './policy/index.ts';
-import { systemClock, type Clock, type Notifier, type Workflows } from './ports.ts';
-import { GrantService } from './service/grants.ts';
+import { cursorKeyLoader } from '../adapters/cursor-key.ts';
+import { DynamoStore } from '../adapters/dynamo-store.ts';
+import { createIdentityCenterClients, IdentityCenterDirectory, IdentityCenterWriter, type IdentityCenterClients, type IdentityCenterConfig } from '../adapters/identity-center.ts';
+import { lazy, lazySdk } from '../adapters/lazy-sdk.ts';
+import { StepFunctionsWorkflows } from '../adapters/workflows.ts';
+import { loadConfig, requireSetting, type Config } from '../config.ts';
+import { CursorCodec } from '../http/cursor.ts';
+import { loadPolicyFileSync, PolicyEngine } from '../policy/index.ts';
+import { systemClock, type Clock, type Directory, type GrantStore, type HolderStore, type Workflows } from '../ports/index.ts';
+import { GrantService } from '../service/grants.ts';
 
+/**
+ * The container's object graph. Functions take the service they run from it (the
+ * HTTP API: `service`, `cursors`); the builders beside this file take the adapters
+ * and clients from it for the parts only some functions run.
+ */
 export interface Runtime {
   config: Config;
   clock: Clock;
-  store: DynamoStore;
-  directory: IdentityCenterDirectory;
+  store: GrantStore & HolderStore;
+  directory: Directory;
+  /** Concrete: the reconciler's inventory (lib/adapters/access-inventory.ts) lists through its clients and instance. */
   identityCenter: IdentityCenterWriter;
   policy: PolicyEngine;
   workflows: Workflows;
@@ -43,7 +55,6 @@ export interface Runtime {
 
 export interface RuntimeOverrides {
   clock?: Clock;
-  notifier?: Notifier;
   workflows?: Workflows;
 }
 
@@ -88,7 +99,6 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
     workflows,
     clock,
     maxStartAheadMs: config.MAX_START_AHEAD_DAYS * 86_400_000,
-    ...(overrides.notifier ? { notifier: overrides.notifier } : {}),
   });
   const cursors = lazy(async () => {
     const key = cursorKeyLoader(requireSetting(config, 'CURSOR_KEY_SECRET_ARN'));

@@ -1,10 +1,10 @@
 /**
- * The ports the domain talks to. Adapters in lib/adapters implement them with
- * the AWS SDK; the domain never imports the SDK.
+ * Ports of the grant service and the policy: the grants table, the directory
+ * (Identity Center and Organizations reads), the workflows, the clock.
  */
-import type { Actor, Grant, GrantStatus } from './domain/grant.ts';
-import type { Holder } from './domain/holder.ts';
-import type { TransitionRequest } from './domain/transition.ts';
+import type { Actor, Grant, GrantStatus } from '../domain/grant.ts';
+import type { Holder } from '../domain/holder.ts';
+import type { TransitionRequest } from '../domain/transition.ts';
 
 export interface Page<T> {
   items: T[];
@@ -102,11 +102,6 @@ export interface Workflows {
   scheduleRevocation(grant: Grant): Promise<void>;
   /** Removes a grant's schedules that can no longer do anything useful (cancelled, revoked). */
   deleteSchedules(grant: Grant): Promise<void>;
-}
-
-/** Announces grant changes (Slack etc.). Must never throw into the caller's path. */
-export interface Notifier {
-  grantChanged(grant: Grant, event: string): Promise<void>;
 }
 
 export interface Clock {

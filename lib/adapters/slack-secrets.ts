@@ -3,7 +3,7 @@
  * container. The values are never logged; errors name the parameter, not the value.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { clientProvider, lazy, lazySdk, type ClientSource } from '../adapters/lazy-sdk.ts';
+import { clientProvider, lazy, lazySdk, type ClientSource } from './lazy-sdk.ts';
 import { ConfigError } from '../errors.ts';
 
 export interface SlackSecrets {
@@ -11,17 +11,10 @@ export interface SlackSecrets {
   botToken: string;
 }
 
+/** The SSM parameter names (SLACK_SIGNING_SECRET_PARAM, SLACK_BOT_TOKEN_PARAM in lib/config.ts). */
 export interface SlackSecretNames {
   signingSecretParam: string;
   botTokenParam: string;
-}
-
-export function slackSecretNamesFromEnv(env: NodeJS.ProcessEnv = process.env): SlackSecretNames {
-  const signingSecretParam = env.SLACK_SIGNING_SECRET_PARAM;
-  const botTokenParam = env.SLACK_BOT_TOKEN_PARAM;
-  const missing = [!signingSecretParam && 'SLACK_SIGNING_SECRET_PARAM', !botTokenParam && 'SLACK_BOT_TOKEN_PARAM'].filter(Boolean);
-  if (missing.length) throw new ConfigError(`missing environment variable(s): ${missing.join(', ')}`);
-  return { signingSecretParam: signingSecretParam!, botTokenParam: botTokenParam! };
 }
 
 async function readParameter(ssm: () => Promise<SSMClient>, name: string): Promise<string> {

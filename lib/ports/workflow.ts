@@ -1,11 +1,10 @@
 /**
- * Ports the workflow task logic needs beyond lib/ports.ts. Adapters: the
- * IdentityCenterWriter (lib/adapters/identity-center.ts) satisfies
- * `IdentityCenterAccess` as it is; `DynamoCreateSlots` (lib/adapters/dynamo-slots.ts)
- * implements `CreateSlots`; `DynamoRevocationWrites` (lib/adapters/revocation-writes.ts)
- * implements `RevocationWrites`.
+ * Ports of the workflow tasks (lib/workflow). Adapters: the IdentityCenterWriter
+ * (lib/adapters/identity-center.ts) satisfies `IdentityCenterAccess` as it is;
+ * `DynamoCreateSlots` (lib/adapters/dynamo-slots.ts) implements `CreateSlots`;
+ * `DynamoRevocationWrites` (lib/adapters/revocation-writes.ts) implements `RevocationWrites`.
  */
-import type { GrantStore, HolderStore, Workflows, Clock, TransitionRequest } from '../ports.ts';
+import type { Clock, GrantStore, HolderStore, TransitionRequest, Workflows } from './grants.ts';
 
 export interface AccessRef {
   principalId: string;

@@ -1,18 +1,14 @@
 /**
- * Replay protection for signed Slack requests: a (timestamp, signature) pair is
- * accepted once. The signature covers the timestamp, so the signature alone is the key.
+ * The ReplayGuard port on the grants table: a (timestamp, signature) pair of a signed
+ * Slack request is accepted once. The signature covers the timestamp, so the signature alone is the key.
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { ReplayGuard } from '../ports/index.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
 import { slackReplayKey, TTL_ATTRIBUTE } from '../table/keys.ts';
-import { SLACK_MAX_SKEW_SECONDS } from './signature.ts';
-
-export interface ReplayGuard {
-  /** True the first time a signed request is seen; false for a replay. */
-  consume(signature: string, timestamp: number): Promise<boolean>;
-}
+import { SLACK_MAX_SKEW_SECONDS } from '../slack/signature.ts';
 
 export class DynamoReplayGuard implements ReplayGuard {
   constructor(

@@ -1,6 +1,6 @@
 /**
- * WebClient factories. `SLACK_API_URL` points the client at the fake Slack
- * locally and in tests; in AWS it is unset and the client talks to slack.com.
+ * WebClient factories. `slackApiUrl` (SLACK_API_URL) points the client at the fake
+ * Slack locally and in tests; in AWS it is unset and the client talks to slack.com.
  */
 import { LogLevel, WebClient, type RetryOptions } from '@slack/web-api';
 
@@ -9,7 +9,7 @@ export interface SlackClientOptions {
 }
 
 function apiUrl(o: SlackClientOptions): { slackApiUrl?: string } {
-  const url = o.slackApiUrl ?? process.env.SLACK_API_URL;
+  const url = o.slackApiUrl;
   if (!url) return {};
   return { slackApiUrl: url.endsWith('/') ? url : `${url}/` };
 }

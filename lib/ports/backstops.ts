@@ -1,6 +1,6 @@
 /**
- * Ports the backstops (sweeper, reconciler) need beyond lib/ports.ts and
- * lib/workflow/ports.ts. SDK adapters: lib/backstops/aws.ts.
+ * Ports of the backstops (lib/backstops: sweeper, reconciler) beyond the grant and
+ * workflow ports. SDK adapters: lib/adapters/execution-starter.ts, lib/adapters/access-inventory.ts.
  */
 
 /** The revoke workflow's input (statemachines/revoke.asl.json reads all three fields). */

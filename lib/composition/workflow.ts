@@ -1,0 +1,50 @@
+/**
+ * The workflow tasks (prepareActivation, completeActivation, beginRevocation) and
+ * their dependencies, built from the container's runtime once per container.
+ */
+import { DynamoCreateSlots } from '../adapters/dynamo-slots.ts';
+import { DynamoRevocationWrites } from '../adapters/revocation-writes.ts';
+import { StepFunctionsSlotWaker } from '../adapters/slot-waker.ts';
+import type { WorkflowDeps } from '../ports/index.ts';
+import { completeActivation, prepareActivation, SLOT_LEASE_MS, type ActivationInput, type CompleteActivationInput } from '../workflow/activation.ts';
+import { beginRevocation, type RevocationInput } from '../workflow/revocation.ts';
+import { getRuntime, type Runtime } from './runtime.ts';
+
+const built = new WeakMap<Runtime, WorkflowDeps>();
+
+export function workflowDeps(runtime: Runtime): WorkflowDeps {
+  let deps = built.get(runtime);
+  if (!deps) {
+    deps = {
+      store: runtime.store,
+      identityCenter: runtime.identityCenter,
+      slots: new DynamoCreateSlots(runtime.clients.dynamodb, {
+        tableName: runtime.config.GRANTS_TABLE,
+        clock: runtime.clock,
+        waker: new StepFunctionsSlotWaker(runtime.clients.sfn),
+        handOverLeaseMs: SLOT_LEASE_MS,
+      }),
+      revocationWrites: new DynamoRevocationWrites(runtime.config.CLOSED_GRANT_RETENTION_DAYS),
+      workflows: runtime.workflows,
+      clock: runtime.clock,
+    };
+    built.set(runtime, deps);
+  }
+  return deps;
+}
+
+/** The three Lambda tasks of the state machines, bound to the container's runtime. */
+export interface WorkflowTasks {
+  prepareActivation(input: ActivationInput): ReturnType<typeof prepareActivation>;
+  completeActivation(input: CompleteActivationInput): ReturnType<typeof completeActivation>;
+  beginRevocation(input: RevocationInput): ReturnType<typeof beginRevocation>;
+}
+
+export function workflowTasks(runtime: Runtime = getRuntime()): WorkflowTasks {
+  const deps = workflowDeps(runtime);
+  return {
+    prepareActivation: (input) => prepareActivation(deps, input),
+    completeActivation: (input) => completeActivation(deps, input),
+    beginRevocation: (input) => beginRevocation(deps, input),
+  };
+}
