@@ -3,9 +3,9 @@
  * either the terminal write done here or prepared for the state machine to write once
  * Identity Center confirms the deletion.
  */
-import { workflowTasks } from '../lib/composition/workflow.ts';
+import { beginRevocationTask } from '../lib/composition/workflow.ts';
 import type { RevocationInput } from '../lib/workflow/revocation.ts';
 
-workflowTasks(); // validate env and policy at cold start
+const run = beginRevocationTask(); // env and policy validated at cold start
 
-export const handler = (event: RevocationInput) => workflowTasks().beginRevocation(event);
+export const handler = (event: RevocationInput) => run(event);

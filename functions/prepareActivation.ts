@@ -1,7 +1,7 @@
-/** Grant workflow task 1: APPROVED → ACTIVATING, holder taken; says what Identity Center must create (the state machine leases the slot). */
-import { workflowTasks } from '../lib/composition/workflow.ts';
+/** Grant workflow task 1: APPROVED → ACTIVATING with the expiry fixed, holder taken, a slot taken or a place in the line; says what Identity Center must create. */
+import { prepareActivationTask } from '../lib/composition/workflow.ts';
 import type { ActivationInput } from '../lib/workflow/activation.ts';
 
-workflowTasks(); // validate env and policy at cold start
+const run = prepareActivationTask(); // env and policy validated at cold start
 
-export const handler = (event: ActivationInput) => workflowTasks().prepareActivation(event);
+export const handler = (event: ActivationInput) => run(event);

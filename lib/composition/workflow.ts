@@ -33,18 +33,22 @@ export function workflowDeps(runtime: Runtime): WorkflowDeps {
   return deps;
 }
 
-/** The three Lambda tasks of the state machines, bound to the container's runtime. */
-export interface WorkflowTasks {
-  prepareActivation(input: ActivationInput): ReturnType<typeof prepareActivation>;
-  completeActivation(input: CompleteActivationInput): ReturnType<typeof completeActivation>;
-  beginRevocation(input: RevocationInput): ReturnType<typeof beginRevocation>;
+/**
+ * Each Lambda task of the state machines, bound to the container's runtime (built, and env and
+ * policy validated, when the function module loads). One builder per task, so a function's
+ * bundle holds its own task and not its siblings.
+ */
+export function prepareActivationTask(runtime: Runtime = getRuntime()): (input: ActivationInput) => ReturnType<typeof prepareActivation> {
+  const deps = workflowDeps(runtime);
+  return (input) => prepareActivation(deps, input);
 }
 
-export function workflowTasks(runtime: Runtime = getRuntime()): WorkflowTasks {
+export function completeActivationTask(runtime: Runtime = getRuntime()): (input: CompleteActivationInput) => ReturnType<typeof completeActivation> {
   const deps = workflowDeps(runtime);
-  return {
-    prepareActivation: (input) => prepareActivation(deps, input),
-    completeActivation: (input) => completeActivation(deps, input),
-    beginRevocation: (input) => beginRevocation(deps, input),
-  };
+  return (input) => completeActivation(deps, input);
+}
+
+export function beginRevocationTask(runtime: Runtime = getRuntime()): (input: RevocationInput) => ReturnType<typeof beginRevocation> {
+  const deps = workflowDeps(runtime);
+  return (input) => beginRevocation(deps, input);
 }

@@ -216,10 +216,12 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
         entry: { at, actor: SYSTEM_ACTORS.workflow, action: 'activation started', detail: `access until ${expiresAt} at the latest` },
       });
     }
-    // Scheduled before any access is created; an upsert, so a re-run after a crash makes sure of it.
-    if (grant.expiresAt) await deps.workflows.scheduleRevocation(grant);
     const isAccount = grant.target.type === 'account';
-    if (isAccount && (await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target)))) {
+    const needsCheck = isAccount && (await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target)));
+    // Scheduled before any access is created (and before any slot is held); an upsert, so a re-run
+    // after a crash makes sure of it.
+    if (grant.expiresAt) await deps.workflows.scheduleRevocation(grant);
+    if (needsCheck) {
       // The check (and the create after it) runs on a slot: one now, or a place in the line.
       const admission = await deps.slots.acquireOrQueue(owner, { kind: 'activate', place: activationPlace(grant) }, SLOT_LEASE_MS);
       if ('queued' in admission) return { ...plan, action: 'waitForSlot', waiter: admission.queued };

@@ -22,13 +22,16 @@ beforeAll(async () => {
 describe('the packaged template', () => {
   it('holds both state machine definitions exactly as statemachines/ has them, nulls included', () => {
     const machines = stateMachinesOf(packaged, { ref: () => 'SUBSTITUTED', getAtt: () => 'SUBSTITUTED' });
+    let nullsKept = 0;
     for (const name of ['grant', 'revoke']) {
       const machine = machines.find((m) => m.name.endsWith(`-${name}`));
       expect(machine, name).toBeDefined();
       const file = JSON.parse(readFileSync(path.join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8').replace(/\$\{([A-Za-z]+)\}/g, (_, name: string) => STATE_MACHINE_SUBSTITUTIONS[name] ?? 'SUBSTITUTED')) as unknown;
       expect(machine!.definition).toEqual(file);
-      expect(JSON.stringify(machine!.definition)).toContain('"ResultPath":null');
+      if (JSON.stringify(file).includes('"ResultPath":null')) nullsKept++;
     }
+    // Serverless's ${file(x.json)} would drop them; the revoke workflow has several.
+    expect(nullsKept).toBeGreaterThan(0);
   });
 
   it('has every function of serverless.yml, with its routes, its zip and a role Lambda may assume', () => {
