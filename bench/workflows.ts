@@ -6,14 +6,20 @@
  *
  *  1. approval → ACTIVE minus the emulator's provisioning delay of that grant's create (target p95 ≤ 1.5 s);
  *  2. revocation lateness: assignment deleted (emulator operation record) − expiresAt, through the
- *     Scheduler path (schedule at expiresAt − 60 s, fired 0–59 s late, Wait to the exact second) (target p99 ≤ 3 s);
- *  3. 1,000 grants at once under the quotas: failures (target 0) and wall time against the quota bound (target ≤ 1.2×);
- *  4. state transitions and Lambda invocations per lifecycle, grant + revoke, from the histories (target ≤ 30 and ≤ 3).
+ *     Scheduler path (schedule at expiresAt − 60 s, fired 0–59 s late, Wait to the exact second) (target p99 ≤ 3 s),
+ *     on its own and while a storm of other grants is being activated;
+ *  3. storms of several sizes under the quotas: failures (target 0), wall time against the quota bound
+ *     (target ≤ 1.15×), and per grant: state transitions, Lambda invocations and DynamoDB requests on the
+ *     slot items (which should not grow with the storm's size);
+ *  4. a storm with faults: Identity Center errors and DynamoDB slot writes that time out (target 0 failures);
+ *  5. state transitions and Lambda invocations per lifecycle, from the histories (target ≤ 30 and ≤ 3).
  *
- * The requests go through the HTTP API as a user's would. The org is generated (60 requesters × 20 accounts ×
- * 3 permission sets) so every grant is a distinct assignment that Identity Center must really create.
- * Sizes: BENCH_ACTIVATIONS (100), BENCH_EXPIRIES (150), BENCH_STORM (1000). BENCH_FUNCTION_LOG_LEVEL=ERROR prints
- * the functions' error logs (what a 5xx answer was).
+ * The requests go through the HTTP API as a user's would. The org is generated (requesters × 20 accounts ×
+ * 3 permission sets, with as many requesters as the run needs) so every grant is a distinct assignment that
+ * Identity Center must really create. Sizes: BENCH_ACTIVATIONS (100), BENCH_EXPIRIES (150), BENCH_STORMS
+ * (1000,5000), BENCH_FAULT_STORM (1000), BENCH_FAULT_RATE (0.05), BENCH_LATENESS_STORM (500). BENCH_RUN_LABEL
+ * names the run in its section id, so several runs' sections stay side by side. BENCH_FUNCTION_LOG_LEVEL=ERROR
+ * prints the functions' error logs (what a 5xx answer was).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +28,8 @@ import { join, resolve } from 'node:path';
 import { executionNames } from '../lib/adapters/workflows.ts';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.ts';
 import type { IdcStats, OperationView } from '../local/idc/index.ts';
-import type { ExecutionRecord, HistoryEvent } from '../local/stepfunctions/service.ts';
+import type { ExecutionRecord } from '../local/stepfunctions/service.ts';
+import { errorLines, executionCost, profileTable, SLOT_PREFIX, slotHoldMs, slotsInUseByTenth, SlotRequestCounter, type SlotRequestCounts } from './histories.ts';
 import { fmt, machineLine, summarize, verdict, writeSection } from './report.ts';
 
 const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 100);
@@ -30,15 +37,21 @@ const ACTIVATION_CONCURRENCY = Number(process.env.BENCH_ACTIVATION_CONCURRENCY ?
 const EXPIRIES = Number(process.env.BENCH_EXPIRIES ?? 150);
 /** Expiry grants are requested at this rate, so their expiries (and deletions) spread like real traffic. */
 const EXPIRY_START_PER_SECOND = 5;
-const STORM = Number(process.env.BENCH_STORM ?? 1000);
+const STORMS = (process.env.BENCH_STORMS ?? '1000,5000').split(',').map(Number);
+const FAULT_STORM = Number(process.env.BENCH_FAULT_STORM ?? 1000);
+const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
+const LATENESS_STORM = Number(process.env.BENCH_LATENESS_STORM ?? 500);
+const RUN_LABEL = process.env.BENCH_RUN_LABEL;
 const STORM_HTTP_CONCURRENCY = 25;
+/** Expiry grants last 70–90 s: the storm of the lateness-under-load phase starts when the first fall due. */
+const FIRST_EXPIRY_S = 70;
+const WALL_TARGET = 1.15;
 
+/** Requesters of the recovery bench's org and the least any run gets. */
 const USERS = 60;
 export const ACCOUNTS = 20;
 export const APPROVE_ACCOUNTS = 5;
 const PERMISSION_SETS = ['ReadOnlyAccess', 'PowerUserAccess', 'AdministratorAccess'];
-const THROTTLE_TPS = 20;
-const MAX_OUTSTANDING = 10;
 /** Organizations calls are outside Identity Center's collective throttle. */
 const ORGANIZATIONS_OPERATIONS = new Set([
   'DescribeOrganization', 'ListRoots', 'ListAccounts', 'DescribeAccount', 'ListAccountsForParent',
@@ -49,23 +62,23 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const userName = (i: number) => `u${String(i + 1).padStart(2, '0')}`;
 export const accountId = (i: number) => `70000000${String(i + 1).padStart(4, '0')}`;
 
-/** The bench org: requesters u01..u60, one approver, 5 accounts needing approval and 15 auto-approved. */
-export function writeBenchOrg(dir: string): string {
+/** The bench org: requesters u01..u<users>, one approver, 5 accounts needing approval and 15 auto-approved. */
+export function writeBenchOrg(dir: string, users = USERS): string {
   const accounts: { id: string; name: string; email: string; parent: string; tags: Record<string, string> }[] = [
     { id: '111111111111', name: 'management', email: 'aws-management@example.com', parent: 'root', tags: { env: 'management' } },
   ];
   for (let i = 0; i < ACCOUNTS; i++) {
     accounts.push({ id: accountId(i), name: `bench-${i + 1}`, email: `bench-${i + 1}@example.com`, parent: 'root', tags: { env: 'bench', flow: i < APPROVE_ACCOUNTS ? 'approve' : 'auto' } });
   }
-  const users = Array.from({ length: USERS }, (_, i) => ({ userName: userName(i), email: `${userName(i)}@example.com`, displayName: `Bench ${userName(i)}` }));
+  const requesters = Array.from({ length: users }, (_, i) => ({ userName: userName(i), email: `${userName(i)}@example.com`, displayName: `Bench ${userName(i)}` }));
   const fixture = {
     instance: { arn: 'arn:aws:sso:::instance/ssoins-7223d1e2f3a4b5c6', identityStoreId: 'd-9067c0ffee', name: 'bench' },
     organization: { id: 'o-bench0rg123', rootId: 'r-b3n0', managementAccountId: '111111111111' },
     accounts,
     permissionSets: PERMISSION_SETS.map((name) => ({ name, sessionDuration: 'PT1H' })),
-    users: [...users, { userName: 'approver', email: 'approver@example.com', displayName: 'Bench Approver' }],
+    users: [...requesters, { userName: 'approver', email: 'approver@example.com', displayName: 'Bench Approver' }],
     groups: [
-      { displayName: 'BenchRequesters', members: users.map((u) => u.userName) },
+      { displayName: 'BenchRequesters', members: requesters.map((u) => u.userName) },
       { displayName: 'BenchApprovers', members: ['approver'] },
     ],
   };
@@ -81,9 +94,9 @@ export interface Combo {
 }
 
 /** Distinct (user, account, permission set) triples; users vary fastest so load spreads across users. */
-export function* combos(accountIndexes: number[]): Generator<Combo> {
+export function* combos(accountIndexes: number[], users = USERS): Generator<Combo> {
   for (const permissionSet of PERMISSION_SETS) {
-    for (const a of accountIndexes) for (let u = 0; u < USERS; u++) yield { user: userName(u), accountId: accountId(a), permissionSet };
+    for (const a of accountIndexes) for (let u = 0; u < users; u++) yield { user: userName(u), accountId: accountId(a), permissionSet };
   }
 }
 
@@ -253,110 +266,6 @@ export class EdgeCounter {
   }
 }
 
-// ---- execution histories: cost and where the time goes --------------------------------
-
-interface ExecutionCost {
-  transitions: number;
-  lambdaInvocations: number;
-  failedTasks: number;
-}
-
-/**
- * Billed state transitions (every state entered, plus every Retry attempt: AWS bills retries
- * as transitions and the local history has no StateEntered for them) and Lambda invocations
- * (every attempt of a Lambda Task).
- */
-function executionCost(history: HistoryEvent[]): ExecutionCost {
-  let entered = 0;
-  let lambda = 0;
-  let failed = 0;
-  let retries = 0;
-  for (const [i, e] of history.entries()) {
-    if (e.type.endsWith('StateEntered')) entered++;
-    const resourceType = e.details?.value.resourceType;
-    if ((e.type === 'TaskSucceeded' || e.type === 'TaskFailed') && resourceType === 'lambda') lambda++;
-    if (e.type === 'TaskFailed') {
-      failed++;
-      // A retry runs the same state again with no new StateEntered: the next event is the same Task's outcome.
-      const next = history[i + 1];
-      if (next && (next.type === 'TaskSucceeded' || next.type === 'TaskFailed')) retries++;
-    }
-  }
-  return { transitions: entered + retries, lambdaInvocations: lambda, failedTasks: failed };
-}
-
-/** Milliseconds spent in each state (entered → next state entered or execution end), summed per state name. */
-function stateTimes(record: ExecutionRecord, into: Map<string, number[]>): void {
-  const entered = record.history.filter((e) => e.type.endsWith('StateEntered'));
-  const end = record.stopDate ?? record.history.at(-1)?.timestamp ?? Date.now();
-  const perState = new Map<string, number>();
-  for (const [i, e] of entered.entries()) {
-    const name = String(e.details?.value.name);
-    const until = entered[i + 1]?.timestamp ?? end;
-    perState.set(name, (perState.get(name) ?? 0) + (until - e.timestamp));
-  }
-  for (const [name, ms] of perState) into.set(name, [...(into.get(name) ?? []), ms]);
-}
-
-/** Time a create slot is held: leased (AcquireCreateSlot, or PrepareActivation when a slot was free) → ReleaseCreateSlot done. */
-/** When the execution's create slot was leased and given back (epoch ms). */
-function slotInterval(record: ExecutionRecord): [number, number] | undefined {
-  const exitOf = (name: string) => record.history.find((e) => e.type === 'TaskStateExited' && e.details?.value.name === name)?.timestamp;
-  const leased = exitOf('AcquireCreateSlot') ?? exitOf('PrepareActivation');
-  const released = exitOf('ReleaseCreateSlot') ?? exitOf('CompleteActivation');
-  return leased !== undefined && released !== undefined ? [leased, released] : undefined;
-}
-
-function slotHoldMs(record: ExecutionRecord): number | undefined {
-  const interval = slotInterval(record);
-  return interval && interval[1] - interval[0];
-}
-
-/** Average slots in use in each tenth of [from, to). */
-function slotsInUseByTenth(records: ExecutionRecord[], from: number, to: number): number[] {
-  const tenth = (to - from) / 10;
-  const held = Array.from({ length: 10 }, () => 0);
-  for (const interval of records.map(slotInterval)) {
-    if (!interval) continue;
-    for (let i = 0; i < 10; i++) {
-      const start = from + i * tenth;
-      held[i]! += Math.max(0, Math.min(interval[1], start + tenth) - Math.max(interval[0], start));
-    }
-  }
-  return held.map((ms) => ms / tenth);
-}
-
-function failedTaskErrors(records: ExecutionRecord[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of records) {
-    for (const e of r.history) {
-      if (e.type !== 'TaskFailed') continue;
-      const key = `${String(e.details?.value.resource ?? '')}: ${String(e.details?.value.error)}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }
-  return counts;
-}
-
-function profileTable(records: ExecutionRecord[]): string[] {
-  const times = new Map<string, number[]>();
-  for (const r of records) stateTimes(r, times);
-  const rows = [...times.entries()].map(([name, ms]) => ({ name, total: ms.reduce((a, b) => a + b, 0), runs: ms.length }));
-  const all = rows.reduce((a, r) => a + r.total, 0);
-  rows.sort((a, b) => b.total - a.total);
-  return [
-    '| state | executions | mean ms per execution | share |',
-    '|---|---|---|---|',
-    ...rows.map((r) => `| ${r.name} | ${r.runs} | ${fmt(r.total / records.length, 0)} | ${fmt((100 * r.total) / all, 0)}% |`),
-  ];
-}
-
-function errorLines(records: ExecutionRecord[]): string[] {
-  const errors = [...failedTaskErrors(records).entries()].sort((a, b) => b[1] - a[1]);
-  if (errors.length === 0) return ['No Task attempt failed (no Retry was needed).'];
-  return ['Failed Task attempts (each retried or caught by the definition):', '', ...errors.map(([k, n]) => `- ${k}: ${n}`)];
-}
-
 // ---- phases ---------------------------------------------------------------------------
 
 interface ActivationSample {
@@ -484,6 +393,8 @@ interface StormResult {
   records: ExecutionRecord[];
   requests: RequestCounters;
   dynamodb: string[];
+  /** DynamoDB requests on the slot items from the first request to the last execution's end. */
+  slotRequests: SlotRequestCounts;
   startedAt: number;
   /** When the last POST /grants was answered, from startedAt. */
   requestsMs: number;
@@ -499,12 +410,18 @@ function statsDelta(after: IdcStats, before: IdcStats): { calls: Record<string, 
   return { calls, throttled: after.throttled - before.throttled, quotaRejected: after.quotaRejected - before.quotaRejected };
 }
 
-async function stormPhase(b: Bench, items: Combo[]): Promise<StormResult> {
+/** The workflows bench's cloud also counts the DynamoDB requests on the slot items. */
+interface StormBench extends Bench {
+  slotRequests: SlotRequestCounter;
+}
+
+async function stormPhase(b: StormBench, items: Combo[]): Promise<StormResult> {
   const failures: string[] = [];
   const opsBefore = new Set(b.cloud.idc.operations().map((o) => o.requestId));
   const statsBefore = b.cloud.idc.stats();
   const requests: RequestCounters = { serverErrors: 0, retriedOk: 0 };
   const edgeBefore = b.edge.snapshot();
+  const slotRequestsBefore = b.slotRequests.snapshot();
   const t0 = Date.now();
   const ids = await pool(items, STORM_HTTP_CONCURRENCY, async (c) => {
     try {
@@ -516,11 +433,13 @@ async function stormPhase(b: Bench, items: Combo[]): Promise<StormResult> {
   });
   const requestsMs = Date.now() - t0;
   const started = ids.filter((x): x is { id: string; user: string } => !!x);
-  const deadline = t0 + 15 * 60_000;
+  // Far above the quota bound (about 0.2 s per grant).
+  const deadline = t0 + 15 * 60_000 + items.length * 500;
   const records = await Promise.all(started.map((s) => closedExecution(b, executionArn(b.grantMachineArn, executionNames.grant(s.id)), deadline, 250)));
   const settledAt = Date.now();
   const statsAfter = b.cloud.idc.stats();
   const dynamodb = b.edge.since(edgeBefore, (settledAt - t0) / 1000, 'dynamodb ');
+  const slotRequests = b.slotRequests.since(slotRequestsBefore);
   const grants = await pool(started, 10, (s) => getGrant(b, s.id, s.user));
   let active = 0;
   let lastActive = t0;
@@ -548,21 +467,65 @@ async function stormPhase(b: Bench, items: Combo[]): Promise<StormResult> {
     records: records.filter((r): r is ExecutionRecord => !!r),
     requests,
     dynamodb,
+    slotRequests,
   };
 }
 
 // ---- the benchmark --------------------------------------------------------------------
 
+/** Requesters the org needs so that every grant of the run is a distinct assignment. */
+function requestersNeeded(): number {
+  const autoGrants = 2 * EXPIRIES + STORMS.reduce((a, n) => a + n, 0) + FAULT_STORM + LATENESS_STORM;
+  const autoPerUser = (ACCOUNTS - APPROVE_ACCOUNTS) * PERMISSION_SETS.length;
+  const approvePerUser = APPROVE_ACCOUNTS * PERMISSION_SETS.length;
+  return Math.max(USERS, Math.ceil(autoGrants / autoPerUser), Math.ceil((ACTIVATIONS + 1) / approvePerUser));
+}
+
+type Knobs = ReturnType<LocalCloud['idc']['knobs']>;
+
+/** A storm's figures: quota bound and, per grant, its grant execution's cost and the slot items' requests. */
+function stormFigures(storm: StormResult, knobs: Knobs) {
+  const accepted = storm.idcCalls - storm.throttled;
+  const tpsTermS = Math.max(0, accepted - (knobs.throttleBurst ?? knobs.throttleTps)) / knobs.throttleTps;
+  const asyncTermS = storm.asyncOpMs / 1000 / knobs.maxOutstandingAsync;
+  const boundS = Math.max(tpsTermS, asyncTermS);
+  const ratio = storm.wallMs / 1000 / boundS;
+  const costs = storm.records.map((r) => executionCost(r.history));
+  const holds = storm.records.map(slotHoldMs).filter((x): x is number => x !== undefined);
+  const perGrant = (n: number) => n / Math.max(1, storm.requested);
+  return {
+    accepted,
+    tpsTermS,
+    asyncTermS,
+    boundS,
+    ratio,
+    ok: storm.failures.length === 0 && storm.requests.serverErrors === 0 && ratio <= WALL_TARGET,
+    transitions: summarize(costs.map((c) => c.transitions)),
+    lambda: summarize(costs.map((c) => c.lambdaInvocations)),
+    slotWrites: perGrant(storm.slotRequests.writes),
+    slotQueries: perGrant(storm.slotRequests.queries),
+    slotReads: perGrant(storm.slotRequests.reads),
+    hold: { ...summarize(holds), mean: holds.reduce((x, y) => x + y, 0) / Math.max(1, holds.length) },
+    slotsInUse: holds.reduce((x, y) => x + y, 0) / Math.max(1, storm.wallMs),
+    byTenth: slotsInUseByTenth(storm.records, storm.startedAt, storm.startedAt + storm.wallMs),
+  };
+}
+
+const p50p99max = (s: { p50: number; p99: number; max: number }, digits = 0) => `${fmt(s.p50, digits)} / ${fmt(s.p99, digits)} / ${fmt(s.max, digits)}`;
+
 export async function runWorkflowsBench(): Promise<void> {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'jit-bench-'));
   const edge = new EdgeCounter();
+  const slotRequests = new SlotRequestCounter();
+  const users = requestersNeeded();
   const cloud = await startLocalCloud({
     dataDir: false,
     port: 0,
     edgePort: 0,
     log: edge.log,
-    orgFixture: writeBenchOrg(dir),
+    observe: slotRequests.observe,
+    orgFixture: writeBenchOrg(dir, users),
     policyFile: resolve(import.meta.dirname, 'policy.bench.yaml'),
     // BENCH_FUNCTION_LOG_LEVEL=ERROR shows what a 5xx was.
     functionEnv: { POWERTOOLS_LOG_LEVEL: process.env.BENCH_FUNCTION_LOG_LEVEL ?? 'SILENT' },
@@ -570,34 +533,61 @@ export async function runWorkflowsBench(): Promise<void> {
   const knobs = cloud.idc.knobs();
   const tokens = new Map<string, string>();
   for (const u of cloud.idc.fixture.users) tokens.set(u.userName, await cloud.token(u.email));
-  const b: Bench = {
+  const b: StormBench = {
     cloud,
     edge,
+    slotRequests,
     tokens,
     grantMachineArn: cloud.stateMachineArns.GrantStateMachine!,
     revokeMachineArn: cloud.stateMachineArns.RevokeStateMachine!,
   };
   const approveAccounts = Array.from({ length: APPROVE_ACCOUNTS }, (_, i) => i);
   const autoAccounts = Array.from({ length: ACCOUNTS - APPROVE_ACCOUNTS }, (_, i) => i + APPROVE_ACCOUNTS);
-  const autoCombos = combos(autoAccounts);
+  const autoCombos = combos(autoAccounts, users);
+  const lifecyclesOf = (ids: string[]) => {
+    const records = cloud.stepFunctions.listExecutionRecords();
+    return ids.map((id) => records.filter((r) => r.name.includes(id)));
+  };
 
   let activation: Awaited<ReturnType<typeof activationPhase>>;
   let expiry: Awaited<ReturnType<typeof expiryPhase>>;
-  let storm: StormResult;
+  let loadedExpiry: Awaited<ReturnType<typeof expiryPhase>>;
   let lifecycleRecords: ExecutionRecord[][];
+  let loadedLifecycleRecords: ExecutionRecord[][];
+  const storms: StormResult[] = [];
+  let faultStorm: StormResult;
+  let lateStorm: StormResult;
+  let faultsInjected: { idc: number; dynamodb: number };
   try {
     // Warm-up: every handler loaded and every cache filled once, outside the figures.
-    const warm = await activationPhase(b, [{ user: userName(USERS - 1), accountId: accountId(APPROVE_ACCOUNTS - 1), permissionSet: 'AdministratorAccess' }]);
+    const warm = await activationPhase(b, [{ user: userName(users - 1), accountId: accountId(APPROVE_ACCOUNTS - 1), permissionSet: 'AdministratorAccess' }]);
     if (warm.failures.length) throw new Error(`warm-up grant failed: ${warm.failures.join('; ')}`);
 
-    console.log(`[bench:workflows] 1/3 approval → ACTIVE over ${ACTIVATIONS} grants, ${ACTIVATION_CONCURRENCY} at a time`);
-    activation = await activationPhase(b, take(combos(approveAccounts), ACTIVATIONS));
-    console.log(`[bench:workflows] 2/3 revocation lateness over ${EXPIRIES} grants of 70–90 s`);
+    console.log(`[bench:workflows] 1/5 approval → ACTIVE over ${ACTIVATIONS} grants, ${ACTIVATION_CONCURRENCY} at a time`);
+    activation = await activationPhase(b, take(combos(approveAccounts, users), ACTIVATIONS));
+    console.log(`[bench:workflows] 2/5 revocation lateness over ${EXPIRIES} grants of 70–90 s`);
     expiry = await expiryPhase(b, take(autoCombos, EXPIRIES));
-    const records = cloud.stepFunctions.listExecutionRecords();
-    lifecycleRecords = expiry.lifecycles.map((id) => records.filter((r) => r.name.includes(id)));
-    console.log(`[bench:workflows] 3/3 ${STORM} grants at once under the quotas`);
-    storm = await stormPhase(b, take(autoCombos, STORM));
+    lifecycleRecords = lifecyclesOf(expiry.lifecycles);
+    for (const [i, size] of STORMS.entries()) {
+      console.log(`[bench:workflows] 3/5 storm ${i + 1}/${STORMS.length}: ${size} grants at once under the quotas`);
+      storms.push(await stormPhase(b, take(autoCombos, size)));
+    }
+    console.log(`[bench:workflows] 4/5 storm of ${FAULT_STORM} grants with ${FAULT_RATE * 100} % faults`);
+    const injectedBefore = { idc: cloud.idc.stats().injected, dynamodb: cloud.dynamoFaults.injected };
+    cloud.idc.setKnobs({ faults: [{ rate: FAULT_RATE, effect: { type: 'error', code: 'InternalServerException' } }] });
+    cloud.dynamoFaults.set({ rate: FAULT_RATE, pkPrefix: SLOT_PREFIX });
+    try {
+      faultStorm = await stormPhase(b, take(autoCombos, FAULT_STORM));
+    } finally {
+      cloud.idc.setKnobs({ faults: [] });
+      cloud.dynamoFaults.set(undefined);
+    }
+    faultsInjected = { idc: cloud.idc.stats().injected - injectedBefore.idc, dynamodb: cloud.dynamoFaults.injected - injectedBefore.dynamodb };
+    console.log(`[bench:workflows] 5/5 revocation lateness over ${EXPIRIES} grants while ${LATENESS_STORM} other grants are activated`);
+    const loadedItems = take(autoCombos, EXPIRIES);
+    const lateStormItems = take(autoCombos, LATENESS_STORM);
+    [loadedExpiry, lateStorm] = await Promise.all([expiryPhase(b, loadedItems), sleep(FIRST_EXPIRY_S * 1000).then(() => stormPhase(b, lateStormItems))]);
+    loadedLifecycleRecords = lifecyclesOf(loadedExpiry.lifecycles);
   } finally {
     await cloud.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -609,55 +599,67 @@ export async function runWorkflowsBench(): Promise<void> {
   const prov = summarize(activation.samples.map((s) => s.provisioningMs));
   const activationOk = a.p95 <= 1500 && activation.failures.length === 0;
 
-  // 2. revocation lateness
-  const late = summarize(expiry.samples.map((s) => s.latenessMs));
-  const issue = summarize(expiry.samples.map((s) => s.issueMs));
-  const delProv = summarize(expiry.samples.map((s) => s.deleteProvisioningMs));
-  const early = summarize(expiry.samples.map((s) => s.revokeStartBeforeExpiryMs));
-  const waitLag = summarize(expiry.samples.map((s) => s.waitLagMs));
-  const begin = summarize(expiry.samples.map((s) => s.beginMs));
-  const viaSchedule = expiry.samples.filter((s) => s.viaSchedule).length;
-  const expiryOk = late.p99 <= 3000 && expiry.failures.length === 0;
+  // 2. revocation lateness, alone and under a storm
+  const lateness = (phase: typeof expiry) => ({
+    late: summarize(phase.samples.map((s) => s.latenessMs)),
+    issue: summarize(phase.samples.map((s) => s.issueMs)),
+    delProv: summarize(phase.samples.map((s) => s.deleteProvisioningMs)),
+    early: summarize(phase.samples.map((s) => s.revokeStartBeforeExpiryMs / 1000)),
+    waitLag: summarize(phase.samples.map((s) => s.waitLagMs)),
+    begin: summarize(phase.samples.map((s) => s.beginMs)),
+    viaSchedule: phase.samples.filter((s) => s.viaSchedule).length,
+    ok: phase.failures.length === 0 && phase.samples.length > 0 && summarize(phase.samples.map((s) => s.latenessMs)).p99 <= 3000,
+  });
+  const alone = lateness(expiry);
+  const loaded = lateness(loadedExpiry);
+  const lateStormOk = lateStorm.failures.length === 0 && lateStorm.requests.serverErrors === 0;
 
-  // 3. storm against the quota bound
-  const accepted = storm.idcCalls - storm.throttled;
-  const tpsTermS = Math.max(0, accepted - (knobs.throttleBurst ?? knobs.throttleTps)) / knobs.throttleTps;
-  const asyncTermS = storm.asyncOpMs / 1000 / knobs.maxOutstandingAsync;
-  const boundS = Math.max(tpsTermS, asyncTermS);
-  const ratio = storm.wallMs / 1000 / boundS;
-  const stormOk = storm.failures.length === 0 && storm.requests.serverErrors === 0 && ratio <= 1.2;
+  // 3. storms
+  const columns = [...storms.map((s) => ({ title: `${s.requested} grants`, storm: s, faults: false })), { title: `${faultStorm.requested} grants, faults`, storm: faultStorm, faults: true }];
+  const figures = columns.map((c) => stormFigures(c.storm, knobs));
+  const stormsOk = figures.slice(0, storms.length).every((f) => f.ok);
+  const faultStormOk = faultStorm.failures.length === 0;
+  const row = (label: string, cell: (f: ReturnType<typeof stormFigures>, s: StormResult, faults: boolean) => string, target = '') =>
+    `| ${label} | ${figures.map((f, i) => cell(f, columns[i]!.storm, columns[i]!.faults)).join(' | ')} | ${target} |`;
+  const largest = storms.reduce((x, y) => (y.requested > x.requested ? y : x), storms[0]!);
 
   // 4. cost per lifecycle
-  const costs = lifecycleRecords.map((rs) => {
-    const c = rs.map((r) => executionCost(r.history));
-    return { transitions: c.reduce((s, x) => s + x.transitions, 0), lambda: c.reduce((s, x) => s + x.lambdaInvocations, 0), failed: c.reduce((s, x) => s + x.failedTasks, 0), executions: rs.length };
-  });
+  const lifecycleCosts = (lifecycles: ExecutionRecord[][]) =>
+    lifecycles.map((rs) => {
+      const c = rs.map((r) => executionCost(r.history));
+      return { transitions: c.reduce((s, x) => s + x.transitions, 0), lambda: c.reduce((s, x) => s + x.lambdaInvocations, 0), failed: c.reduce((s, x) => s + x.failedTasks, 0), executions: rs.length };
+    });
+  const costs = lifecycleCosts(lifecycleRecords);
+  const loadedCosts = lifecycleCosts(loadedLifecycleRecords);
   const happy = costs.filter((c) => c.failed === 0 && c.executions === 2);
-  const t = summarize(costs.map((c) => c.transitions));
-  const l = summarize(costs.map((c) => c.lambda));
   const th = summarize(happy.map((c) => c.transitions));
   const lh = summarize(happy.map((c) => c.lambda));
-  const costOk = happy.length > 0 && th.max <= 30 && lh.max <= 3;
+  const stormCosts = storms.flatMap((s) => s.records.map((r) => executionCost(r.history)));
+  const ts = summarize(stormCosts.map((c) => c.transitions));
+  const ls = summarize(stormCosts.map((c) => c.lambdaInvocations));
+  const transitionsOk = happy.length > 0 && th.max <= 30 && ts.p99 <= 30;
+  const lambdaOk = happy.length > 0 && lh.max <= 3 && ls.p99 <= 3;
+  const costCells = (cs: { transitions: number; lambda: number }[], key: 'transitions' | 'lambda') => p50p99max(summarize(cs.map((c) => c[key])));
 
-  const slotLine = (records: ExecutionRecord[]) => {
-    const holds = records.map(slotHoldMs).filter((x): x is number => x !== undefined);
-    const h = summarize(holds);
-    return `${fmt(h.p50, 0)} / ${fmt(h.p95, 0)} / ${fmt(holds.reduce((x, y) => x + y, 0) / Math.max(1, holds.length), 0)} ms`;
-  };
-  const opLines = Object.entries(storm.callsByOperation)
-    .sort((x, y) => y[1] - x[1])
-    .map(([op, n]) => `${op} ${n} (${fmt(n / Math.max(1, storm.requested), 2)}/grant)`);
-  const grantRecords = activation.records;
-  const stormGrantRecords = storm.records;
-  const expiryRevokeRecords = lifecycleRecords.flatMap((rs) => rs.filter((r) => r.stateMachineArn === b.revokeMachineArn));
-  const failureLines = (list: string[]) => (list.length ? ['', 'Failures:', '', ...list.slice(0, 10).map((f) => `- ${f}`), ...(list.length > 10 ? [`- … ${list.length - 10} more`] : [])] : []);
+  const failureLines = (title: string, list: string[]) =>
+    list.length ? ['', `${title}:`, '', ...list.slice(0, 10).map((f) => `- ${f}`), ...(list.length > 10 ? [`- … ${list.length - 10} more`] : [])] : [];
+  const latenessRows = (label: string, pick: (l: typeof alone) => { p50: number; p99: number; max: number }, unit = 'ms', target = '') =>
+    `| ${label} | ${p50p99max(pick(alone), unit === 's' ? 1 : 0)} | ${p50p99max(pick(loaded), unit === 's' ? 1 : 0)} | ${target} |`;
+  const expiryRevokeRecords = (lifecycles: ExecutionRecord[][]) => lifecycles.flatMap((rs) => rs.filter((r) => r.stateMachineArn === b.revokeMachineArn));
+  const opLines = (storm: StormResult) =>
+    Object.entries(storm.callsByOperation)
+      .sort((x, y) => y[1] - x[1])
+      .map(([op, n]) => `${op} ${n} (${fmt(n / Math.max(1, storm.requested), 2)}/grant)`);
+  const runName = RUN_LABEL ? ` (${RUN_LABEL})` : '';
 
   const lines = [
-    '## Grant and revoke workflows',
+    `## Grant and revoke workflows${runName}`,
     '',
     machineLine(),
     '',
-    `Whole local cloud in one process (gateway with real JWTs → handlers → dynalite; the statemachines/ files on local Step Functions; local Scheduler; Identity Center emulator with the real quotas: ${knobs.throttleTps} TPS collective throttle, ${knobs.maxOutstandingAsync} outstanding async operations, provisioning delay uniform ${knobs.provisioningDelayMs.minMs}–${knobs.provisioningDelayMs.maxMs} ms). Requests and approvals go through the HTTP API; Retry pauses are the definitions' own. Every grant is a distinct assignment (generated org: ${USERS} requesters × ${ACCOUNTS} accounts × ${PERMISSION_SETS.length} permission sets). Whole run ${fmt((Date.now() - started) / 60_000, 1)} min.`,
+    `Whole local cloud in one process (gateway with real JWTs → handlers → dynalite; the statemachines/ files on local Step Functions; local Scheduler; Identity Center emulator with the real quotas: ${knobs.throttleTps} TPS collective throttle, ${knobs.maxOutstandingAsync} outstanding async operations, provisioning delay uniform ${knobs.provisioningDelayMs.minMs}–${knobs.provisioningDelayMs.maxMs} ms). Requests and approvals go through the HTTP API; Retry pauses are the definitions' own. Every grant is a distinct assignment (generated org: ${users} requesters × ${ACCOUNTS} accounts × ${PERMISSION_SETS.length} permission sets). Whole run ${fmt((Date.now() - started) / 60_000, 1)} min.`,
+    '',
+    `Sizes of this run: ${ACTIVATIONS} approvals; ${EXPIRIES} expiries on their own and ${EXPIRIES} more during a storm of ${LATENESS_STORM}; storms of ${STORMS.join(', ')} grants; a storm of ${FAULT_STORM} with ${fmt(FAULT_RATE * 100, 0)} % faults. A target counts as met only when two runs both meet it; this section is one run.`,
     '',
     `### 1. Approval → ACTIVE, minus Identity Center's provisioning delay`,
     '',
@@ -668,70 +670,79 @@ export async function runWorkflowsBench(): Promise<void> {
     `| approval → ACTIVE − provisioning delay | ${fmt(a.p50, 0)} | ${fmt(a.p95, 0)} | ${fmt(a.max, 0)} | p95 ≤ 1500 ms: ${verdict(activationOk)} |`,
     `| approval → ACTIVE (raw) | ${fmt(raw.p50, 0)} | ${fmt(raw.p95, 0)} | ${fmt(raw.max, 0)} | |`,
     `| provisioning delay (emulator) | ${fmt(prov.p50, 0)} | ${fmt(prov.p95, 0)} | ${fmt(prov.max, 0)} | |`,
-    ...failureLines(activation.failures),
+    ...failureLines('Failures', activation.failures),
     '',
     'Where the time of these grant executions goes (mean per execution):',
     '',
-    ...profileTable(grantRecords),
+    ...profileTable(activation.records),
     '',
-    `### 2. Revocation lateness (assignment deleted − expiresAt)`,
+    `### 2. Revocation lateness (assignment deleted − expiresAt), alone and during a storm`,
     '',
-    `${expiry.samples.length} grants of 70–90 s, requested ${EXPIRY_START_PER_SECOND}/s (${fmt(expiry.wallMs / 1000, 0)} s wall). The local Scheduler fires each at(expiresAt − 60 s) schedule 0–59 s late (its default, as AWS documents); the revoke workflow waits to the exact expiresAt. "Deleted" is the emulator's record of the DeleteAccountAssignment (completesAt). ${viaSchedule}/${expiry.samples.length} revocations were started by their schedule (the rest directly).`,
+    `Twice ${EXPIRIES} grants of 70–90 s, requested ${EXPIRY_START_PER_SECOND}/s: once on their own (${fmt(expiry.wallMs / 1000, 0)} s wall), once while a storm of ${LATENESS_STORM} other grants, requested from ${FIRST_EXPIRY_S} s on (when the first expiries fall due), is being activated (${fmt(loadedExpiry.wallMs / 1000, 0)} s wall; the storm: ${lateStorm.active} / ${lateStorm.requested} ACTIVE, ${lateStorm.requests.serverErrors} POST answered 5xx, ${fmt(lateStorm.wallMs / 1000, 1)} s wall: ${verdict(lateStormOk)}). The local Scheduler fires each at(expiresAt − 60 s) schedule 0–59 s late (its default, as AWS documents); the revoke workflow waits to the exact expiresAt. "Deleted" is the emulator's record of the DeleteAccountAssignment (completesAt). Started by their schedule (the rest directly): ${alone.viaSchedule}/${expiry.samples.length} alone, ${loaded.viaSchedule}/${loadedExpiry.samples.length} during the storm.`,
     '',
-    '| figure | p50 ms | p99 ms | max ms | target |',
-    '|---|---|---|---|---|',
-    `| lateness: deleted − expiresAt | ${fmt(late.p50, 0)} | ${fmt(late.p99, 0)} | ${fmt(late.max, 0)} | p99 ≤ 3000 ms: ${verdict(expiryOk)} |`,
-    `| of which: delete issued − expiresAt | ${fmt(issue.p50, 0)} | ${fmt(issue.p99, 0)} | ${fmt(issue.max, 0)} | |`,
-    `| … in which: Wait state left − expiresAt (timer lateness) | ${fmt(waitLag.p50, 0)} | ${fmt(waitLag.p99, 0)} | ${fmt(waitLag.max, 0)} | |`,
-    `| … in which: BeginRevocation task (re-read, REVOKING, holder, slot lease) | ${fmt(begin.p50, 0)} | ${fmt(begin.p99, 0)} | ${fmt(begin.max, 0)} | |`,
-    `| of which: delete provisioning delay (emulator) | ${fmt(delProv.p50, 0)} | ${fmt(delProv.p99, 0)} | ${fmt(delProv.max, 0)} | |`,
-    `| revoke execution started before expiresAt (Scheduler delay) | ${fmt(early.p50 / 1000, 1)} s | ${fmt(early.p99 / 1000, 1)} s | ${fmt(early.max / 1000, 1)} s | |`,
-    ...failureLines(expiry.failures),
-    '',
-    'Where the time of these revoke executions goes (mean per execution; WaitUntilExpiresAt is the wait the Scheduler leaves):',
-    '',
-    ...profileTable(expiryRevokeRecords),
-    '',
-    `### 3. ${storm.requested} grants at once under the ${knobs.throttleTps} TPS / ${knobs.maxOutstandingAsync}-async quotas`,
-    '',
-    `All requested over HTTP (${STORM_HTTP_CONCURRENCY} in flight), auto-approved, default provisioning delay. Wall time = first request → last activatedAt. Quota bound = max(Σ provisioning delay of the ${storm.creates} creates / ${knobs.maxOutstandingAsync} outstanding, (Identity Center calls actually accepted − the ${knobs.throttleBurst ?? knobs.throttleTps}-call burst) / ${knobs.throttleTps} TPS), with calls counted by the emulator (sso-admin + identitystore, requests' directory lookups included, throttled calls excluded): the time no system could beat under these quotas with this many calls.`,
-    '',
-    '| figure | value | target |',
-    '|---|---|---|',
-    `| grants ACTIVE / requested | ${storm.active} / ${storm.requested} | failures 0: ${verdict(storm.failures.length === 0)} |`,
-    `| POST /grants answered 5xx (client retried with the same Idempotency-Key) | ${storm.requests.serverErrors} (${storm.requests.retriedOk} requests needed a retry) | 0: ${verdict(storm.requests.serverErrors === 0)} |`,
-    `| wall time | ${fmt(storm.wallMs / 1000, 1)} s | |`,
-    `| async term: ${fmt(storm.asyncOpMs / 1000, 0)} s of operations / ${knobs.maxOutstandingAsync} | ${fmt(asyncTermS, 1)} s | |`,
-    `| TPS term: ${accepted} accepted calls / ${knobs.throttleTps} TPS | ${fmt(tpsTermS, 1)} s | |`,
-    `| quota bound (${tpsTermS >= asyncTermS ? 'TPS term dominates' : 'async term dominates'}) | ${fmt(boundS, 1)} s | |`,
-    `| wall time / quota bound | ${fmt(ratio, 2)}× | ≤ 1.2×: ${verdict(ratio <= 1.2)} |`,
-    ...(storm.requests.answers?.size ? ['', `The 5xx answers: ${[...storm.requests.answers].map(([what, n]) => `${n} × ${what}`).join('; ')}.`] : []),
-    '',
-    `Identity Center calls: ${storm.idcCalls} (${storm.throttled} answered ThrottlingException by the 20 TPS bucket, ${storm.quotaRejected} refused by the 10-outstanding quota): ${opLines.join(', ')}.`,
-    ...failureLines(storm.failures),
-    '',
-    'Where the time of these grant executions goes (mean per execution):',
-    '',
-    ...profileTable(stormGrantRecords),
-    '',
-    ...errorLines(stormGrantRecords),
-    '',
-    `Create slot held (slot leased → ReleaseCreateSlot done), p50 / p95 / mean: figure 1 ${slotLine(activation.records)}; this storm ${slotLine(stormGrantRecords)} — against a mean provisioning delay of ${fmt(storm.asyncOpMs / Math.max(1, storm.creates), 0)} ms. With ${knobs.maxOutstandingAsync} slots the storm can activate at most ${knobs.maxOutstandingAsync} / mean hold grants per second. Slots in use over the storm's wall time, on average: ${fmt(stormGrantRecords.map(slotHoldMs).reduce<number>((sum, ms) => sum + (ms ?? 0), 0) / Math.max(1, storm.wallMs), 1)} of ${knobs.maxOutstandingAsync}; by tenth of the wall time: ${slotsInUseByTenth(stormGrantRecords, storm.startedAt, storm.startedAt + storm.wallMs).map((n) => fmt(n, 1)).join(', ')}. The last POST /grants was answered ${fmt(storm.requestsMs / 1000, 1)} s after the first was sent.`,
-    '',
-    `DynamoDB requests at the edge during the storm: ${storm.dynamodb.join(', ')}.`,
-    '',
-    `### 4. Cost per lifecycle (grant + revoke executions of the ${costs.length} grants of figure 2)`,
-    '',
-    'From the execution histories: state transitions = states entered + Retry attempts (AWS bills both); Lambda invocations = every attempt of a Lambda Task. Happy path = no Task attempt failed and one execution of each workflow.',
-    '',
-    '| figure | happy path (n, max) | all lifecycles (p50 / max) | target |',
+    '| figure (p50 / p99 / max) | alone | during the storm | target |',
     '|---|---|---|---|',
-    `| state transitions | ${happy.length}, ${fmt(th.max, 0)} | ${fmt(t.p50, 0)} / ${fmt(t.max, 0)} | ≤ 30: ${verdict(happy.length > 0 && th.max <= 30)} |`,
-    `| Lambda invocations | ${happy.length}, ${fmt(lh.max, 0)} | ${fmt(l.p50, 0)} / ${fmt(l.max, 0)} | ≤ 3: ${verdict(happy.length > 0 && lh.max <= 3)} |`,
+    latenessRows('lateness: deleted − expiresAt, ms', (l) => l.late, 'ms', `p99 ≤ 3000 ms: alone ${verdict(alone.ok)}, during the storm ${verdict(loaded.ok)}`),
+    latenessRows('of which: delete issued − expiresAt, ms', (l) => l.issue),
+    latenessRows('… in which: Wait state left − expiresAt (timer lateness), ms', (l) => l.waitLag),
+    latenessRows('… in which: BeginRevocation task (re-read, REVOKING, holder, slot or place in line), ms', (l) => l.begin),
+    latenessRows('of which: delete provisioning delay (emulator), ms', (l) => l.delProv),
+    latenessRows('revoke execution started before expiresAt (Scheduler delay), s', (l) => l.early, 's'),
+    ...failureLines('Failures, alone', expiry.failures),
+    ...failureLines('Failures, during the storm', loadedExpiry.failures),
+    ...failureLines('Failures of the storm', lateStorm.failures),
     '',
-    `Targets: approval → ACTIVE ${verdict(activationOk)}, revocation lateness ${verdict(expiryOk)}, storm ${verdict(stormOk)}, cost ${verdict(costOk)}.`,
+    'Where the time of the revoke executions during the storm goes (mean per execution; WaitUntilExpiresAt is the wait the Scheduler leaves):',
+    '',
+    ...profileTable(expiryRevokeRecords(loadedLifecycleRecords)),
+    '',
+    `### 3. Storms under the ${knobs.throttleTps} TPS / ${knobs.maxOutstandingAsync}-async quotas`,
+    '',
+    `Each storm is a fresh set of distinct grants, all requested over HTTP (${STORM_HTTP_CONCURRENCY} in flight), auto-approved, default provisioning delay. Wall time = first request → last activatedAt. Quota bound = max(Σ provisioning delay of the creates / ${knobs.maxOutstandingAsync} outstanding, (Identity Center calls actually accepted − the ${knobs.throttleBurst ?? knobs.throttleTps}-call burst) / ${knobs.throttleTps} TPS), with calls counted by the emulator (sso-admin + identitystore, requests' directory lookups included, throttled calls excluded): the time no system could beat under these quotas with this many calls. Per grant: the state transitions (states entered + Retry attempts) and Lambda invocations of its grant execution; slot requests = DynamoDB requests through the edge naming an item whose pk starts with ${SLOT_PREFIX} (the slots and the line of waiters), from every caller (functions and the workflows' own DynamoDB tasks), each attempt counted, over the storm's window, divided by the grants requested. Slot held = the exit of the PrepareActivation run that led to CreateAssignment → CompleteActivation entered. The last column repeats the first size with ${fmt(FAULT_RATE * 100, 0)} % of Identity Center calls answering InternalServerException and ${fmt(FAULT_RATE * 100, 0)} % of DynamoDB writes on ${SLOT_PREFIX} items dropped without an answer (the caller's SDK sees a connection reset, as on a timeout); its wall time is not held to the bound.`,
+    '',
+    `| figure | ${columns.map((c) => c.title).join(' | ')} | target |`,
+    `|---|${columns.map(() => '---|').join('')}---|`,
+    row('grants ACTIVE / requested', (_f, s) => `${s.active} / ${s.requested} (${verdict(s.failures.length === 0)})`, '0 FAILED'),
+    row('POST /grants answered 5xx (client retried with the same Idempotency-Key)', (_f, s, faults) => `${s.requests.serverErrors}${faults ? '' : ` (${verdict(s.requests.serverErrors === 0)})`}`, '0 (without faults)'),
+    row('faults injected: Identity Center errors / dropped DynamoDB writes', (_f, _s, faults) => (faults ? `${faultsInjected.idc} / ${faultsInjected.dynamodb}` : '—')),
+    row('wall time', (f, s) => `${fmt(s.wallMs / 1000, 1)} s`),
+    row('async term: Σ provisioning delay / outstanding', (f) => `${fmt(f.asyncTermS, 1)} s`),
+    row('TPS term: accepted calls / TPS', (f) => `${fmt(f.tpsTermS, 1)} s (${f.accepted} calls)`),
+    row('quota bound', (f) => `${fmt(f.boundS, 1)} s (${f.tpsTermS >= f.asyncTermS ? 'TPS' : 'async'} term)`),
+    row('wall time / quota bound', (f, _s, faults) => `${fmt(f.ratio, 2)}×${faults ? '' : ` (${verdict(f.ratio <= WALL_TARGET)})`}`, `≤ ${WALL_TARGET}× (without faults)`),
+    row('state transitions per grant, p50 / p99 / max', (f) => p50p99max(f.transitions)),
+    row('Lambda invocations per grant, p50 / p99 / max', (f) => p50p99max(f.lambda)),
+    row('slot writes per grant (Put/Update/Delete)', (f) => fmt(f.slotWrites, 2), 'constant across sizes'),
+    row('slot queries per grant (the line)', (f) => fmt(f.slotQueries, 2), 'constant across sizes'),
+    row('slot reads per grant (Get/BatchGet)', (f) => fmt(f.slotReads, 2), 'constant across sizes'),
+    row('slot held, p50 / p95 / mean ms', (f) => `${fmt(f.hold.p50, 0)} / ${fmt(f.hold.p95, 0)} / ${fmt(f.hold.mean, 0)}`),
+    row('mean provisioning delay of a create', (_f, s) => `${fmt(s.asyncOpMs / Math.max(1, s.creates), 0)} ms`),
+    row(`slots in use on average (of ${knobs.maxOutstandingAsync})`, (f) => fmt(f.slotsInUse, 1)),
+    row('slots in use by tenth of the wall time', (f) => f.byTenth.map((n) => fmt(n, 1)).join(', ')),
+    row('Identity Center calls (throttled / refused by the outstanding quota)', (_f, s) => `${s.idcCalls} (${s.throttled} / ${s.quotaRejected})`),
+    row('last POST /grants answered after', (_f, s) => `${fmt(s.requestsMs / 1000, 1)} s`),
+    ...columns.flatMap((c) => (c.storm.requests.answers?.size ? ['', `The 5xx answers (${c.title}): ${[...c.storm.requests.answers].map(([what, n]) => `${n} × ${what}`).join('; ')}.`] : [])),
+    ...columns.flatMap((c) => failureLines(`Failures (${c.title})`, c.storm.failures)),
+    '',
+    ...columns.flatMap((c) => [`Identity Center calls (${c.title}): ${opLines(c.storm).join(', ')}.`, '']),
+    ...columns.flatMap((c) => [`DynamoDB requests at the edge (${c.title}): ${c.storm.dynamodb.join(', ')}.`, '']),
+    `Where the time of the grant executions of the ${largest.requested}-grant storm goes (mean per execution):`,
+    '',
+    ...profileTable(largest.records),
+    '',
+    ...columns.flatMap((c) => [`Task attempts of the grant executions (${c.title}):`, '', ...errorLines(c.storm.records), '']),
+    `### 4. Cost per lifecycle`,
+    '',
+    `From the execution histories: state transitions = states entered + Retry attempts (AWS bills both); Lambda invocations = every attempt of a Lambda Task. A lifecycle of figure 2 = its grant and revoke executions; happy path = no Task attempt failed and one execution of each workflow (grants expiring on their own). The storm grants (figure 3, without faults) stay ACTIVE past the run: for them only the grant execution is counted, once it has ended.`,
+    '',
+    '| figure | happy path, alone (n, max) | expiries alone (p50 / p99 / max) | expiries during the storm (p50 / p99 / max) | storm grants, grant execution (p50 / p99 / max) | target |',
+    '|---|---|---|---|---|---|',
+    `| state transitions | ${happy.length}, ${fmt(th.max, 0)} | ${costCells(costs, 'transitions')} | ${costCells(loadedCosts, 'transitions')} | ${p50p99max(ts)} | ≤ 30 (happy max, storm p99): ${verdict(transitionsOk)} |`,
+    `| Lambda invocations | ${happy.length}, ${fmt(lh.max, 0)} | ${costCells(costs, 'lambda')} | ${costCells(loadedCosts, 'lambda')} | ${p50p99max(ls)} | ≤ 3 (happy max, storm p99): ${verdict(lambdaOk)} |`,
+    '',
+    `Targets of this run: approval → ACTIVE ${verdict(activationOk)}, revocation lateness alone ${verdict(alone.ok)} and during the storm ${verdict(loaded.ok && lateStormOk)}, storms ${verdict(stormsOk)}, storm with faults ${verdict(faultStormOk)}, transitions ${verdict(transitionsOk)}, Lambda invocations ${verdict(lambdaOk)}.`,
   ];
-  writeSection('workflows', lines.join('\n'));
+  writeSection(RUN_LABEL ? `workflows-${RUN_LABEL}` : 'workflows', lines.join('\n'));
   console.log(lines.join('\n'));
 }
 

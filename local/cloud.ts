@@ -23,7 +23,8 @@ import path from 'node:path';
 import { ensureGrantsTable } from '../lib/adapters/table-schema.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './protocol/aws.ts';
 import { startDynamo, type LocalDynamo } from './dynamodb.ts';
-import { DEFAULT_EDGE_PORT, startEdge, formatEdgeLog, type Edge } from './edge.ts';
+import { DynamoFaults } from './dynamodb-faults.ts';
+import { DEFAULT_EDGE_PORT, startEdge, formatEdgeLog, type Edge, type EdgeRequest } from './edge.ts';
 import { importHandler, startGateway, type Gateway, type LambdaHandler } from './gateway.ts';
 import { createIdentityCenterEmulator, knobsFromEnv, type IdentityCenterEmulator, type IdcKnobsInput } from './idc/index.ts';
 import { readSnapshotFile, snapshotWriter } from './idc/persist.ts';
@@ -74,6 +75,8 @@ export interface LocalCloudOptions {
   slack?: boolean;
   /** One line per request / state transition; default stdout. `false`: quiet. */
   log?: ((line: string) => void) | false;
+  /** Called with every AWS request the edge serves: service, operation and parsed input (e.g. to count requests by key). */
+  observe?: (request: EdgeRequest) => void;
   /**
    * Run the packaged artifacts (zips and template from `npm run package`, packaging first when
    * missing or stale) with IAM enforced, instead of the sources. Default: LOCAL_PACKAGED=1.
@@ -104,6 +107,8 @@ export interface LocalCloud {
   stepFunctions: LocalStepFunctions;
   scheduler: LocalScheduler;
   dynamo: LocalDynamo;
+  /** Fault injection on DynamoDB requests through the edge (off until set). */
+  dynamoFaults: DynamoFaults;
   /** The deployment's secrets (AWS::SecretsManager::Secret resources), created with fresh values at each start. */
   secretsManager: LocalSecretsManager;
   issuer: LocalIssuer;
@@ -231,6 +236,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const ssm = new LocalSsm({ seed: ssmSeed });
   // Functions subscribed to the table's stream (serverless.yml `stream` events) get its records.
   const streamConsumers: StreamConsumer[] = [];
+  const dynamoFaults = new DynamoFaults();
   const edge: Edge = await startEdge({
     port: options.edgePort ?? envPort('EDGE_PORT', DEFAULT_EDGE_PORT),
     jsonServices: [stepFunctions, ssm, secretsManager, ...idc.services],
@@ -238,6 +244,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     dynamodb: withStreams(dynamo, () => streamConsumers, log),
     ...(iam ? { authorize: (call) => iam.authorizeEdgeCall(call) } : {}),
     log: (entry) => log(formatEdgeLog(entry)),
+    dropDynamo: (operation, input) => dynamoFaults.drops(operation, input),
+    ...(options.observe ? { observe: options.observe } : {}),
   });
   stepFunctions.setSdkEndpoint(edge.url);
   scheduler.setSfnEndpoint(edge.url);
@@ -342,6 +350,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stepFunctions,
     scheduler,
     dynamo,
+    dynamoFaults,
     secretsManager,
     issuer,
     functionEnv,

@@ -37,6 +37,13 @@ export interface EdgeRequestLog {
 
 export type EdgeLogger = (entry: EdgeRequestLog) => void;
 
+/** What a request asks, as the edge routes it (service and operation as in the log line). */
+export interface EdgeRequest {
+  service: string;
+  operation: string;
+  input: Record<string, unknown>;
+}
+
 /** One request as the IAM check sees it: who signed it and what it asks. */
 export interface EdgeCall {
   /** The SigV4 access key id, when the request is signed. */
@@ -72,6 +79,10 @@ export interface StartEdgeOptions {
   authorize?: EdgeAuthorizer;
   /** One call per request. Default: a readable line on stdout. */
   log?: EdgeLogger;
+  /** Called with every request before it is served (what it asks, not how it ends). */
+  observe?: (request: EdgeRequest) => void;
+  /** DynamoDB requests this answers true for get no answer: the connection is dropped, a timeout as the caller sees it. */
+  dropDynamo?: (operation: string, input: Record<string, unknown>) => boolean;
 }
 
 export interface Edge {
@@ -132,14 +143,21 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     if (denied) throw denied;
   };
 
-  /** DynamoDB with IAM: the body is read for the check, then replayed to dynalite. */
-  async function handleAuthorizedDynamo(req: IncomingMessage, res: ServerResponse, target: string, started: number): Promise<void> {
+  /** DynamoDB with IAM, an observer or faults: the body is read for them, then replayed to dynalite. */
+  async function handleInspectedDynamo(req: IncomingMessage, res: ServerResponse, target: string, started: number): Promise<void> {
     const operation = target.slice(DYNAMODB_TARGET_PREFIX.length + 1);
     let raw: string;
     try {
       raw = await readBody(req);
       // dynalite answers malformed bodies itself.
-      authorize(req, peekJsonBody(raw), { target });
+      const input = peekJsonBody(raw);
+      options.observe?.({ service: 'dynamodb', operation, input });
+      if (options.dropDynamo?.(operation, input)) {
+        req.socket.destroy();
+        log({ service: 'dynamodb', operation, status: 0, ms: performance.now() - started, error: 'ConnectionDropped' });
+        return;
+      }
+      authorize(req, input, { target });
     } catch (error) {
       const awsError = asAwsError(error, 'InternalServerError');
       sendAwsError(res, awsError, 'application/x-amz-json-1.0', { __type: `com.amazon.coral.service#${awsError.code}`, message: awsError.message });
@@ -186,6 +204,7 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     return answer(res, { service: prefix, operation, started }, 'InternalFailure', contentType, (e) => ({ __type: e.code, message: e.message }), async () => {
       if (!service) throw new AwsError('UnknownOperationException', `No local service answers X-Amz-Target ${target}`);
       const input = parseJsonBody(await readBody(req));
+      options.observe?.({ service: prefix, operation, input });
       authorize(req, input, { target });
       const output = await service.handle(operation, input, ctx);
       return send(res, 200, { 'content-type': contentType }, JSON.stringify(output ?? {}));
@@ -199,7 +218,11 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     return answer(res, entry, 'InternalServerException', 'application/json', (e) => ({ message: e.message }), async () => {
       const body = await readBody(req);
       // The service answers malformed bodies itself.
-      if (options.authorize) authorize(req, peekJsonBody(body), { signingName: service.signingName });
+      if (options.authorize || options.observe) {
+        const input = peekJsonBody(body);
+        options.observe?.({ service: entry.service, operation: entry.operation, input });
+        authorize(req, input, { signingName: service.signingName });
+      }
       const response = await service.handle({ method, path: url.pathname, query: url.searchParams, headers: req.headers, body }, ctx);
       return send(res, response.status, { 'content-type': 'application/json' }, response.body === undefined ? '{}' : JSON.stringify(response.body));
     });
@@ -211,8 +234,8 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     const ctx: JsonServiceContext = { region: scope?.region ?? LOCAL_REGION, accountId };
     const target = header(req, 'x-amz-target');
 
-    if (target?.startsWith(`${DYNAMODB_TARGET_PREFIX}.`) && options.dynamodb && options.authorize) {
-      void handleAuthorizedDynamo(req, res, target, started);
+    if (target?.startsWith(`${DYNAMODB_TARGET_PREFIX}.`) && options.dynamodb && (options.authorize || options.observe || options.dropDynamo)) {
+      void handleInspectedDynamo(req, res, target, started);
       return;
     }
     if (target?.startsWith(`${DYNAMODB_TARGET_PREFIX}.`) && options.dynamodb) {

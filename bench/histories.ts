@@ -1,0 +1,149 @@
+/**
+ * What the workflows bench reads from execution histories (cost, time per state, slot holds) and
+ * from the local cloud's request observer (DynamoDB requests on the slot items).
+ */
+import { DYNAMO_WRITE_OPERATIONS, requestPartitionKeys } from '../local/dynamodb-faults.ts';
+import type { EdgeRequest } from '../local/edge.ts';
+import type { ExecutionRecord, HistoryEvent } from '../local/stepfunctions/service.ts';
+import layout from '../lib/table/layout.cjs';
+import { fmt } from './report.ts';
+
+export interface ExecutionCost {
+  transitions: number;
+  lambdaInvocations: number;
+  failedTasks: number;
+}
+
+/**
+ * Billed state transitions (every state entered, plus every Retry attempt: AWS bills retries
+ * as transitions and the local history has no StateEntered for them) and Lambda invocations
+ * (every attempt of a Lambda Task).
+ */
+export function executionCost(history: HistoryEvent[]): ExecutionCost {
+  let entered = 0;
+  let lambda = 0;
+  let failed = 0;
+  let retries = 0;
+  for (const [i, e] of history.entries()) {
+    if (e.type.endsWith('StateEntered')) entered++;
+    const resourceType = e.details?.value.resourceType;
+    if ((e.type === 'TaskSucceeded' || e.type === 'TaskFailed') && resourceType === 'lambda') lambda++;
+    if (e.type === 'TaskFailed') {
+      failed++;
+      // A retry runs the same state again with no new StateEntered: the next event is the same Task's outcome.
+      const next = history[i + 1];
+      if (next && (next.type === 'TaskSucceeded' || next.type === 'TaskFailed')) retries++;
+    }
+  }
+  return { transitions: entered + retries, lambdaInvocations: lambda, failedTasks: failed };
+}
+
+/** Milliseconds spent in each state (entered → next state entered or execution end), summed per state name. */
+function stateTimes(record: ExecutionRecord, into: Map<string, number[]>): void {
+  const entered = record.history.filter((e) => e.type.endsWith('StateEntered'));
+  const end = record.stopDate ?? record.history.at(-1)?.timestamp ?? Date.now();
+  const perState = new Map<string, number>();
+  for (const [i, e] of entered.entries()) {
+    const name = String(e.details?.value.name);
+    const until = entered[i + 1]?.timestamp ?? end;
+    perState.set(name, (perState.get(name) ?? 0) + (until - e.timestamp));
+  }
+  for (const [name, ms] of perState) into.set(name, [...(into.get(name) ?? []), ms]);
+}
+
+/**
+ * When a grant execution held its create slot (epoch ms): from the exit of the PrepareActivation
+ * run that sent it to CreateAssignment (the run that took or was handed the slot) to CompleteActivation
+ * entered (which gives the slot back).
+ */
+export function slotInterval(record: ExecutionRecord): [number, number] | undefined {
+  const named = (type: string, name: string) => (e: HistoryEvent) => e.type === type && e.details?.value.name === name;
+  const create = record.history.findIndex(named('TaskStateEntered', 'CreateAssignment'));
+  if (create < 0) return undefined;
+  const leased = record.history.slice(0, create).findLast(named('TaskStateExited', 'PrepareActivation'))?.timestamp;
+  const released = record.history.slice(create).find(named('TaskStateEntered', 'CompleteActivation'))?.timestamp;
+  return leased !== undefined && released !== undefined ? [leased, released] : undefined;
+}
+
+export function slotHoldMs(record: ExecutionRecord): number | undefined {
+  const interval = slotInterval(record);
+  return interval && interval[1] - interval[0];
+}
+
+/** Average slots in use in each tenth of [from, to). */
+export function slotsInUseByTenth(records: ExecutionRecord[], from: number, to: number): number[] {
+  const tenth = (to - from) / 10;
+  const held = Array.from({ length: 10 }, () => 0);
+  for (const interval of records.map(slotInterval)) {
+    if (!interval) continue;
+    for (let i = 0; i < 10; i++) {
+      const start = from + i * tenth;
+      held[i]! += Math.max(0, Math.min(interval[1], start + tenth) - Math.max(interval[0], start));
+    }
+  }
+  return held.map((ms) => ms / tenth);
+}
+
+function failedTaskErrors(records: ExecutionRecord[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    for (const e of r.history) {
+      if (e.type !== 'TaskFailed') continue;
+      const key = `${String(e.details?.value.resource ?? '')}: ${String(e.details?.value.error)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+export function profileTable(records: ExecutionRecord[]): string[] {
+  const times = new Map<string, number[]>();
+  for (const r of records) stateTimes(r, times);
+  const rows = [...times.entries()].map(([name, ms]) => ({ name, total: ms.reduce((a, b) => a + b, 0), runs: ms.length }));
+  const all = rows.reduce((a, r) => a + r.total, 0);
+  rows.sort((a, b) => b.total - a.total);
+  return [
+    '| state | executions | mean ms per execution | share |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.runs} | ${fmt(r.total / records.length, 0)} | ${fmt((100 * r.total) / all, 0)}% |`),
+  ];
+}
+
+export function errorLines(records: ExecutionRecord[]): string[] {
+  const errors = [...failedTaskErrors(records).entries()].sort((a, b) => b[1] - a[1]);
+  if (errors.length === 0) return ['No Task attempt failed (no Retry was needed).'];
+  return ['Failed Task attempts (each retried or caught by the definition):', '', ...errors.map(([k, n]) => `- ${k}: ${n}`)];
+}
+
+// ---- DynamoDB requests on the slot items, from the local cloud's request observer ----------
+
+export interface SlotRequestCounts {
+  writes: number;
+  queries: number;
+  /** GetItem / BatchGetItem naming a slot item. */
+  reads: number;
+}
+
+export const SLOT_PREFIX = layout.KEY_PREFIX.slot;
+const WRITES: ReadonlySet<string> = new Set(DYNAMO_WRITE_OPERATIONS);
+
+/**
+ * DynamoDB requests that name an item of the slot partitions (the slots and the line of waiters),
+ * by kind. Every request is counted as sent, so an SDK retry and a dropped request count too.
+ */
+export class SlotRequestCounter {
+  private readonly counts: SlotRequestCounts = { writes: 0, queries: 0, reads: 0 };
+  readonly observe = (request: EdgeRequest): void => {
+    if (request.service !== 'dynamodb') return;
+    if (!requestPartitionKeys(request.operation, request.input).some((pk) => pk.startsWith(SLOT_PREFIX))) return;
+    if (WRITES.has(request.operation)) this.counts.writes++;
+    else if (request.operation === 'Query') this.counts.queries++;
+    else this.counts.reads++;
+  };
+  snapshot(): SlotRequestCounts {
+    return { ...this.counts };
+  }
+  since(before: SlotRequestCounts): SlotRequestCounts {
+    return { writes: this.counts.writes - before.writes, queries: this.counts.queries - before.queries, reads: this.counts.reads - before.reads };
+  }
+}
