@@ -14,7 +14,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, CreateSlots, SlotAdmission, SlotLease, SlotQueuePlace, SlotRepairReport, SlotWaker } from '../ports/index.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
-import { SLOT_COUNT, SLOT_WAITERS_PARTITION, slotKey, slotWaiterKey } from '../table/keys.ts';
+import { isActivationWaiter, SLOT_COUNT, SLOT_WAITERS_PARTITION, SLOTS_RESERVED_FOR_REVOCATIONS, slotKey, slotWaiterKey } from '../table/keys.ts';
 import { slotGiveWrite, slotLeaseWrite, slotReclaimWrite, slotReleaseWrite } from '../table/prepared-writes.ts';
 
 /** How many waiters one release tries before it gives up handing its slot on (each failed try means someone else served that waiter). */
@@ -27,6 +27,8 @@ export const NO_WAKE_TOKEN = '-';
 export interface DynamoCreateSlotsOptions {
   tableName: string;
   slotCount?: number;
+  /** Slots activations leave to revocations (default: the table layout's). */
+  reservedForRevocations?: number;
   clock: Clock;
   random?: () => number;
   /** Wakes a waiter that was handed a slot; absent, waiters find their slot when they next look (tests of the slot logic alone). */
@@ -34,6 +36,8 @@ export interface DynamoCreateSlotsOptions {
   /** The lease a slot is handed over with (the waiter renews it when it runs again). */
   handOverLeaseMs?: number;
 }
+
+const isActivationOwner = (owner: string) => owner.startsWith('activate#');
 
 interface WaiterItem {
   pk: string;
@@ -90,6 +94,8 @@ export class DynamoCreateSlots implements CreateSlots {
       if (item?.owner === owner) mine.push(i);
       else if (!item?.owner || String(item.leaseExpiresAt ?? '') < nowIso) free.push(i);
     }
+    // An activation leaves the reserved slots to revocations.
+    if (isActivationOwner(owner) && this.activationsAtCap(items, nowIso, owner)) free.length = 0;
     const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
     for (const slot of [...mine, ...free]) {
       const leased = await ifConditionHolds(() =>
@@ -127,11 +133,23 @@ export class DynamoCreateSlots implements CreateSlots {
     if (released) await this.handOver(lease.slot);
   }
 
-  /** Gives the free `slot` to the first waiter and wakes it; false when nobody waits. */
+  /** Whether activations (other than `except`) hold every slot they may: the rest is the revocations' reserve. */
+  private activationsAtCap(items: Map<number, Record<string, unknown>>, nowIso: string, except?: string): boolean {
+    let held = 0;
+    for (const item of items.values()) {
+      const owner = typeof item.owner === 'string' ? item.owner : undefined;
+      if (owner && owner !== except && isActivationOwner(owner) && String(item.leaseExpiresAt ?? '') >= nowIso) held++;
+    }
+    return held >= this.slotCount - (this.options.reservedForRevocations ?? SLOTS_RESERVED_FOR_REVOCATIONS);
+  }
+
+  /** Gives the free `slot` to the first waiter and wakes it; false when nobody waits (or only activations, and the slot is in the revocations' reserve). */
   private async handOver(slot: number): Promise<boolean> {
     for (let attempt = 0; attempt < HAND_OVER_TRIES; attempt++) {
       const waiter = await this.firstWaiter();
       if (!waiter) return false;
+      // Revocations come first in the line; an activation gets the slot only outside the reserve.
+      if (isActivationWaiter(waiter.sk) && this.activationsAtCap(await this.readSlots(), this.options.clock.now().toISOString())) return false;
       // Claim the waiter: another releaser may be serving the same one.
       let claimed: WaiterItem | undefined;
       const deleted = await ifConditionHolds(async () => {

@@ -13,6 +13,8 @@ export interface TableKey {
 
 /** How many slots bound the outstanding Identity Center assignment operations. */
 export const SLOT_COUNT = layout.SLOT_COUNT;
+/** How many of them activations leave to revocations. */
+export const SLOTS_RESERVED_FOR_REVOCATIONS = layout.SLOTS_RESERVED_FOR_REVOCATIONS;
 export const TTL_ATTRIBUTE = layout.TTL_ATTRIBUTE;
 export const TABLE_KEYS = layout.TABLE_KEYS;
 /** What serverless.yml passes the state machines as DefinitionSubstitutions for their slot tasks. */
@@ -39,6 +41,7 @@ export const slotKey = (slot: number): TableKey => ({ pk: `${KEY_PREFIX.slot}${s
 export const SLOT_WAITERS_PARTITION = `${KEY_PREFIX.slot}${layout.SLOT_WAITERS}`;
 export type SlotWaiterKind = keyof typeof layout.SLOT_WAITER_PRIORITY;
 /** A waiter's key: deletions before creations, then by `place` (an ISO instant), then by owner. */
+export const isActivationWaiter = (sk: string): boolean => sk.startsWith(`${layout.SLOT_WAITER_PRIORITY.activate}#`);
 export const slotWaiterKey = (kind: SlotWaiterKind, place: string, owner: string): TableKey => ({
   pk: SLOT_WAITERS_PARTITION,
   sk: `${layout.SLOT_WAITER_PRIORITY[kind]}#${place}#${owner}`,

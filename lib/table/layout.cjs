@@ -20,6 +20,11 @@
 
 /** Identity Center allows 10 outstanding async assignment operations per instance: one slot each. */
 const SLOT_COUNT = 10;
+/**
+ * Slots activations leave free for revocations: an expiry never waits behind a storm of
+ * activations (with 10 slots, 8 creates at a time still outrun Identity Center's 20 TPS).
+ */
+const SLOTS_RESERVED_FOR_REVOCATIONS = 2;
 
 /** Partition key prefixes, one per kind of item; the rest of the key follows the prefix. */
 const KEY_PREFIX = {
@@ -94,10 +99,13 @@ const STATE_MACHINE_SUBSTITUTIONS = {
   SlotKeyPrefix: KEY_PREFIX.slot,
   SlotSortKey: SORT_KEY.slot,
   SlotWaitersKey: `${KEY_PREFIX.slot}${SLOT_WAITERS}`,
+  /** The sort-key prefix of the revocations in the line (a revocation hands its slot only to another revocation). */
+  SlotRevocationWaiters: `${SLOT_WAITER_PRIORITY.revoke}#`,
 };
 
 module.exports = {
   SLOT_COUNT,
+  SLOTS_RESERVED_FOR_REVOCATIONS,
   KEY_PREFIX,
   SORT_KEY,
   SLOT_WAITERS,

@@ -9,6 +9,7 @@ interface KeySchemaElement {
 }
 declare const layout: {
   readonly SLOT_COUNT: number;
+  readonly SLOTS_RESERVED_FOR_REVOCATIONS: number;
   readonly KEY_PREFIX: Readonly<Record<'grant' | 'user' | 'status' | 'pending' | 'holder' | 'slot' | 'idempotency' | 'slackMessage' | 'slackReplay', string>>;
   readonly SORT_KEY: Readonly<Record<'grant' | 'holder' | 'slot' | 'idempotency' | 'slack', string>>;
   readonly SLOT_WAITERS: string;
@@ -22,6 +23,6 @@ declare const layout: {
     readonly KeySchema: readonly KeySchemaElement[];
     readonly GlobalSecondaryIndexes: ReadonlyArray<{ readonly IndexName: string; readonly KeySchema: readonly KeySchemaElement[]; readonly Projection: { readonly ProjectionType: 'ALL' } }>;
   };
-  readonly STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<'SlotCount' | 'SlotKeyPrefix' | 'SlotSortKey' | 'SlotWaitersKey', string>>;
+  readonly STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<'SlotCount' | 'SlotKeyPrefix' | 'SlotSortKey' | 'SlotWaitersKey' | 'SlotRevocationWaiters', string>>;
 };
 export = layout;

@@ -7,7 +7,7 @@
  */
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SLOT_COUNT } from '../../lib/table/keys.ts';
+import { SLOT_COUNT, SLOTS_RESERVED_FOR_REVOCATIONS } from '../../lib/table/keys.ts';
 import { assignmentKey } from '../../lib/domain/grant.ts';
 import { logger } from '../../lib/logger.ts';
 import { completeActivation } from '../../lib/workflow/activation.ts';
@@ -25,6 +25,8 @@ afterAll(async () => {
 
 const table = () => cloud.runtime.config.GRANTS_TABLE;
 const slotKey = (i: number) => ({ pk: { S: `SLOT#${i}` }, sk: { S: 'SLOT' } });
+/** Every slot held by others: activations in all they may hold, revocations in the rest (their reserve). */
+const others = (i: number) => (i < SLOT_COUNT - SLOTS_RESERVED_FOR_REVOCATIONS ? `activate#other-${i}` : `revoke#other-${i}`);
 async function leaseAll(owner: (i: number) => string, leaseExpiresAt: string): Promise<void> {
   for (let i = 0; i < SLOT_COUNT; i++) {
     await cloud.runtime.clients.dynamodb.send(new PutItemCommand({ TableName: table(), Item: { ...slotKey(i), owner: { S: owner(i) }, leaseExpiresAt: { S: leaseExpiresAt } } }));
@@ -59,7 +61,7 @@ describe('slot leases in the state machines', () => {
   it('every slot leased by others: the grant waits in the line at no cost, neither check nor create issued; a slot given back is handed to it → it checks, activates and gives it back', async () => {
     const checks = () => cloud.idc.stats().calls.ListAccountAssignments ?? 0;
     const checksBefore = checks();
-    await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
+    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
     const grant = await cloud.approvedGrant('alice', { account: '333333333333', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
     await cloud.runtime.workflows.startGrant(grant);
     await untilWaiting(grant.id, 'WaitForSlot');
@@ -79,7 +81,7 @@ describe('slot leases in the state machines', () => {
     expect(checks()).toBe(checksBefore + 1);
     expect(hasAssignment('alice', '333333333333', 'ReadOnlyAccess')).toBe(true);
     // Given back as soon as the creation SUCCEEDED; nobody else's lease was touched.
-    expect((await cloud.slotOwners()).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9].map((i) => `activate#other-${i}`).sort());
+    expect((await cloud.slotOwners()).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9].map(others).sort());
   }, 30_000);
 
   it('a check that fails on its slot gives the slot back: the grant FAILS with the reason, no slot stays leased', async () => {
@@ -146,7 +148,7 @@ describe('slot leases in the state machines', () => {
     await cloud.runtime.workflows.startGrant(grant);
     const active = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
     expect(active.status).toBe('ACTIVE');
-    await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
+    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
     // An activation joins the line first…
     const queuedFirst = await cloud.approvedGrant('carol', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
     await cloud.runtime.workflows.startGrant(queuedFirst);
@@ -158,16 +160,19 @@ describe('slot leases in the state machines', () => {
 
     await giveBack(2, 'activate#other-2');
     expect(await cloud.waitForStatus(grant.id, ['REVOKED', 'EXPIRED'])).toMatchObject({ status: 'REVOKED' });
-    await cloud.sfn.idle();
+    // A revocation hands its slot only to another revocation; the activation is served by the next activation that gives one back.
+    const revoke = cloud.executionsOf(grant.id).find((e) => e.name.startsWith('revoke-'))!;
+    await cloud.sfn.waitForExecution(revoke.executionArn);
     expect(hasAssignment('dave', '444444444444', 'ReadOnlyAccess')).toBe(false);
-    // The revocation's slot went on to the activation that waited behind it.
+    expect(waitingIn(queuedFirst.id, 'WaitForSlot')).toBe(true);
+    await giveBack(3, 'activate#other-3');
     expect((await cloud.waitForStatus(queuedFirst.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
     await cloud.sfn.idle();
-    expect((await cloud.slotOwners()).sort()).toEqual([0, 1, 3, 4, 5, 6, 7, 8, 9].map((i) => `activate#other-${i}`).sort());
+    expect((await cloud.slotOwners()).sort()).toEqual([0, 1, 4, 5, 6, 7, 8, 9].map(others).sort());
   }, 30_000);
 
   it('an expiry that comes while the grant still waits for a slot: the revoke waits for the activation, then removes the access at once', async () => {
-    await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
+    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
     const grant = await cloud.approvedGrant('dave', { account: '333333333333', permissionSet: 'PowerUserAccess' }, 'PT2S');
     await cloud.runtime.workflows.startGrant(grant);
     await untilWaiting(grant.id, 'WaitForSlot');
@@ -188,7 +193,7 @@ describe('slot leases in the state machines', () => {
   }, 30_000);
 
   it('a wake-up lost with its releaser (the slot freed, nobody woken) is sent by the sweeper\'s repair', async () => {
-    await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
+    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
     const grant = await cloud.approvedGrant('bob', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
     await cloud.runtime.workflows.startGrant(grant);
     await untilWaiting(grant.id, 'WaitForSlot');
@@ -202,8 +207,22 @@ describe('slot leases in the state machines', () => {
     expect((await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
   }, 30_000);
 
+  it('activations leave the reserved slots to revocations: with activations holding all they may, a grant waits though a slot is free; a revocation takes that slot at once', async () => {
+    const held = [];
+    for (let i = 0; i < SLOT_COUNT - SLOTS_RESERVED_FOR_REVOCATIONS; i++) held.push((await workflowDeps(cloud.runtime).slots.tryAcquire(`activate#other-${i}`, 3_600_000))!);
+    const grant = await cloud.approvedGrant('alice', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
+    await cloud.runtime.workflows.startGrant(grant);
+    await untilWaiting(grant.id, 'WaitForSlot');
+    expect((await cloud.slotOwners()).length).toBe(SLOT_COUNT - SLOTS_RESERVED_FOR_REVOCATIONS);
+    expect(await workflowDeps(cloud.runtime).slots.tryAcquire('revoke#due', 60_000)).toBeDefined();
+    await workflowDeps(cloud.runtime).slots.releaseOwnedBy('revoke#due');
+    expect(waitingIn(grant.id, 'WaitForSlot')).toBe(true);
+    await workflowDeps(cloud.runtime).slots.release(held[0]!);
+    expect((await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
+  }, 30_000);
+
   it('a slot holder that crashed (its workflow gone) is found by the repair: its slot goes to the waiter', async () => {
-    await leaseAll((i) => `activate#other-${i}`, new Date(Date.now() + 3_600_000).toISOString());
+    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
     const grant = await cloud.approvedGrant('carol', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
     await cloud.runtime.workflows.startGrant(grant);
     await untilWaiting(grant.id, 'WaitForSlot');

@@ -73,7 +73,7 @@ describe('DynamoCreateSlots', () => {
       const t = await startTestTable();
       try {
         const waker = recordingWaker();
-        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 2, clock: at('2026-03-01T00:00:00Z'), waker, handOverLeaseMs: 60_000 });
+        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, reservedForRevocations: 0, slotCount: 2, clock: at('2026-03-01T00:00:00Z'), waker, handOverLeaseMs: 60_000 });
         const held = [(await slots.tryAcquire('holder-1', 60_000))!, (await slots.tryAcquire('holder-2', 60_000))!];
         const late = queuedSk(await slots.acquireOrQueue('activate#late', { kind: 'activate', place: '2026-03-01T00:00:05Z' }, 60_000));
         const early = queuedSk(await slots.acquireOrQueue('activate#early', { kind: 'activate', place: '2026-03-01T00:00:01Z' }, 60_000));
@@ -102,7 +102,7 @@ describe('DynamoCreateSlots', () => {
       const t = await startTestTable();
       try {
         const waker = recordingWaker();
-        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 3, clock: at('2026-03-02T00:00:00Z'), waker, handOverLeaseMs: 60_000 });
+        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, reservedForRevocations: 0, slotCount: 3, clock: at('2026-03-02T00:00:00Z'), waker, handOverLeaseMs: 60_000 });
         const admissions = await Promise.all(
           Array.from({ length: 12 }, (_, i) => slots.acquireOrQueue(`activate#g${i}`, { kind: 'activate', place: `2026-03-02T00:00:${String(i).padStart(2, '0')}Z` }, 60_000)),
         );
@@ -133,7 +133,7 @@ describe('DynamoCreateSlots', () => {
       const t = await startTestTable();
       try {
         const waker = recordingWaker(['token-dead']);
-        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 1, clock: at('2026-03-03T00:00:00Z'), waker, handOverLeaseMs: 60_000 });
+        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, reservedForRevocations: 0, slotCount: 1, clock: at('2026-03-03T00:00:00Z'), waker, handOverLeaseMs: 60_000 });
         const held = (await slots.tryAcquire('holder', 60_000))!;
         await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#dead', { kind: 'activate', place: '2026-03-03T00:00:01Z' }, 60_000)), 'token-dead');
         await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#alive', { kind: 'activate', place: '2026-03-03T00:00:02Z' }, 60_000)), 'token-alive');
@@ -152,8 +152,8 @@ describe('DynamoCreateSlots', () => {
         const clock = { now: () => new Date(nowMs) };
         const silent = { wake: async () => 'woken' as const }; // a releaser that "crashed" before its wake-up arrived
         const waker = recordingWaker();
-        const lossy = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 2, clock, waker: silent, handOverLeaseMs: 60_000 });
-        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, slotCount: 2, clock, waker, handOverLeaseMs: 60_000 });
+        const lossy = new DynamoCreateSlots(t.client, { tableName: t.tableName, reservedForRevocations: 0, slotCount: 2, clock, waker: silent, handOverLeaseMs: 60_000 });
+        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, reservedForRevocations: 0, slotCount: 2, clock, waker, handOverLeaseMs: 60_000 });
         const crashed = (await slots.tryAcquire('activate#crashed', 3_600_000))!;
         const busy = (await slots.tryAcquire('activate#busy', 3_600_000))!;
         await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#gone', { kind: 'activate', place: '2026-03-04T00:00:01Z' }, 60_000)), 'token-gone');
