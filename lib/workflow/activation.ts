@@ -217,7 +217,8 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
       });
     }
     const isAccount = grant.target.type === 'account';
-    const needsCheck = isAccount && (await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target)));
+    // Also the first look for a holder being deleted (HolderBusy), before anything is scheduled.
+    const needsCheck = (await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target))) && isAccount;
     // Scheduled before any access is created (and before any slot is held); an upsert, so a re-run
     // after a crash makes sure of it.
     if (grant.expiresAt) await deps.workflows.scheduleRevocation(grant);
