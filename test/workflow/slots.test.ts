@@ -192,6 +192,26 @@ describe('slot leases in the state machines', () => {
     expect(revoke.history.some((h) => h.type === 'TaskFailed' && h.details?.value.error === 'ActivationInProgress')).toBe(true);
   }, 30_000);
 
+  it('transient DynamoDB errors during admission (a quarter of the slot and line writes time out) fail nothing: every grant waits, is woken and becomes ACTIVE', async () => {
+    cloud.dynamoFaults.set({ rate: 0.25, pkPrefix: 'SLOT#' });
+    try {
+      const grants = await Promise.all(
+        ['ReadOnlyAccess', 'PowerUserAccess'].flatMap((permissionSet) =>
+          ['alice', 'bob', 'carol', 'dave'].flatMap((user) => ['222222222222', '666666666666'].map((account) => cloud.approvedGrant(user, { account, permissionSet }, 'PT1H'))),
+        ),
+      );
+      await Promise.all(grants.map((g) => cloud.runtime.workflows.startGrant(g)));
+      const ended = await Promise.all(grants.map((g) => cloud.waitForStatus(g.id, ['ACTIVE', 'FAILED'], 90_000)));
+      expect(ended.filter((g) => g.status !== 'ACTIVE').map((g) => g.failureReason)).toEqual([]);
+      expect(cloud.dynamoFaults.injected).toBeGreaterThan(0);
+    } finally {
+      cloud.dynamoFaults.set(undefined);
+    }
+    await cloud.sfn.idle();
+    // Every slot came back (a slot whose release was lost is the sweeper's to take back: none here).
+    expect(await workflowDeps(cloud.runtime).slots.repair(() => false)).toMatchObject({ waiting: 0 });
+  }, 120_000);
+
   it('a wake-up lost with its releaser (the slot freed, nobody woken) is sent by the sweeper\'s repair', async () => {
     await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
     const grant = await cloud.approvedGrant('bob', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');

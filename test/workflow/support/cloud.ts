@@ -12,7 +12,7 @@ import { SLOT_COUNT } from '../../../lib/table/keys.ts';
 import { addDuration } from '../../../lib/domain/duration.ts';
 import type { Grant, Target } from '../../../lib/domain/grant.ts';
 import { createRuntime, setRuntime, type Runtime } from '../../../lib/composition/runtime.ts';
-import { startLocalCloud } from '../../../local/cloud.ts';
+import { startLocalCloud, type LocalCloud } from '../../../local/cloud.ts';
 import type { LambdaHandler } from '../../../local/gateway.ts';
 import type { IdentityCenterEmulator, IdcKnobsInput } from '../../../local/idc/index.ts';
 import type { LocalScheduler } from '../../../local/scheduler/service.ts';
@@ -42,6 +42,8 @@ export interface WorkflowCloud {
   executionsOf(grantId: string): ExecutionRecord[];
   /** Owners of the leased assignment-operation slots. */
   slotOwners(): Promise<string[]>;
+  /** Drops a share of DynamoDB requests without an answer (a timeout, as callers see it). */
+  dynamoFaults: LocalCloud['dynamoFaults'];
   stop(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
   }
 
   return {
+    dynamoFaults: cloud.dynamoFaults,
     runtime,
     idc,
     sfn,
