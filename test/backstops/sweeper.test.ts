@@ -145,8 +145,8 @@ describe('sweeper: workflows that died', () => {
     // Every slot held by someone else: the revoke reaches REVOKING and waits for a slot, access still in place.
     const slots = workflowDeps(b.runtime).slots;
     const held = [];
-    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire('test#occupant', 3600_000))!);
-    expect(held.every(Boolean)).toBe(true);
+    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire(`test#occupant-${i}`, 3600_000))!);
+    expect(new Set(held.map((l) => l?.slot)).size).toBe(10);
     try {
       await b.runtime.workflows.startRevoke(expired, 'expiry');
       await b.waitForStatus(active.id, ['REVOKING']);
@@ -181,7 +181,7 @@ describe('sweeper: workflows that died', () => {
     const expired = await b.expireNow(active, 60_000);
     const slots = workflowDeps(b.runtime).slots;
     const held = [];
-    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire('test#occupant', 3600_000))!);
+    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire(`test#occupant-${i}`, 3600_000))!);
     try {
       await b.runtime.workflows.startRevoke(expired, 'expiry');
       const report = await sweep().run();
@@ -198,7 +198,7 @@ describe('sweeper: killed activations', () => {
   it('an activation killed mid-way: its expiry and revocation were fixed before any access, the sweep resumes it 20 s on, and the access ends at that expiry', async () => {
     const slots = workflowDeps(b.runtime).slots;
     const held = [];
-    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire('test#occupant', 3600_000))!);
+    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire(`test#occupant-${i}`, 3600_000))!);
     const now = new Date().toISOString();
     const grant = await b.putGrant('dave', { account: '555555555555', permissionSet: 'PowerUserAccess' }, { status: 'APPROVED', duration: 'PT1H' }, [
       { at: now, action: 'requested', from: null, to: 'PENDING_APPROVAL' },
