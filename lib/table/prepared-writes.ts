@@ -3,8 +3,8 @@
  * a grant's status change, a DELETING holder's removal, a slot's lease and release.
  * Document form (plain values) for the DynamoDB document client; `lowLevel` turns one into
  * the AttributeValue form a state machine's DynamoDB SDK task sends, so the two are one write.
- * The slot lease and release are also spelled in statemachines/*.asl.json (AcquireCreateSlot,
- * AcquireDeleteSlot, Release*Slot), which cannot call code: test/workflow runs both.
+ * The slot release, give and reclaim are also spelled in statemachines/revoke.asl.json (ReleaseSlot,
+ * GiveSlot, ReclaimSlot), which cannot call code: test/workflow runs both.
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AppliedTransition, TransitionRequest } from '../domain/transition.ts';
