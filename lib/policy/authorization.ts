@@ -12,8 +12,11 @@ import type { Principals } from './schema.ts';
 /** Something a caller does to one grant. */
 export type GrantAction = 'see' | 'approve' | 'deny' | 'cancel' | 'revoke' | 'extend';
 
-/** Something a caller does across everyone's grants: list them all (view=all, and every ACTIVE grant for view=active). */
-export type ListAction = 'list-all';
+/**
+ * Something a caller does across everyone's grants: list them all (view=all, and every
+ * ACTIVE grant for view=active), or read the audit trail and the access inventory.
+ */
+export type ListAction = 'list-all' | 'audit';
 
 export type Action = GrantAction | ListAction;
 
@@ -51,6 +54,7 @@ const PERMISSIONS: Readonly<Record<Exclude<GrantAction, 'approve'>, Permission>>
 };
 
 const LIST_ALL_REFUSAL = 'view=all is for admins (policy `admins`)';
+const AUDIT_REFUSAL = 'the audit trail and the access inventory are for admins and auditors (policy `admins`, `auditors`)';
 
 const ALLOWED: Decision = { allowed: true };
 
@@ -86,6 +90,9 @@ export class GrantAuthorization {
   /** The overloads above guarantee a grant for every GrantAction. */
   private async refusal(caller: Caller, action: Action, grant: Grant | undefined): Promise<AppError | undefined> {
     if (action === 'list-all') return (await this.policy.isAdmin(caller)) ? undefined : new ForbiddenError(LIST_ALL_REFUSAL);
+    if (action === 'audit') {
+      return (await this.policy.isAdmin(caller)) || (await this.policy.isAuditor(caller)) ? undefined : new ForbiddenError(AUDIT_REFUSAL);
+    }
     return this.grantRefusal(caller, action, grant as Grant);
   }
 

@@ -121,6 +121,10 @@ export class PolicyEngine {
     return this.isIn(caller, this.document.admins);
   }
 
+  async isAuditor(caller: Caller): Promise<boolean> {
+    return this.isIn(caller, this.document.auditors);
+  }
+
   /**
    * The first rule, in file order, whose requesters include the caller, whose
    * targets include the target and whose duration bounds admit the duration.
@@ -224,6 +228,7 @@ export class PolicyEngine {
     };
 
     await checkPrincipals('admins', doc.admins);
+    await checkPrincipals('auditors', doc.auditors);
     const accounts = await this.allAccounts();
     const management = this.delegatedAdmin ? await this.managementAccountId() : undefined;
 

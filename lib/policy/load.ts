@@ -344,6 +344,7 @@ function normalize(input: PolicyInput): PolicyDocument {
   return {
     version: 1,
     admins: principals(input.admins),
+    auditors: principals(input.auditors),
     defaults,
     reconcile: { removeUnmanaged: input.reconcile?.removeUnmanaged ?? false },
     rules: input.rules.map((r) => normalizeRule(r, defaults)),

@@ -118,6 +118,8 @@ export const reconcileInputSchema = z.strictObject({
 export const policyInputSchema = z.strictObject({
   version: z.literal(1, 'must be 1'),
   admins: principalsSchema.optional(),
+  /** May read the audit trail and the access inventory of everyone, and nothing more. */
+  auditors: principalsSchema.optional(),
   defaults: defaultsInputSchema.optional(),
   reconcile: reconcileInputSchema.optional(),
   rules: z.array(ruleInputSchema),
@@ -183,6 +185,7 @@ export interface PolicyRule {
 export interface PolicyDocument {
   version: 1;
   admins: Principals;
+  auditors: Principals;
   defaults: {
     pendingExpiry: string;
     duration: DurationBounds;

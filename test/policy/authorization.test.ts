@@ -6,6 +6,7 @@
  *   carol  Developers: a requester, approves nothing
  *   dave   SecurityApprovers: approves prod-poweruser, break-glass, and prod-admin by name
  *   erin   an admin by userName, in no group
+ *   auditors: SecurityApprovers (dave)
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Grant, Target } from '../../lib/domain/grant.ts';
@@ -127,6 +128,23 @@ describe("may(caller, 'list-all'): every grant, to admins only", () => {
     ['dave', false],
   ] as const)('%s → %s', async (who, allowed) => {
     expect((await authorization.may(await caller(who), 'list-all')).allowed).toBe(allowed);
+  });
+});
+
+describe("may(caller, 'audit'): the audit trail and the inventory, to admins and auditors", () => {
+  it.each([
+    ['erin', true],
+    ['alice', true],
+    ['dave', true],
+    ['bob', false],
+  ] as const)('%s → %s', async (who, allowed) => {
+    expect((await authorization.may(await caller(who), 'audit')).allowed).toBe(allowed);
+  });
+
+  it('refuses with a sentence that names both roles', async () => {
+    await expect(authorization.authorize(await caller('carol'), 'audit')).rejects.toThrow(
+      new ForbiddenError('the audit trail and the access inventory are for admins and auditors (policy `admins`, `auditors`)'),
+    );
   });
 });
 

@@ -7,6 +7,8 @@ export const POLICY = `version: 1
 admins:
   users: [erin]
   groups: [PlatformAdmins]
+auditors:
+  groups: [SecurityApprovers]
 rules:
   - id: bob-sandbox
     requesters: { users: [BOB@example.com] }
