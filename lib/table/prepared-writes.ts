@@ -4,7 +4,8 @@
  * Document form (plain values) for the DynamoDB document client; `lowLevel` turns one into
  * the AttributeValue form a state machine's DynamoDB SDK task sends, so the two are one write.
  * The slot release, give and reclaim are also spelled in statemachines/revoke.asl.json (ReleaseSlot,
- * GiveSlot, ReclaimSlot), which cannot call code: test/workflow runs both.
+ * GiveSlot, ReclaimSlot), which cannot call code: test/workflow runs both. Its GiveSlot also passes
+ * the revocation's own slot on without a release in between (`#owner = :self`).
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AppliedTransition, TransitionRequest } from '../domain/transition.ts';
