@@ -145,7 +145,14 @@ export async function startWorkflowCloud(options: WorkflowCloudOptions = {}): Pr
         if (grant && statuses.includes(grant.status)) return grant;
         const failed = sfn.listExecutionRecords().filter((e) => e.name.includes(grantId) && e.status !== 'RUNNING' && e.status !== 'SUCCEEDED');
         if (Date.now() > deadline || failed.length > 0) {
-          throw new Error(`grant ${grantId} is ${grant?.status}, expected ${statuses.join('/')}; failed executions: ${JSON.stringify(failed.map((e) => [e.name, e.error, e.cause]))}`);
+          // Where each of its executions stands: the last states entered.
+          const whereabouts = sfn
+            .listExecutionRecords()
+            .filter((e) => e.name.includes(grantId))
+            .map((e) => `${e.name} ${e.status} after ${e.history.slice(-6).map((h) => `${h.type} ${JSON.stringify(h.details ?? {}).slice(0, 160)}`).join(' → ')}`);
+          throw new Error(
+            `grant ${grantId} is ${grant?.status}, expected ${statuses.join('/')}; failed executions: ${JSON.stringify(failed.map((e) => [e.name, e.error, e.cause]))}; executions: ${whereabouts.join('; ')}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 50));
       }
