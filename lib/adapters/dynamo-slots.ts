@@ -14,11 +14,19 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, CreateSlots, SlotAdmission, SlotLease, SlotQueuePlace, SlotRepairReport, SlotWaker } from '../ports/index.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
-import { isActivationWaiter, SLOT_COUNT, SLOT_WAITERS_PARTITION, SLOTS_RESERVED_FOR_REVOCATIONS, slotKey, slotWaiterKey } from '../table/keys.ts';
+import { INDEX, indexKeys, isActivationWaiter, SLOT_COUNT, SLOT_WAITERS_PARTITION, SLOTS_RESERVED_FOR_REVOCATIONS, slotKey, slotWaiterKey, statusPartition } from '../table/keys.ts';
 import { slotGiveWrite, slotLeaseWrite, slotReclaimWrite, slotReleaseWrite } from '../table/prepared-writes.ts';
 
 /** How many waiters one release tries before it gives up handing its slot on (each failed try means someone else served that waiter). */
 const HAND_OVER_TRIES = 5;
+/**
+ * Expiries due this far ahead keep their slots free of new activations: an activation taking a
+ * slot now holds it about this long (create, then its status polled), and a delete due meanwhile
+ * must not wait behind it.
+ */
+const EXPIRY_LOOKAHEAD_MS = 3_000;
+/** ACTIVE grants this far past their expiry still count as revocations about to ask for a slot (their revoke workflow is starting). */
+const EXPIRY_LOOKBACK_MS = 30_000;
 /** A waiter holding a slot it was handed for longer than this without taking it up is woken again by the sweeper. */
 const STALLED_HAND_OVER_MS = 30_000;
 /** The token of a waiter that has not recorded its own yet (its state machine records it right after this task). */
@@ -35,6 +43,8 @@ export interface DynamoCreateSlotsOptions {
   waker?: SlotWaker;
   /** The lease a slot is handed over with (the waiter renews it when it runs again). */
   handOverLeaseMs?: number;
+  /** What a waiter handed `slot` is woken with (default: the slot's key). */
+  wakeOutput?: (owner: string, slot: { pk: string }) => Promise<object>;
 }
 
 const isActivationOwner = (owner: string) => owner.startsWith('activate#');
@@ -95,7 +105,7 @@ export class DynamoCreateSlots implements CreateSlots {
       else if (!item?.owner || String(item.leaseExpiresAt ?? '') < nowIso) free.push(i);
     }
     // An activation leaves the reserved slots to revocations.
-    if (isActivationOwner(owner) && this.activationsAtCap(items, nowIso, owner)) free.length = 0;
+    if (isActivationOwner(owner) && free.length > 0 && (await this.activationsAtCap(items, now, owner))) free.length = 0;
     const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
     for (const slot of [...mine, ...free]) {
       const leased = await ifConditionHolds(() =>
@@ -133,14 +143,42 @@ export class DynamoCreateSlots implements CreateSlots {
     if (released) await this.handOver(lease.slot);
   }
 
-  /** Whether activations (other than `except`) hold every slot they may: the rest is the revocations' reserve. */
-  private activationsAtCap(items: Map<number, Record<string, unknown>>, nowIso: string, except?: string): boolean {
+  /**
+   * Whether activations (other than `except`) hold every slot they may: the rest is the
+   * revocations' reserve, never less than the configured one and as large as the expiries due
+   * in the next few seconds (one slot always stays open to activations).
+   */
+  private async activationsAtCap(items: Map<number, Record<string, unknown>>, now: Date, except?: string): Promise<boolean> {
+    const nowIso = now.toISOString();
     let held = 0;
     for (const item of items.values()) {
       const owner = typeof item.owner === 'string' ? item.owner : undefined;
       if (owner && owner !== except && isActivationOwner(owner) && String(item.leaseExpiresAt ?? '') >= nowIso) held++;
     }
-    return held >= this.slotCount - (this.options.reservedForRevocations ?? SLOTS_RESERVED_FOR_REVOCATIONS);
+    const reserved = this.options.reservedForRevocations ?? SLOTS_RESERVED_FOR_REVOCATIONS;
+    if (held >= this.slotCount - reserved) return true;
+    if (held === 0) return false;
+    const due = Math.min(await this.expiriesDue(now), this.slotCount - 1);
+    return held >= this.slotCount - Math.max(reserved, due);
+  }
+
+  /** How many ACTIVE grants expire within the lookahead (or just did), up to the slot count: one Query on the byStatus index, whose sort key starts with the expiry. */
+  private async expiriesDue(now: Date): Promise<number> {
+    const byStatus = indexKeys(INDEX.byStatus);
+    const from = new Date(now.getTime() - EXPIRY_LOOKBACK_MS).toISOString();
+    const to = new Date(now.getTime() + EXPIRY_LOOKAHEAD_MS).toISOString();
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        IndexName: INDEX.byStatus,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': byStatus.partitionKey, '#sk': byStatus.sortKey },
+        ExpressionAttributeValues: { ':pk': statusPartition('ACTIVE'), ':from': from, ':to': `${to}~` },
+        Select: 'COUNT',
+        Limit: this.slotCount,
+      }),
+    );
+    return out.Count ?? 0;
   }
 
   /** Gives the free `slot` to the first waiter and wakes it; false when nobody waits (or only activations, and the slot is in the revocations' reserve). */
@@ -149,7 +187,7 @@ export class DynamoCreateSlots implements CreateSlots {
       const waiter = await this.firstWaiter();
       if (!waiter) return false;
       // Revocations come first in the line; an activation gets the slot only outside the reserve.
-      if (isActivationWaiter(waiter.sk) && this.activationsAtCap(await this.readSlots(), this.options.clock.now().toISOString())) return false;
+      if (isActivationWaiter(waiter.sk) && (await this.activationsAtCap(await this.readSlots(), this.options.clock.now()))) return false;
       // Claim the waiter: another releaser may be serving the same one.
       let claimed: WaiterItem | undefined;
       const deleted = await ifConditionHolds(async () => {
@@ -168,12 +206,17 @@ export class DynamoCreateSlots implements CreateSlots {
       }
       // Not waiting on a token yet: it finds the slot as its own when its state machine looks again.
       if (!claimed.wakeToken || claimed.wakeToken === NO_WAKE_TOKEN || !this.options.waker) return true;
-      if ((await this.options.waker.wake(claimed.wakeToken, { pk: slotKey(slot).pk })) === 'woken') return true;
+      if ((await this.options.waker.wake(claimed.wakeToken, await this.wakeOutput(claimed.owner, slot))) === 'woken') return true;
       // Its task no longer waits (the execution ended): take the slot back for the next waiter.
       const reclaimed = await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotReclaimWrite(slot, claimed!.owner, now) })));
       if (!reclaimed) return true;
     }
     return true;
+  }
+
+  private wakeOutput(owner: string, slot: number): Promise<object> {
+    const key = { pk: slotKey(slot).pk };
+    return this.options.wakeOutput ? this.options.wakeOutput(owner, key) : Promise.resolve(key);
   }
 
   private async firstWaiter(): Promise<WaiterItem | undefined> {

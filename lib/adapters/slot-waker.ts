@@ -1,6 +1,6 @@
 /**
- * `SlotWaker` on Step Functions: SendTaskSuccess with the slot's key answers the waiting
- * task's token. A token whose task has ended (the execution stopped, timed out or already
+ * `SlotWaker` on Step Functions: SendTaskSuccess with the given output (the slot's key, or an
+ * activation's plan on that slot) answers the waiting task's token. A token whose task has ended (the execution stopped, timed out or already
  * took a slot up) is 'gone', so the caller hands the slot to the next waiter instead.
  * The Step Functions client loads on first use (lib/adapters/lazy-sdk.ts).
  */
@@ -18,10 +18,10 @@ export class StepFunctionsSlotWaker implements SlotWaker {
     this.sfn = clientProvider(sfn);
   }
 
-  async wake(token: string, slot: { pk: string }): Promise<'woken' | 'gone'> {
+  async wake(token: string, output: object): Promise<'woken' | 'gone'> {
     const [client, { SendTaskSuccessCommand }] = await Promise.all([this.sfn(), lazySdk.sfn()]);
     try {
-      await client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(slot) }));
+      await client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
       return 'woken';
     } catch (err) {
       if (GONE.has(errorName(err) ?? '')) return 'gone';

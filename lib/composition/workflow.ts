@@ -6,7 +6,7 @@ import { DynamoCreateSlots } from '../adapters/dynamo-slots.ts';
 import { DynamoRevocationWrites } from '../adapters/revocation-writes.ts';
 import { StepFunctionsSlotWaker } from '../adapters/slot-waker.ts';
 import type { WorkflowDeps } from '../ports/index.ts';
-import { completeActivation, prepareActivation, SLOT_LEASE_MS, type ActivationInput, type CompleteActivationInput } from '../workflow/activation.ts';
+import { completeActivation, planOnHandedSlot, prepareActivation, SLOT_LEASE_MS, type ActivationInput, type CompleteActivationInput } from '../workflow/activation.ts';
 import { beginRevocation, type RevocationInput } from '../workflow/revocation.ts';
 import { getRuntime, type Runtime } from './runtime.ts';
 
@@ -15,7 +15,7 @@ const built = new WeakMap<Runtime, WorkflowDeps>();
 export function workflowDeps(runtime: Runtime): WorkflowDeps {
   let deps = built.get(runtime);
   if (!deps) {
-    deps = {
+    const self: WorkflowDeps = {
       store: runtime.store,
       identityCenter: runtime.identityCenter,
       slots: new DynamoCreateSlots(runtime.clients.dynamodb, {
@@ -23,11 +23,14 @@ export function workflowDeps(runtime: Runtime): WorkflowDeps {
         clock: runtime.clock,
         waker: new StepFunctionsSlotWaker(runtime.clients.sfn),
         handOverLeaseMs: SLOT_LEASE_MS,
+        // A woken activation is told its plan on the slot, so its prepare task does not run twice.
+        wakeOutput: async (owner, slot) => (await planOnHandedSlot(self, owner)) ?? slot,
       }),
       revocationWrites: new DynamoRevocationWrites(runtime.config.CLOSED_GRANT_RETENTION_DAYS),
       workflows: runtime.workflows,
       clock: runtime.clock,
     };
+    deps = self;
     built.set(runtime, deps);
   }
   return deps;

@@ -82,9 +82,9 @@ export interface SlotRepairReport {
   waiting: number;
 }
 
-/** Wakes a waiter with the slot it was handed (Step Functions SendTaskSuccess); 'gone' when its task no longer waits. */
+/** Wakes a waiter with what it is told on waking (Step Functions SendTaskSuccess's output); 'gone' when its task no longer waits. */
 export interface SlotWaker {
-  wake(token: string, slot: { pk: string }): Promise<'woken' | 'gone'>;
+  wake(token: string, output: object): Promise<'woken' | 'gone'>;
 }
 
 export interface PreparedWrite {

@@ -257,6 +257,33 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
   }
 }
 
+/**
+ * What a releaser wakes an activation with after handing it a slot: the plan its prepare task
+ * would make on that slot (the pre-existence check runs here, on the slot), so the woken grant
+ * goes straight to its create without running the task again. Undefined whenever the grant
+ * has anything else to do (it is no longer activating, its access exists, its holder is busy,
+ * a call failed): it is then woken with the slot's key alone and its prepare task decides.
+ */
+export async function planOnHandedSlot(deps: WorkflowDeps, owner: string): Promise<ActivationPlan | undefined> {
+  if (!owner.startsWith(slotOwner(''))) return undefined;
+  const grantId = owner.slice(slotOwner('').length);
+  try {
+    const grant = await deps.store.get(grantId);
+    if (!grant || grant.status !== 'ACTIVATING' || grant.target.type !== 'account') return undefined;
+    if (!(await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target)))) return undefined;
+    // The handed slot is found as this grant's own, and its lease renewed.
+    const lease = await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
+    if (!lease) return undefined;
+    const { needsCreate, covered } = await takeHolder(deps, grant);
+    if (!needsCreate) return undefined;
+    const plan = basePlan(grant.id, await deps.identityCenter.instance(), grant);
+    return { ...plan, coveredByExistingAccess: covered, action: 'createAssignment', leasedSlot: { pk: slotKey(lease.slot).pk } };
+  } catch (err) {
+    logger.warn('could not plan the activation of a woken waiter; it plans on its own', { grantId, error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
+}
+
 /** Last holder of access the system created, after a failed or unknown create: remove whatever exists, then the holder. */
 async function cleanUpAfterFailure(deps: WorkflowDeps, grant: Grant, holder: Holder): Promise<void> {
   const t = grant.target;
@@ -310,8 +337,18 @@ async function failActivation(deps: WorkflowDeps, grant: Grant, result: Activati
 }
 
 export async function completeActivation(deps: WorkflowDeps, input: CompleteActivationInput): Promise<CompleteActivationOutput> {
-  // The create's status is terminal (or unknowable): its slot goes to the next waiter before anything else.
-  if (input.plan?.leasedSlot) await deps.slots.releaseOwnedBy(slotOwner(input.grantId));
+  // The create's status is terminal (or unknowable): its slot goes to the next waiter at once,
+  // while this grant's own writes go on (the hand-over may plan that waiter's create).
+  const slotBack = input.plan?.leasedSlot ? deps.slots.releaseOwnedBy(slotOwner(input.grantId)) : Promise.resolve();
+  slotBack.catch(() => undefined);
+  try {
+    return await finishActivation(deps, input);
+  } finally {
+    await slotBack;
+  }
+}
+
+async function finishActivation(deps: WorkflowDeps, input: CompleteActivationInput): Promise<CompleteActivationOutput> {
   const grant = await deps.store.get(input.grantId);
   if (!grant) return { grantId: input.grantId, status: 'FAILED' };
 
@@ -357,6 +394,8 @@ export async function completeActivation(deps: WorkflowDeps, input: CompleteActi
       detail: covered ? `until ${expiresAt}; the access already existed without this system and will not be removed at expiry` : `until ${expiresAt}`,
     },
   });
-  await deps.workflows.scheduleRevocation(active);
+  // The revocation was scheduled when the activation began, with this expiry; a grant that began
+  // activating without one is scheduled now.
+  if (!grant.expiresAt) await deps.workflows.scheduleRevocation(active);
   return { grantId: active.id, status: active.status, expiresAt };
 }

@@ -19,10 +19,10 @@ import { assignmentKey, isTerminal, SYSTEM_ACTORS, type Grant, type GrantStatus 
 import { ConflictError } from '../errors.ts';
 import type { PreparedWrite, SlotLeaseRequest, TransitionRequest, WorkflowDeps } from '../ports/index.ts';
 import { slotKey } from '../table/keys.ts';
-import { accessPlan, type AccessPlan } from './access-plan.ts';
+import { accessPlan, type AccessPlan, type InstanceIds } from './access-plan.ts';
 import { SLOT_LEASE_MS, slotLeaseRequest } from './activation.ts';
 import { ActivationInProgress } from './errors.ts';
-import { leaveHolder, onConflictRetry } from './holders.ts';
+import { leaveHolder, onConflictRetry, type LeaveOutcome } from './holders.ts';
 
 export type RevocationMode = 'expiry' | 'early' | 'sweep';
 
@@ -114,12 +114,22 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
   if (typeof entered === 'string') return { ...accessPlan(input.grantId, ids), action: 'stop', reason: entered, membershipId: '', holderKey: '' };
   const grant = entered;
   const key = assignmentKey(grant.principal, grant.target);
-  const t = grant.target;
-  const plan: RevocationPlan = { ...accessPlan(grant.id, ids, grant), action: 'done', membershipId: '', holderKey: key };
 
   const left = await leaveHolder(deps, key, grant.id);
-  // Whatever happens next, no schedule of this grant can do anything useful any more.
-  await deps.workflows.deleteSchedules(grant);
+  // Whatever happens next, no schedule of this grant can do anything useful any more: they are
+  // deleted while the slot is taken, not before it.
+  const schedulesGone = deps.workflows.deleteSchedules(grant);
+  schedulesGone.catch(() => undefined);
+  try {
+    return await planRemoval(deps, grant, key, left, ids);
+  } finally {
+    await schedulesGone;
+  }
+}
+
+async function planRemoval(deps: WorkflowDeps, grant: Grant, key: string, left: LeaveOutcome, ids: InstanceIds): Promise<RevocationPlan> {
+  const t = grant.target;
+  const plan: RevocationPlan = { ...accessPlan(grant.id, ids, grant), action: 'done', membershipId: '', holderKey: key };
   const at = deps.clock.now().toISOString();
 
   if (left.kind === 'delete') {

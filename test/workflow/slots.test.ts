@@ -80,6 +80,11 @@ describe('slot leases in the state machines', () => {
     expect(active.status, active.failureReason).toBe('ACTIVE');
     expect(checks()).toBe(checksBefore + 1);
     expect(hasAssignment('alice', '333333333333', 'ReadOnlyAccess')).toBe(true);
+    // Woken with its plan on the slot (the check made by whoever handed the slot over): its prepare task ran once, no fourth Lambda.
+    const execution = cloud.executionsOf(grant.id).find((e) => e.name.startsWith('grant-'))!;
+    const entered = execution.history.filter((h) => h.type.endsWith('StateEntered')).map((h) => (h.details?.value as { name?: string }).name);
+    expect(entered.filter((name) => name === 'PrepareActivation')).toHaveLength(1);
+    expect(entered.slice(0, 5)).toEqual(['PrepareActivation', 'RouteActivation', 'WaitForSlot', 'RouteActivation', 'CreateAssignment']);
     // Given back as soon as the creation SUCCEEDED; nobody else's lease was touched.
     expect((await cloud.slotOwners()).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9].map(others).sort());
   }, 30_000);

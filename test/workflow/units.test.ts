@@ -1,8 +1,9 @@
 /** Small pieces of the workflow logic: the slot semaphore on dynalite, States.MathRandom as the definitions use it. (Failure reasons: test/unit/failure-reason.test.ts.) */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
-import { SLOT_WAITERS_PARTITION, slotKey } from '../../lib/table/keys.ts';
+import { grantKey, INDEX, indexKeys, SLOT_COUNT, SLOT_WAITERS_PARTITION, SLOTS_RESERVED_FOR_REVOCATIONS, slotKey, statusPartition } from '../../lib/table/keys.ts';
 import type { SlotAdmission } from '../../lib/ports/index.ts';
 import { LocalStepFunctions } from '../../local/stepfunctions/service.ts';
 import { startTestTable, type TestTable } from '../support/dynamo.ts';
@@ -36,6 +37,46 @@ describe('DynamoCreateSlots', () => {
 
     nowMs += 61_000; // every lease lapsed (a crashed execution cannot keep a slot)
     expect(await slots.tryAcquire('e', 60_000)).toBeDefined();
+  });
+
+  it('activations leave the revocations as many slots as expiries fall due in the next seconds (at least the fixed reserve, never every slot)', async () => {
+    const t = await startTestTable();
+    try {
+      let now = Date.parse('2026-04-01T00:00:00Z');
+      const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, clock: { now: () => new Date(now) } });
+      const byStatus = indexKeys(INDEX.byStatus);
+      const activeUntil = async (id: string, expiresAt: number) =>
+        t.client.send(
+          new PutItemCommand({
+            TableName: t.tableName,
+            Item: { ...marshall(grantKey(id)), [byStatus.partitionKey]: { S: statusPartition('ACTIVE') }, [byStatus.sortKey]: { S: `${new Date(expiresAt).toISOString()}#${id}` } },
+          }),
+        );
+      for (let i = 0; i < 5; i++) await activeUntil(`due-${i}`, now + 2_000);
+      await activeUntil('later', now + 600_000);
+      const activations: number[] = [];
+      for (let i = 0; i < SLOT_COUNT; i++) {
+        const lease = await slots.tryAcquire(`activate#a${i}`, 60_000);
+        if (lease) activations.push(lease.slot);
+      }
+      expect(activations).toHaveLength(SLOT_COUNT - 5);
+      for (let i = 0; i < 5; i++) expect(await slots.tryAcquire(`revoke#due-${i}`, 60_000)).toBeDefined();
+
+      // Twelve expiries at once: activations still keep one slot between them.
+      for (let i = 0; i < SLOT_COUNT; i++) await slots.releaseOwnedBy(`activate#a${i}`);
+      for (let i = 0; i < 5; i++) await slots.releaseOwnedBy(`revoke#due-${i}`);
+      for (let i = 5; i < 12; i++) await activeUntil(`due-${i}`, now + 1_000);
+      expect(await slots.tryAcquire('activate#b0', 60_000)).toBeDefined();
+      expect(await slots.tryAcquire('activate#b1', 60_000)).toBeUndefined();
+
+      // Long past their expiry (their revocations are the sweeper's business): the fixed reserve again.
+      now += 60_000;
+      let held = 1;
+      for (let i = 1; i < SLOT_COUNT; i++) if (await slots.tryAcquire(`activate#b${i}`, 120_000)) held++;
+      expect(held).toBe(SLOT_COUNT - SLOTS_RESERVED_FOR_REVOCATIONS);
+    } finally {
+      await t.stop();
+    }
   });
 
   describe('the line of waiters', () => {
