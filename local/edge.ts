@@ -201,7 +201,7 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
       ? (header(req, 'content-type') as string).split(';')[0]!
       : 'application/x-amz-json-1.0';
     const service = jsonByPrefix.get(prefix);
-    return answer(res, { service: prefix, operation, started }, 'InternalFailure', contentType, (e) => ({ __type: e.code, message: e.message }), async () => {
+    return answer(res, { service: prefix, operation, started }, 'InternalFailure', contentType, (e) => ({ __type: e.code, message: e.message, ...e.fields }), async () => {
       if (!service) throw new AwsError('UnknownOperationException', `No local service answers X-Amz-Target ${target}`);
       const input = parseJsonBody(await readBody(req));
       options.observe?.({ service: prefix, operation, input });

@@ -31,6 +31,7 @@ import { loadOrgFixture, type OrgFixture } from './fixture.ts';
 import { createIdentityStore } from './identity-store.ts';
 import type { IdcKnobs, IdcKnobsInput } from './knobs.ts';
 import { createOrganizations } from './organizations.ts';
+import type { OrganizationPolicies } from './organization-policies.ts';
 import { createSsoAdmin } from './sso-admin.ts';
 import { IdcState, type AssignmentView, type EmulatorClock, type IdcSnapshot, type IdcStats, type MembershipView, type OperationView } from './state.ts';
 
@@ -53,6 +54,8 @@ export interface IdentityCenterEmulator {
   ssoAdmin: JsonService;
   identityStore: JsonService;
   organizations: JsonService;
+  /** The service control policies and what applies to each account (the sessions' SCP check reads it). */
+  organizationPolicies: OrganizationPolicies;
   fixture: OrgFixture;
   knobs(): IdcKnobs;
   /** Shallow-merges into the current knobs (and refills the throttle bucket). */
@@ -88,6 +91,7 @@ export function createIdentityCenterEmulator(options: IdcEmulatorOptions): Ident
     ssoAdmin,
     identityStore,
     organizations,
+    organizationPolicies: state.organizationPolicies,
     fixture,
     knobs: () => state.knobs,
     setKnobs: (patch) => state.setKnobs(patch),

@@ -4,6 +4,7 @@ export * from './state.ts';
 export * from './sso-admin.ts';
 export * from './identity-store.ts';
 export * from './organizations.ts';
+export * from './organization-policies.ts';
 export * from './fixture.ts';
 export * from './knobs.ts';
 export * from './server.ts';

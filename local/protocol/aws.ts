@@ -11,12 +11,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBytes, send } from './http.ts';
 
-/** An error as AWS sends it: `{"__type": code, "message": ...}` with the given HTTP status. */
+/** An error as AWS sends it: `{"__type": code, "message": ...}` with the given HTTP status, and the members some errors add (`Reason`). */
 export class AwsError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly status = 400,
+    readonly fields: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = code;
