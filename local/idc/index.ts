@@ -5,6 +5,8 @@ export * from './sso-admin.ts';
 export * from './identity-store.ts';
 export * from './organizations.ts';
 export * from './organization-policies.ts';
+export * from './role-sessions.ts';
+export * from './access-portal.ts';
 export * from './fixture.ts';
 export * from './knobs.ts';
 export * from './server.ts';

@@ -50,11 +50,30 @@ export interface RestResponse {
   body?: unknown;
 }
 
-/** A service speaking restJson1 (EventBridge Scheduler). */
+/** A service speaking restJson1 (EventBridge Scheduler, the access portal). */
 export interface RestService {
   /** Signing name in the credential scope, e.g. `scheduler`. */
   signingName: string;
+  /** Paths whose unsigned requests this service answers (APIs that take no SigV4 signature, like the access portal's). */
+  paths?: string[];
   handle(req: RestRequest, ctx: JsonServiceContext): Promise<RestResponse>;
+}
+
+/**
+ * A service speaking awsQuery (STS): a form-encoded body naming the `Action`, an XML answer.
+ * `handle` returns the inside of `<ActionResult>`; the edge writes the envelope and the errors.
+ */
+export interface QueryService {
+  /** Signing name in the credential scope, e.g. `sts`. */
+  signingName: string;
+  /** The XML namespace of its answers, e.g. `https://sts.amazonaws.com/doc/2011-06-15/`. */
+  xmlNamespace: string;
+  handle(action: string, params: URLSearchParams, req: RestRequest, ctx: JsonServiceContext): Promise<string>;
+}
+
+/** Text for an XML element's content. */
+export function xmlText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
