@@ -314,6 +314,10 @@ export class OrganizationPolicies {
         if (requireString(input, 'Filter') !== SCP_TYPE) throw invalidInput(`You specified an invalid value for Filter: the local organization has only ${SCP_TYPE}.`);
         return { Policies: this.attachedTo(target.id).map((a) => this.summary(this.policies.get(a.policyId)!)) };
       },
+      ListPolicies: (input) => {
+        if (requireString(input, 'Filter') !== SCP_TYPE) throw invalidInput(`You specified an invalid value for Filter: the local organization has only ${SCP_TYPE}.`);
+        return { Policies: [...this.policies.values()].filter((p) => p.deletedAt === undefined).map((p) => this.summary(p)) };
+      },
       ListTargetsForPolicy: (input) => {
         const policy = this.requirePolicy(input);
         const targets = this.attachments.filter((a) => a.policyId === policy.id && a.to === undefined).map((a) => this.targetView(a.targetId, this.targetType(a.targetId)!));

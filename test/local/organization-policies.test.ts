@@ -11,6 +11,7 @@ import {
   DeletePolicyCommand,
   DescribePolicyCommand,
   DetachPolicyCommand,
+  ListPoliciesCommand,
   ListPoliciesForTargetCommand,
   ListRootsCommand,
   ListTagsForResourceCommand,
@@ -89,6 +90,8 @@ describe('policies', () => {
     expect(updated.Policy!.Content).toBe(deny(['u-1', 'u-2']));
     expect(updated.Policy!.PolicySummary!.Name).toBe('jit-sessions-1');
     expect((await org.send(new ListTagsForResourceCommand({ ResourceId: id }))).Tags).toEqual([{ Key: 'managed-by', Value: 'jit' }]);
+    const listed = (await org.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }))).Policies ?? [];
+    expect(listed.map((p) => p.Name)).toEqual(['FullAWSAccess', 'jit-sessions-1']);
   });
 
   it('FullAWSAccess is attached to the root, every OU and every account; SCPs are enabled on the root', async () => {
