@@ -133,6 +133,8 @@ const INJECTED_ERRORS: Record<string, { message: string; status: number }> = {
   ResourceNotFoundException: { message: 'The requested resource was not found.', status: 400 },
   ValidationException: { message: 'Injected validation failure.', status: 400 },
   ServiceQuotaExceededException: { message: 'Service quota exceeded.', status: 400 },
+  TooManyRequestsException: { message: 'You have sent too many requests in too short a period of time. Try again later.', status: 400 },
+  ConcurrentModificationException: { message: 'The target of the operation is currently being modified by a different request. Try again later.', status: 400 },
 };
 
 const systemClock: EmulatorClock = { now: () => Date.now() };

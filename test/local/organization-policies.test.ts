@@ -197,6 +197,22 @@ describe('attachments', () => {
   });
 });
 
+describe('faults', () => {
+  it('fault rules answer Organizations calls with its throttle and concurrency errors, narrowed by operation and account', async () => {
+    const id = await create('busy');
+    emu.setKnobs({
+      faults: [
+        { operations: ['AttachPolicy'], accountId: DEV, times: 1, effect: { type: 'error', code: 'ConcurrentModificationException' } },
+        { operations: ['UpdatePolicy'], times: 1, effect: { type: 'error', code: 'TooManyRequestsException' } },
+      ],
+    });
+    expect((await failure(org.send(new AttachPolicyCommand({ PolicyId: id, TargetId: DEV })))).name).toBe('ConcurrentModificationException');
+    await org.send(new AttachPolicyCommand({ PolicyId: id, TargetId: DEV }));
+    expect((await failure(org.send(new UpdatePolicyCommand({ PolicyId: id, Description: 'x' })))).name).toBe('TooManyRequestsException');
+    await org.send(new UpdatePolicyCommand({ PolicyId: id, Description: 'x' }));
+  });
+});
+
 describe('tags', () => {
   it('TagResource / UntagResource / ListTagsForResource on policies and accounts', async () => {
     const id = await create('tagged');
