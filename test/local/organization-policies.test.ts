@@ -274,5 +274,10 @@ describe('what applies to an account', () => {
     emu = createIdentityCenterEmulator({ fixture, clock, snapshot: saved });
     expect(await policiesOn(DEV)).toEqual([FULL_AWS_ACCESS_ID, id]);
     expect((await org.send(new ListTagsForResourceCommand({ ResourceId: id }))).Tags).toEqual([{ Key: 'managed-by', Value: 'jit' }]);
+    // An account the fixture gained since joins with FullAWSAccess.
+    const grown = { ...fixture, accounts: [...fixture.accounts, { id: '777777777777', name: 'newcomer', email: 'newcomer@example.com', parentId: ROOT, tags: {} }] };
+    emu = createIdentityCenterEmulator({ fixture: grown, clock, snapshot: saved });
+    expect(await policiesOn('777777777777')).toEqual([FULL_AWS_ACCESS_ID]);
+    expect(await policiesOn(DEV)).toEqual([FULL_AWS_ACCESS_ID, id]);
   });
 });
