@@ -10,6 +10,8 @@
 import { AwsError, pageAnswer, type JsonService } from '../protocol/aws.ts';
 import type { OrgFixture } from './fixture.ts';
 import { DEFAULT_KNOBS, parseKnobs, type IdcKnobs, type IdcKnobsInput } from './knobs.ts';
+import { OrganizationPolicies, type PoliciesSnapshot } from './organization-policies.ts';
+import type { RoleSession } from './role-sessions.ts';
 
 export interface EmulatorClock {
   /** Milliseconds since the epoch. */
@@ -59,6 +61,10 @@ export interface IdcSnapshot {
   assignments: AssignmentView[];
   memberships: MembershipView[];
   operations: OperationView[];
+  /** Service control policies, their attachments and Organizations tags (absent: as seeded). */
+  organizationPolicies?: PoliciesSnapshot;
+  /** Role sessions the access portal issued (absent: none). */
+  roleSessions?: RoleSession[];
 }
 
 export interface IdcStats {
@@ -127,6 +133,8 @@ const INJECTED_ERRORS: Record<string, { message: string; status: number }> = {
   ResourceNotFoundException: { message: 'The requested resource was not found.', status: 400 },
   ValidationException: { message: 'Injected validation failure.', status: 400 },
   ServiceQuotaExceededException: { message: 'Service quota exceeded.', status: 400 },
+  TooManyRequestsException: { message: 'You have sent too many requests in too short a period of time. Try again later.', status: 400 },
+  ConcurrentModificationException: { message: 'The target of the operation is currently being modified by a different request. Try again later.', status: 400 },
 };
 
 const systemClock: EmulatorClock = { now: () => Date.now() };
@@ -144,6 +152,9 @@ export class IdcState {
   assignments = new Map<string, AssignmentView>();
   memberships = new Map<string, MembershipView>();
   operations = new Map<string, OperationView>();
+  readonly organizationPolicies: OrganizationPolicies;
+  /** Role sessions by access key id. */
+  roleSessions = new Map<string, RoleSession>();
   private currentKnobs: IdcKnobs;
   private faultFired: number[];
   private readonly bucket = { tokens: 0, last: 0 };
@@ -165,6 +176,7 @@ export class IdcState {
     this.permissionSetsByArn = new Map(f.permissionSets.map((p) => [p.arn, p]));
     this.assignments = new Map(f.assignments.map((a) => [assignmentKey(a), { ...a, preExisting: true }]));
     this.memberships = new Map(f.memberships.map((m) => [m.membershipId, { ...m, preExisting: true }]));
+    this.organizationPolicies = new OrganizationPolicies(f, () => this.clock.now(), () => this.currentKnobs.scpPropagationSeconds * 1000);
     if (options.snapshot) this.restore(options.snapshot);
   }
 
@@ -255,6 +267,8 @@ export class IdcState {
       assignments: [...this.assignments.values()].map((a) => ({ ...a })),
       memberships: [...this.memberships.values()].map((m) => ({ ...m })),
       operations: [...this.operations.values()].map((o) => ({ ...o })),
+      organizationPolicies: this.organizationPolicies.snapshot(),
+      roleSessions: [...this.roleSessions.values()].map((r) => ({ ...r })),
     };
   }
 
@@ -267,6 +281,8 @@ export class IdcState {
     this.assignments = new Map(s.assignments.map((a) => [assignmentKey(a), { ...a }]));
     this.memberships = new Map(s.memberships.map((m) => [m.membershipId, { ...m }]));
     this.operations = new Map(s.operations.map((o) => [o.requestId, { ...o }]));
+    this.organizationPolicies.restore(s.organizationPolicies);
+    this.roleSessions = new Map((s.roleSessions ?? []).map((r) => [r.accessKeyId, { ...r }]));
   }
 
   private enter(operation: string, input: Record<string, unknown>, throttled: boolean): void {
