@@ -4,6 +4,7 @@
  *   npm start -- --fresh      start empty (grants, schedules and Identity Center state reset)
  *   npm start -- --packaged   run the packaged zips and template (`npm run package`) with IAM enforced
  *   PORT=3001 EDGE_PORT=4567 npm start
+ *   LOCAL_SIGN_IN_TTL=2m npm start   tokens from the web portal's sign-in last 2 minutes (default 1 h)
  *
  * npm runs this as `exec node --import tsx local/main.ts`: one process, which the SIGTERM or
  * SIGINT npm forwards to its script reaches. Run as `tsx local/main.ts`, the signal went to
@@ -57,6 +58,7 @@ cloud = await startLocalCloud({
   fresh: args.includes('--fresh'),
   ...(args.includes('--quiet') ? { log: false } : {}),
   ...(args.includes('--packaged') ? { packaged: true } : {}),
+  portal: true,
 });
 if (signalled) {
   const signal = signalled;
@@ -70,6 +72,7 @@ const requester = users.find((u) => u.userName === 'carol') ?? users[0];
 console.log(`
 Identity Center JIT — local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s
 
+  Web portal      ${cloud.portal ? `${cloud.gatewayUrl}/              (sign in as any seeded user)` : '(not served: this checkout has no portal/build.ts)'}
   HTTP API        ${cloud.gatewayUrl}            (routes from ${cloud.packaged ? 'the packaged template' : 'serverless.yml'}, JWT checked)
   OpenAPI         ${cloud.gatewayUrl}/openapi.json
   AWS endpoint    ${cloud.edgeUrl}           (AWS_ENDPOINT_URL for the aws CLI / SDK)
