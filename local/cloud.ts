@@ -19,16 +19,21 @@
 import { CreateScheduleGroupCommand, ConflictException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureGrantsTable } from '../lib/adapters/table-schema.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './protocol/aws.ts';
 import { startDynamo, type LocalDynamo } from './dynamodb.ts';
 import { DynamoFaults } from './dynamodb-faults.ts';
 import { DEFAULT_EDGE_PORT, startEdge, formatEdgeLog, type Edge, type EdgeRequest } from './edge.ts';
-import { importHandler, startGateway, type Gateway, type LambdaHandler } from './gateway.ts';
+import { importHandler, startGateway, type FrontDoorContext, type Gateway, type LambdaHandler } from './gateway.ts';
 import { createIdentityCenterEmulator, knobsFromEnv, type IdentityCenterEmulator, type IdcKnobsInput } from './idc/index.ts';
 import { readSnapshotFile, snapshotWriter } from './idc/persist.ts';
-import { LocalIssuer } from './jwt.ts';
+import { LOCAL_ISSUER_PATH, LocalIssuer, parseTtl } from './jwt.ts';
+import { DEFAULT_SIGN_IN_TOKEN_TTL_SECONDS, LOCAL_PORTAL_CLIENT_ID, LocalSignIn, type SignInUser } from './oidc.ts';
+import { buildPortalInto, portalBuildFromSources, PortalSite, type BuildPortal } from './portal.ts';
 import { LocalScheduler } from './scheduler/service.ts';
 import { lambdaLogicalIdStem, loadServerlessConfig, resolveFunctionEnvironment, resolveIntrinsics, type FunctionConfig, type ServerlessConfig } from './serverless-config.ts';
 import { startFakeSlack, type FakeSlack } from './slack/fake-slack.ts';
@@ -97,6 +102,14 @@ export interface LocalCloudOptions {
    * test's own, bound to the runtime it inspects. Step Functions tasks, routes and rules call them.
    */
   handlers?: Record<string, LambdaHandler>;
+  /** Lifetime of the tokens the local sign-in issues (default LOCAL_SIGN_IN_TTL, e.g. `5m`, else 1 h). */
+  signInTokenTtlSeconds?: number;
+  /**
+   * Serve the web portal on the gateway's port (built into `<dataDir>/portal` or a temporary
+   * folder at start): `true` builds portal/ when this checkout has it; `{ build }` uses that
+   * build instead. Default false (`npm start` turns it on).
+   */
+  portal?: boolean | { build: BuildPortal };
 }
 
 export interface LocalCloud {
@@ -112,6 +125,10 @@ export interface LocalCloud {
   /** The deployment's secrets (AWS::SecretsManager::Secret resources), created with fresh values at each start. */
   secretsManager: LocalSecretsManager;
   issuer: LocalIssuer;
+  /** The issuer's sign-in endpoints (authorization code + PKCE), for the seeded users. */
+  signIn: LocalSignIn;
+  /** The web portal being served, when it is. */
+  portal?: { dir: string; clientId: string };
   /** The environment each function runs with (merged over all functions). */
   functionEnv: Record<string, string>;
   tableName: string;
@@ -332,6 +349,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const stateMachineArns = registerStateMachines(stepFunctions, machines);
 
   const issuer = await LocalIssuer.open(dataDir ?? path.join(ROOT, '.local-data'));
+  const signIn = new LocalSignIn({
+    issuer,
+    users: signInUsers(idc),
+    tokenTtlSeconds: options.signInTokenTtlSeconds ?? (process.env.LOCAL_SIGN_IN_TTL ? parseTtl(process.env.LOCAL_SIGN_IN_TTL) : DEFAULT_SIGN_IN_TOKEN_TTL_SECONDS),
+  });
+  const portalSite = options.portal ? await startPortalSite(options.portal, dataDir, functionEnv.SSO_START_URL || accessPortalUrl(idc), log) : undefined;
   const gateway: Gateway = await startGateway({
     // Without a port the gateway takes PORT as `npm run token` reads it (else 3000).
     ...(options.port !== undefined ? { port: options.port } : {}),
@@ -339,6 +362,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     loadHandler: (_name, fn) => handlerOf(fn),
     jwt: { localIssuer: issuer },
     log,
+    frontDoors: [
+      (req, res, rawPath, rawQueryString, ctx) => (rawPath.startsWith(`${LOCAL_ISSUER_PATH}/`) ? signIn.handle(req, res, rawPath, rawQueryString, ctx) : undefined),
+      ...(portalSite ? [(req: IncomingMessage, res: ServerResponse, rawPath: string, _query: string, ctx: FrontDoorContext) => portalSite.site.handle(req, res, rawPath, ctx)] : []),
+    ],
   });
   await scheduler.start();
 
@@ -353,6 +380,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     dynamoFaults,
     secretsManager,
     issuer,
+    signIn,
+    ...(portalSite ? { portal: { dir: portalSite.site.dir, clientId: LOCAL_PORTAL_CLIENT_ID } } : {}),
     functionEnv,
     tableName,
     stateMachineArns,
@@ -374,6 +403,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       await edge.close();
       await dynamo.close();
       await slack?.api.stop();
+      await portalSite?.cleanUp();
       persistIdc?.flush();
       processEnv.restore();
     },
@@ -423,6 +453,45 @@ function userClaimsFor(idc: IdentityCenterEmulator, email: string) {
 }
 
 export { LOCAL_ACCOUNT_ID };
+
+/** The seeded Identity Store users the sign-in page lists, with the groups the fixture gives them. */
+function signInUsers(idc: IdentityCenterEmulator): SignInUser[] {
+  const { users, groups, memberships } = idc.fixture;
+  return users.map((u) => ({
+    email: u.email,
+    userName: u.userName,
+    displayName: u.displayName,
+    groups: memberships.filter((m) => m.userId === u.id).map((m) => groups.find((g) => g.id === m.groupId)?.displayName ?? m.groupId),
+  }));
+}
+
+/** The AWS access portal URL of the local Identity Store, in the form AWS gives it (`https://<identity store id>.awsapps.com/start`). */
+function accessPortalUrl(idc: IdentityCenterEmulator): string {
+  return `https://${idc.fixture.instance.identityStoreId}.awsapps.com/start`;
+}
+
+/** Builds the portal (the given build, else portal/build.ts) into the data folder or a temporary one. */
+async function startPortalSite(
+  portal: true | { build: BuildPortal },
+  dataDir: string | undefined,
+  ssoStartUrl: string,
+  log: (line: string) => void,
+): Promise<{ site: PortalSite; cleanUp(): Promise<void> } | undefined> {
+  const build = portal === true ? await portalBuildFromSources() : portal.build;
+  if (!build) {
+    log('web portal: not served (this checkout has no portal/build.ts)');
+    return undefined;
+  }
+  const temporary = dataDir ? undefined : await mkdtemp(path.join(tmpdir(), 'portal-'));
+  const dir = temporary ?? path.join(dataDir!, 'portal');
+  await buildPortalInto(dir, build);
+  return {
+    site: new PortalSite({ dir, clientId: LOCAL_PORTAL_CLIENT_ID, ssoStartUrl }),
+    cleanUp: async () => {
+      if (temporary) await rm(temporary, { recursive: true, force: true });
+    },
+  };
+}
 
 /** IAM for a packaged deployment: its roles, the org facts and the secrets' ARNs the action table needs. */
 function enforcerFor(packaged: PackagedConfig, idc: IdentityCenterEmulator, secrets: LocalSecretsManager): IamEnforcer {

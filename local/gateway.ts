@@ -51,7 +51,26 @@ export interface GatewayOptions {
   jwt: LocalIssuerJwt | KeySetJwt;
   /** Where the per-request lines go (default stdout). */
   log?: (line: string) => void;
+  /**
+   * Served before the API routes (the local sign-in, the web portal): each answers a request
+   * and returns its status, or returns undefined to let the next one (and then the API) have it.
+   */
+  frontDoors?: FrontDoor[];
 }
+
+/** Where the gateway is, for a front door: known once it listens. */
+export interface FrontDoorContext {
+  gatewayUrl: string;
+  issuer: string;
+}
+
+export type FrontDoor = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawPath: string,
+  rawQueryString: string,
+  ctx: FrontDoorContext,
+) => Promise<number | undefined> | number | undefined;
 
 export interface Gateway {
   url: string;
@@ -124,6 +143,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const rawPath = queryStart < 0 ? rawUrl : rawUrl.slice(0, queryStart);
     const rawQueryString = queryStart < 0 ? '' : rawUrl.slice(queryStart + 1);
 
+    for (const frontDoor of options.frontDoors ?? []) {
+      const status = await frontDoor(req, res, rawPath, rawQueryString, { gatewayUrl: state.url, issuer: state.issuer });
+      if (status !== undefined) return status;
+    }
     if ('localIssuer' in options.jwt && rawPath.startsWith(`${LOCAL_ISSUER_PATH}/`) && method === 'GET') {
       const issuer = options.jwt.localIssuer;
       if (rawPath === `${LOCAL_ISSUER_PATH}/.well-known/jwks.json`) return sendJson(res, 200, issuer.jwks());

@@ -57,6 +57,7 @@ cloud = await startLocalCloud({
   fresh: args.includes('--fresh'),
   ...(args.includes('--quiet') ? { log: false } : {}),
   ...(args.includes('--packaged') ? { packaged: true } : {}),
+  portal: true,
 });
 if (signalled) {
   const signal = signalled;
@@ -70,6 +71,7 @@ const requester = users.find((u) => u.userName === 'carol') ?? users[0];
 console.log(`
 Identity Center JIT — local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s
 
+  Web portal      ${cloud.portal ? `${cloud.gatewayUrl}/              (sign in as any seeded user)` : '(not served: this checkout has no portal/build.ts)'}
   HTTP API        ${cloud.gatewayUrl}            (routes from ${cloud.packaged ? 'the packaged template' : 'serverless.yml'}, JWT checked)
   OpenAPI         ${cloud.gatewayUrl}/openapi.json
   AWS endpoint    ${cloud.edgeUrl}           (AWS_ENDPOINT_URL for the aws CLI / SDK)
