@@ -153,7 +153,7 @@ export function Timeline(props: { grant: Grant }) {
     <ol class="timeline">
       {props.grant.history.map((h) => (
         <li>
-          <time dateTime={h.at}>{when(h.at)}</time> <strong>{statusLabel(h.to)}</strong> — {h.action} by {h.actor.name}
+          <time dateTime={h.at}>{when(h.at)}</time> <strong>{h.from === null ? 'Requested' : statusLabel(h.to)}</strong> — {h.action} by {h.actor.name}
           {h.detail ? <span class="detail">: {h.detail}</span> : null}
         </li>
       ))}
