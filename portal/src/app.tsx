@@ -98,20 +98,21 @@ export function Root(props: { config: PortalConfig; auth: Auth }) {
   const api = useMemo(() => new Api(config.apiUrl, auth), [config, auth]);
   const firstRoute = useRef(true);
 
-  useEffect(
-    () =>
-      auth.onChange((next, reason) => {
-        if (next) {
-          setSession(next);
-          setLapsed(undefined);
-        } else if (reason) {
-          setLapsed(reason);
-        } else {
-          setSession(undefined);
-        }
-      }),
-    [auth],
-  );
+  useEffect(() => {
+    const unsubscribe = auth.onChange((next, reason) => {
+      if (next) {
+        setSession(next);
+        setLapsed(undefined);
+      } else if (reason) {
+        setLapsed(reason);
+      } else {
+        setSession(undefined);
+      }
+    });
+    // A renewal refused before this subscription (a tab reopened after its tokens lapsed).
+    if (!auth.current && auth.lapsedReason) setLapsed(auth.lapsedReason);
+    return unsubscribe;
+  }, [auth]);
 
   useEffect(() => {
     if (firstRoute.current) {

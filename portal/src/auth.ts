@@ -81,6 +81,8 @@ export class Auth {
   private refreshing: Promise<Session> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners = new Set<Listener>();
+  /** Why the last session ended without the user asking (a listener that subscribes late still learns it). */
+  lapsedReason: string | undefined;
 
   constructor(private readonly config: PortalConfig) {
     const stored = sessionStorage.getItem(SESSION_KEY);
@@ -183,6 +185,7 @@ export class Auth {
   signedOut(reason: string | undefined): SignedOutError {
     clearTimeout(this.refreshTimer);
     this.session = undefined;
+    this.lapsedReason = reason;
     sessionStorage.removeItem(SESSION_KEY);
     for (const l of this.listeners) l(undefined, reason);
     return new SignedOutError(reason ?? 'signed out');
@@ -219,6 +222,7 @@ export class Auth {
     if (refreshToken) session.refreshToken = refreshToken;
     if (tokens.id_token) session.idToken = tokens.id_token;
     this.session = session;
+    this.lapsedReason = undefined;
     sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
     this.scheduleRefresh();
     for (const l of this.listeners) l(session);

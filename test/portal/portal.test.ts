@@ -15,6 +15,8 @@ import { httpClient, startFastLocalCloud } from '../support/local-cloud.ts';
 /** The demo policy (`npm start`'s): the durations and approvers a person meets. */
 const DEMO_POLICY = resolve(import.meta.dirname, '../../config/policy.local.yaml');
 const LONG = 120_000;
+/** Short-lived sign-in tokens, so the portal renews them several times during the run. */
+const TOKEN_TTL_SECONDS = 20;
 
 describe('web portal in a browser', () => {
   let cloud: LocalCloud;
@@ -23,7 +25,7 @@ describe('web portal in a browser', () => {
   const api = httpClient(() => cloud);
 
   beforeAll(async () => {
-    cloud = await startFastLocalCloud({ policyFile: DEMO_POLICY, portal: true, slack: false, idcKnobs: { provisioningDelayMs: { minMs: 50, maxMs: 300 } } });
+    cloud = await startFastLocalCloud({ policyFile: DEMO_POLICY, portal: true, slack: false, signInTokenTtlSeconds: TOKEN_TTL_SECONDS, idcKnobs: { provisioningDelayMs: { minMs: 50, maxMs: 300 } } });
     browser = await launchChromium();
   }, 180_000);
 
@@ -234,6 +236,37 @@ describe('web portal in a browser', () => {
     expect(await contentWidth(dave)).toBeLessThanOrEqual(360);
     await expectAccessible(dave);
     await screenshot(dave, 'approvals-360px');
+  }, LONG);
+
+  it('renews its token with the refresh token before it lapses', async () => {
+    const tokenOf = (page: Page) => page.evaluate("JSON.parse(sessionStorage.getItem('icjit.session')).accessToken") as Promise<string>;
+    const first = await tokenOf(carol);
+    await carol.waitForFunction((before) => JSON.parse(sessionStorage.getItem('icjit.session') ?? '{}').accessToken !== before, first, { timeout: TOKEN_TTL_SECONDS * 1000 });
+    await carol.getByRole('link', { name: 'My access' }).click();
+    await carol.locator('article').first().waitFor();
+    expect(await carol.locator('.error-summary').count()).toBe(0);
+  }, LONG);
+
+  it('says "signed out — sign in again" when renewal is refused, and keeps what was typed through the new sign-in', async () => {
+    const bob = await signInAs('Bob Builder');
+    await bob.getByLabel('Search accounts, ids, permission sets and groups').fill('payments-dev');
+    await bob.getByRole('radio', { name: /payments-dev \(444444444444\) — ReadOnlyAccess/ }).check();
+    await bob.getByLabel('Justification').fill('half-written reason');
+    // The tab comes back after its tokens lapsed and the issuer no longer knows its refresh token.
+    await bob.evaluate(`(() => {
+      const s = JSON.parse(sessionStorage.getItem('icjit.session'));
+      sessionStorage.setItem('icjit.session', JSON.stringify({ ...s, refreshToken: 'no-longer-valid', refreshAt: 0, expiresAt: 0 }));
+    })()`);
+    await bob.reload();
+    await bob.getByText('Signed out — sign in again.').waitFor();
+    await expectAccessible(bob);
+    await screenshot(bob, 'signed-out');
+    await bob.getByRole('button', { name: 'Sign in again' }).click();
+    await bob.getByRole('button', { name: 'Sign in as Bob Builder' }).click();
+    await bob.getByRole('heading', { level: 1, name: 'Request access' }).waitFor();
+    expect(await bob.getByLabel('Justification').inputValue()).toBe('half-written reason');
+    expect(await bob.getByRole('radio', { name: /payments-dev \(444444444444\) — ReadOnlyAccess/ }).isChecked()).toBe(true);
+    expect(await bob.getByText('Signed out — sign in again.').count()).toBe(0);
   }, LONG);
 
   it('breaks no Content-Security-Policy rule and throws no script error on any page', () => {
