@@ -124,7 +124,7 @@ describe('web portal in a browser', () => {
   it('requests access that needs approval; another user approves and the requester sees it ACTIVE; a second request is denied', async () => {
     await carol.getByLabel('Search accounts, ids, permission sets and groups').fill('payments-prod power');
     await carol.getByRole('radio', { name: /payments-prod \(555555555555\) — PowerUserAccess/ }).check();
-    await carol.getByText(/Needs one approver named by rule “prod-poweruser”/).waitFor();
+    await carol.getByText('Needs one approval from the SecurityApprovers group (rule “prod-poweruser”); access starts once approved.').waitFor();
     await carol.getByLabel('Duration: amount').fill('1');
     await carol.getByLabel('Duration: unit').selectOption('H');
     await carol.getByLabel('Justification').fill('deploy the payments fix');

@@ -80,10 +80,11 @@ function requestBody(choice: Choice, draft: Draft): GrantRequest {
 }
 
 function approvalText(entry: EligibilityEntry, startsAt: string): string {
-  const start = startsAt ? 'at the start time you chose' : 'as soon as you send it';
-  if (!entry.approvalRequired) return `No approval needed: access starts ${start}.`;
-  const approvers = entry.quorum === 1 ? 'one approver' : `${entry.quorum} different approvers`;
-  return `Needs ${approvers} named by rule “${entry.ruleId}” before it starts; then access starts ${start} or when approved, whichever is later.`;
+  if (!entry.approvalRequired) return `No approval needed: access starts ${startsAt ? 'at the start time you chose' : 'as soon as you send it'}.`;
+  const count = entry.quorum === 1 ? 'one approval' : `${entry.quorum} approvals from different people`;
+  const names = [...entry.approvers.users, ...entry.approvers.groups.map((g) => `the ${g} group`)];
+  const from = names.length ? ` from ${names.join(' or ')}` : '';
+  return `Needs ${count}${from} (rule “${entry.ruleId}”); access starts ${startsAt ? 'at the start time you chose, once approved' : 'once approved'}.`;
 }
 
 export function RequestScreen() {
