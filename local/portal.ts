@@ -11,45 +11,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import headers from '../config/portal/security-headers.cjs';
+import { cacheControlOf, contentTypeOf, PORTAL_ASSETS_PREFIX as ASSETS_KEY_PREFIX, PORTAL_CONFIG_KEY, PORTAL_INDEX_KEY, PORTAL_SCOPES, type PortalRuntimeConfig } from '../lib/portal/files.ts';
 import { send } from './protocol/http.ts';
 import { LOCAL_ISSUER_PATH } from './jwt.ts';
 
-export const PORTAL_CONFIG_PATH = '/portal-config.json';
-export const PORTAL_ASSETS_PREFIX = '/assets/';
+export const PORTAL_CONFIG_PATH = `/${PORTAL_CONFIG_KEY}`;
+export const PORTAL_ASSETS_PREFIX = `/${ASSETS_KEY_PREFIX}`;
 /** The app's build entry point (portal/build.ts exports `buildPortal`). */
 export const PORTAL_BUILD_SCRIPT = path.resolve(import.meta.dirname, '..', 'portal', 'build.ts');
-export const PORTAL_SCOPES = 'openid email profile';
 
 /** Writes `index.html` and the hashed assets into outDir (the contract of portal/build.ts). */
 export type BuildPortal = (options: { outDir: string; minify: boolean }) => Promise<void>;
-
-/** What `/portal-config.json` answers: the settings the app needs and never bakes in. */
-export interface PortalRuntimeConfig {
-  apiUrl: string;
-  issuer: string;
-  clientId: string;
-  ssoStartUrl: string;
-  scopes: string;
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-export function contentTypeOf(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
 
 /** The app's own build, when this checkout has one. */
 export async function portalBuildFromSources(): Promise<BuildPortal | undefined> {
@@ -64,7 +36,7 @@ export async function buildPortalInto(outDir: string, build: BuildPortal): Promi
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   await build({ outDir, minify: true });
-  if (!existsSync(path.join(outDir, 'index.html'))) throw new Error(`the portal build wrote no index.html into ${outDir}`);
+  if (!existsSync(path.join(outDir, PORTAL_INDEX_KEY))) throw new Error(`the portal build wrote no index.html into ${outDir}`);
 }
 
 /**
@@ -117,17 +89,17 @@ export class PortalSite {
 
     if (rawPath === PORTAL_CONFIG_PATH) {
       // Read at every start of the app: a changed setting must not wait for a cache.
-      return respond(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }, JSON.stringify(this.runtimeConfig(ctx)));
+      return respond(200, { 'content-type': contentTypeOf(PORTAL_CONFIG_KEY), 'cache-control': cacheControlOf(PORTAL_CONFIG_KEY) }, JSON.stringify(this.runtimeConfig(ctx)));
     }
     if (rawPath.startsWith(PORTAL_ASSETS_PREFIX)) {
       const file = await this.fileAt(rawPath);
       if (!file) return respond(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, `no asset ${rawPath}\n`);
-      return respond(200, { 'content-type': contentTypeOf(file), 'cache-control': `public, max-age=${headers.ASSET_MAX_AGE_SECONDS}, immutable` }, await readFile(file));
+      const key = rawPath.slice(1);
+      return respond(200, { 'content-type': contentTypeOf(file), 'cache-control': cacheControlOf(key) }, await readFile(file));
     }
     if (isNavigation(method, rawPath, req.headers.accept)) {
-      const index = await readFile(path.join(this.options.dir, 'index.html'));
-      // Revalidated each time: it names the current hashed assets.
-      return respond(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, index);
+      const index = await readFile(path.join(this.options.dir, PORTAL_INDEX_KEY));
+      return respond(200, { 'content-type': contentTypeOf(PORTAL_INDEX_KEY), 'cache-control': cacheControlOf(PORTAL_INDEX_KEY) }, index);
     }
     return undefined;
   }

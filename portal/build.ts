@@ -2,15 +2,14 @@
  * Builds the web portal: one esbuild bundle of portal/src (Preact, JSX) and its
  * stylesheet under content-hashed names in `assets/`, and index.html pointing
  * at them. Nothing deployment-specific goes in: the app reads
- * /portal-config.json at start. `npm run portal:build [outDir]` (default dist/portal).
+ * /portal-config.json at start. `npm run build:portal` (scripts/build-portal.ts) builds
+ * it into portal-dist/ for packaging; the local cloud builds it at start.
  */
 import { build, type Metafile } from 'esbuild';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 const PORTAL_DIR = import.meta.dirname;
-export const DEFAULT_OUT_DIR = resolve(PORTAL_DIR, '../dist/portal');
 
 export interface PortalBuild {
   /** Paths relative to outDir: index.html and everything under assets/. */
@@ -52,8 +51,3 @@ export async function buildPortal({ outDir, minify = true }: { outDir: string; m
   return { files: ['index.html', ...outputs.map((f) => relative(outDir, f).split('\\').join('/'))], metafile: result.metafile };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const outDir = resolve(process.argv[2] ?? DEFAULT_OUT_DIR);
-  const { files } = await buildPortal({ outDir });
-  console.log(`portal built in ${outDir}:\n  ${files.join('\n  ')}`);
-}

@@ -15,6 +15,7 @@
 //                     assignments (list and delete assignments: checks and clean-up) |
 //                     groupMembers (list a group's members). Made with the function's own role
 //                     unless idcRoleArn is set; then the role gets sts:AssumeRole on that role instead.
+//   portalBucket      publish: put and delete the web portal's objects, list its bucket (to empty it)
 'use strict';
 
 const { functionIamResources } = require('./roles.cjs');
@@ -50,6 +51,8 @@ const FUNCTIONS = {
   // It also mends the slots: takes back those of dead workflows and wakes waiters whose wake-up was lost.
   sweepGrants: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['grant', 'revoke'], listRunningWorkflows: 'both' },
   reconcileAccess: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', identityCenter: ['directory', 'assignments', 'groupMembers'] },
+  // Web portal: the CloudFormation custom resource that writes the build and its settings into the portal's bucket.
+  deployPortal: { portalBucket: 'publish' },
 };
 
 module.exports = {

@@ -133,6 +133,13 @@ const MANAGED_POLICIES = {
       allow('identitystore:ListGroupMemberships', [IDENTITY_STORE, ...identityStoreItems('group', 'membership')]),
     ],
   },
+  PortalPublishPolicy: {
+    description: 'Write the web portal into its bucket, and empty it when the stack is deleted',
+    statements: [
+      allow(['s3:PutObject', 's3:DeleteObject'], sub('${PortalBucket.Arn}/*')),
+      allow('s3:ListBucket', getAtt('PortalBucket', 'Arn')),
+    ],
+  },
   // With idcRoleArn set, that role (in the account holding Identity Center) makes the calls above.
   AssumeIdcRolePolicy: {
     condition: 'AssumesIdcRole',
@@ -157,6 +164,7 @@ const CAPABILITIES = {
   listRunningWorkflows: { both: ['ListRunningWorkflowsPolicy'] },
   slotWaiters: { wake: ['WakeSlotWaitersPolicy'] },
   schedules: { write: ['RevokeScheduleWritePolicy'], delete: ['ScheduleDeletePolicy'] },
+  portalBucket: { publish: ['PortalPublishPolicy'] },
   identityCenter: {
     directory: ['DirectoryReadPolicy'],
     assignments: ['WorkflowIdentityCenterPolicy'],

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PACKAGED_TEMPLATE } from './template.ts';
 
 /** What a package is built from: a change to any of these makes it stale. */
-const SOURCES = ['functions', 'lib', 'statemachines', 'config', 'serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const SOURCES = ['functions', 'lib', 'statemachines', 'config', 'portal', 'serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json'];
 const LOCK_STALE_MS = 5 * 60_000;
 
 function newestMtime(entry: string): number {

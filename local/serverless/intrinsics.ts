@@ -210,6 +210,8 @@ class IntrinsicEvaluator {
         return `arn:${partition}:logs:${region}:${accountId}:log-group:${name}:*`;
       case 'AWS::SNS::Topic.TopicArn':
         return name;
+      case 'AWS::S3::Bucket.Arn':
+        return `arn:${partition}:s3:::${name}`;
       default:
         throw new Error(`Fn::GetAtt ${logicalId}.${attribute} (${resource.Type}) has no local value; pass ctx.getAtt`);
     }
@@ -266,6 +268,9 @@ function defaultRef(
       return `arn:${partition}:sns:${region}:${accountId}:${props.TopicName !== undefined ? evaluate(props.TopicName) : generated}`;
     case 'AWS::SSM::Parameter':
       return props.Name !== undefined ? evaluate(props.Name) : generated;
+    case 'AWS::S3::Bucket':
+      // Generated bucket names are lower case.
+      return props.BucketName !== undefined ? evaluate(props.BucketName) : generated.toLowerCase();
     case 'AWS::SecretsManager::Secret':
       // Ref is the secret's ARN; the local cloud creates the secret at this same ARN (local/cloud.ts).
       return templateSecretArn(props.Name !== undefined ? evaluate(props.Name) : generated, region, accountId, partition);
