@@ -3,7 +3,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { consoleLink } from '../../lib/domain/console-link.ts';
 import { ApiProblem } from './api.ts';
-import { DurationInput, ErrorSummary, Field, describedBy } from './components.tsx';
+import { DurationInput, ErrorSummary, TextField } from './components.tsx';
 import { useApp } from './context.ts';
 import { grantTitle, humanDuration, statusLabel } from './format.ts';
 import type { EligibilityEntry, Grant } from './types.ts';
@@ -84,9 +84,7 @@ function DecideForm(props: { grant: Grant; onDone(g: Grant): void }) {
   return (
     <form class="decide" noValidate onSubmit={submitHandler(() => void decide('approve'))}>
       <ErrorSummary error={error} />
-      <Field id={id} label="Comment" optional error={fieldError('comment')}>
-        <textarea id={id} rows={2} value={comment} aria-describedby={describedBy(id, { error: fieldError('comment') })} aria-invalid={fieldError('comment') ? 'true' : undefined} onInput={(e) => setComment(e.currentTarget.value)} />
-      </Field>
+      <TextField id={id} label="Comment" optional rows={2} value={comment} onInput={setComment} error={fieldError('comment')} />
       <div class="buttons">
         <button type="submit" class="primary" disabled={busy}>
           Approve
@@ -99,29 +97,38 @@ function DecideForm(props: { grant: Grant; onDone(g: Grant): void }) {
   );
 }
 
+/** A one-button form in a disclosure panel: the API's answer or its refusal shows inside it. */
+function ActionForm(props: { summary: string; submit: string; danger?: boolean; busy: boolean; error: unknown; onSubmit(): void; children?: ComponentChildren }) {
+  return (
+    <ActionPanel summary={props.summary}>
+      <form noValidate onSubmit={submitHandler(props.onSubmit)}>
+        <ErrorSummary error={props.error} />
+        {props.children}
+        <button type="submit" class={props.danger ? 'danger' : undefined} disabled={props.busy}>
+          {props.submit}
+        </button>
+      </form>
+    </ActionPanel>
+  );
+}
+
 function ExtendForm(props: { grant: Grant; entry: EligibilityEntry | undefined; onDone(g: Grant): void }) {
   const { api } = useApp();
   const bounds = props.entry?.duration;
   const [duration, setDuration] = useState(bounds?.default ?? props.grant.duration);
   const { busy, error, run, fieldError } = useAction(props.onDone);
-  const id = `extend-${props.grant.id}`;
+  const extend = () => void run(() => api.extend(props.grant.id, duration), (g) => `${grantTitle(g)} extended; it now ends ${new Date(g.expiresAt ?? '').toLocaleTimeString()}.`);
   return (
-    <ActionPanel summary="Extend">
-      <form noValidate onSubmit={submitHandler(() => void run(() => api.extend(props.grant.id, duration), (g) => `${grantTitle(g)} extended; it now ends ${new Date(g.expiresAt ?? '').toLocaleTimeString()}.`))}>
-        <ErrorSummary error={error} />
-        <DurationInput
-          id={id}
-          label="Extend by"
-          value={duration}
-          onChange={setDuration}
-          error={fieldError('duration')}
-          {...(bounds ? { extraHint: `In all at most ${humanDuration(bounds.maxTotal)} from activation.` } : {})}
-        />
-        <button type="submit" disabled={busy}>
-          Extend access
-        </button>
-      </form>
-    </ActionPanel>
+    <ActionForm summary="Extend" submit="Extend access" busy={busy} error={error} onSubmit={extend}>
+      <DurationInput
+        id={`extend-${props.grant.id}`}
+        label="Extend by"
+        value={duration}
+        onChange={setDuration}
+        error={fieldError('duration')}
+        {...(bounds ? { extraHint: `In all at most ${humanDuration(bounds.maxTotal)} from activation.` } : {})}
+      />
+    </ActionForm>
   );
 }
 
@@ -129,33 +136,19 @@ function RevokeForm(props: { grant: Grant; onDone(g: Grant): void }) {
   const { api } = useApp();
   const [reason, setReason] = useState('');
   const { busy, error, run, fieldError } = useAction(props.onDone);
-  const id = `reason-${props.grant.id}`;
+  const revoke = () => void run(() => api.revoke(props.grant.id, reason), (g) => `${grantTitle(g)} for ${g.principal.userName}: revoking.`);
   return (
-    <ActionPanel summary="Revoke">
-      <form noValidate onSubmit={submitHandler(() => void run(() => api.revoke(props.grant.id, reason), (g) => `${grantTitle(g)} for ${g.principal.userName}: revoking.`))}>
-        <ErrorSummary error={error} />
-        <Field id={id} label="Reason for revoking" error={fieldError('reason')}>
-          <textarea id={id} rows={2} value={reason} aria-describedby={describedBy(id, { error: fieldError('reason') })} aria-invalid={fieldError('reason') ? 'true' : undefined} onInput={(e) => setReason(e.currentTarget.value)} />
-        </Field>
-        <button type="submit" class="danger" disabled={busy}>
-          Revoke access
-        </button>
-      </form>
-    </ActionPanel>
+    <ActionForm summary="Revoke" submit="Revoke access" danger busy={busy} error={error} onSubmit={revoke}>
+      <TextField id={`reason-${props.grant.id}`} label="Reason for revoking" rows={2} value={reason} onInput={setReason} error={fieldError('reason')} />
+    </ActionForm>
   );
 }
 
 function CancelForm(props: { grant: Grant; onDone(g: Grant): void }) {
   const { api } = useApp();
   const { busy, error, run } = useAction(props.onDone);
-  return (
-    <form noValidate class="inline" onSubmit={submitHandler(() => void run(() => api.cancel(props.grant.id), (g) => `${grantTitle(g)}: request cancelled.`))}>
-      <ErrorSummary error={error} />
-      <button type="submit" disabled={busy}>
-        Cancel request
-      </button>
-    </form>
-  );
+  const cancel = () => void run(() => api.cancel(props.grant.id), (g) => `${grantTitle(g)}: request cancelled.`);
+  return <ActionForm summary="Cancel" submit="Cancel request" busy={busy} error={error} onSubmit={cancel} />;
 }
 
 /** The actions that fit this grant's status and the caller's part in it. */

@@ -31,6 +31,35 @@ export function Field(props: { id: string; label: string; hint?: ComponentChildr
   );
 }
 
+/** A text input or (with `rows`) a text area in a Field, pointing at its hint and error for screen readers. */
+export function TextField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onInput(value: string): void;
+  error?: string | undefined;
+  hint?: string;
+  optional?: boolean;
+  rows?: number;
+  type?: 'text' | 'datetime-local';
+}) {
+  const common = {
+    id: props.id,
+    value: props.value,
+    'aria-describedby': describedBy(props.id, { hint: Boolean(props.hint), error: props.error }),
+    'aria-invalid': props.error ? ('true' as const) : undefined,
+  };
+  return (
+    <Field id={props.id} label={props.label} hint={props.hint} error={props.error} {...(props.optional ? { optional: true } : {})}>
+      {props.rows ? (
+        <textarea {...common} rows={props.rows} onInput={(e) => props.onInput(e.currentTarget.value)} />
+      ) : (
+        <input {...common} type={props.type ?? 'text'} onInput={(e) => props.onInput(e.currentTarget.value)} />
+      )}
+    </Field>
+  );
+}
+
 export function FieldError(props: { id: string; error?: string | undefined }) {
   return props.error ? (
     <p class="field-error" id={`${props.id}-error`}>

@@ -1,9 +1,10 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link } from './router.tsx';
 import { GrantActions } from './actions.tsx';
 import { GrantFacts, QuorumProgress, StatusBadge, Timeline } from './components.tsx';
-import { useApp } from './context.ts';
+import { POLL_INTERVAL_MS, useApp, usePolling } from './context.ts';
+import type { ListView } from './api.ts';
 import { grantTitle, statusLabel } from './format.ts';
 import type { Grant } from './types.ts';
 
@@ -62,4 +63,25 @@ export function useStatusAnnouncements(grants: Grant[] | undefined): void {
 /** Replaces one grant in a list with its newer version. */
 export function replaceGrant(list: Grant[], updated: Grant): Grant[] {
   return list.map((g) => (g.id === updated.id ? updated : g));
+}
+
+/** A list of grants kept fresh by polling, announcing status changes; `setGrants` applies an action's result at once. */
+export function usePolledGrants(view: ListView) {
+  const { api } = useApp();
+  const [grants, setGrants] = useState<Grant[] | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  usePolling(
+    async () => {
+      try {
+        setGrants((await api.listGrants(view, { limit: 50 })).items);
+        setError(undefined);
+      } catch (err) {
+        setError(err);
+      }
+    },
+    POLL_INTERVAL_MS,
+    [view],
+  );
+  useStatusAnnouncements(grants);
+  return { grants, setGrants, error };
 }

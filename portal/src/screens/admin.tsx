@@ -1,5 +1,5 @@
 /** Admin: every active grant (or every grant in a status), filtered by user, account and permission set; revoke with a reason. */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { ErrorSummary, useNow } from '../components.tsx';
 import { POLL_INTERVAL_MS, useApp, usePolling } from '../context.ts';
 import { statusLabel } from '../format.ts';
@@ -36,6 +36,7 @@ export function AdminScreen() {
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const now = useNow();
+  const morePages = useRef(false);
   const load = async (from?: string) => {
     // `active` lists every active grant for an admin; a status filter reads the whole table's index for that status.
     const page = filters.status ? await api.listGrants('all', { status: filters.status, limit: 100, ...(from ? { cursor: from } : {}) }) : await api.listGrants('active', { limit: 100, ...(from ? { cursor: from } : {}) });
@@ -43,6 +44,8 @@ export function AdminScreen() {
   };
   usePolling(
     async () => {
+      // Pages fetched with "Load more" stay as they are; refreshing them all would re-read the table.
+      if (morePages.current) return;
       try {
         const page = await load();
         setGrants(page.items);
@@ -57,6 +60,7 @@ export function AdminScreen() {
   );
   useStatusAnnouncements(grants);
   const more = async () => {
+    morePages.current = true;
     try {
       const page = await load(cursor);
       setGrants((list) => [...(list ?? []), ...page.items]);
@@ -65,7 +69,10 @@ export function AdminScreen() {
       setError(err);
     }
   };
-  const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
+  const set = (patch: Partial<Filters>) => {
+    if (patch.status !== undefined) morePages.current = false;
+    setFilters((f) => ({ ...f, ...patch }));
+  };
   const shown = grants?.filter((g) => keep(g, filters));
   return (
     <Screen title="Admin" intro="All active grants; filter them, or pick a status to see every grant in it.">

@@ -1,31 +1,13 @@
 /** My access: the caller's grants, live (polled), current first, with what each allows now. */
-import { useState } from 'preact/hooks';
-import { ErrorSummary } from '../components.tsx';
-import { POLL_INTERVAL_MS, useApp, usePolling } from '../context.ts';
+import { ErrorSummary, useNow } from '../components.tsx';
 import { isTerminal } from '../format.ts';
 import { Link } from '../router.tsx';
-import { GrantCard, Screen, replaceGrant, useStatusAnnouncements } from '../screen.tsx';
-import { useNow } from '../components.tsx';
+import { GrantCard, Screen, replaceGrant, usePolledGrants } from '../screen.tsx';
 import type { Grant } from '../types.ts';
 
 export function MineScreen() {
-  const { api } = useApp();
-  const [grants, setGrants] = useState<Grant[] | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
+  const { grants, setGrants, error } = usePolledGrants('mine');
   const now = useNow();
-  usePolling(
-    async () => {
-      try {
-        setGrants((await api.listGrants('mine', { limit: 50 })).items);
-        setError(undefined);
-      } catch (err) {
-        setError(err);
-      }
-    },
-    POLL_INTERVAL_MS,
-    [],
-  );
-  useStatusAnnouncements(grants);
   const update = (g: Grant) => setGrants((list) => (list ? replaceGrant(list, g) : list));
   const current = grants?.filter((g) => !isTerminal(g.status)) ?? [];
   const past = grants?.filter((g) => isTerminal(g.status)) ?? [];

@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiProblem } from '../api.ts';
 import { useEligibility } from '../actions.tsx';
-import { DurationInput, ErrorSummary, Field, describedBy } from '../components.tsx';
+import { DurationInput, ErrorSummary, TextField, describedBy } from '../components.tsx';
 import { useApp } from '../context.ts';
 import { humanDuration, statusLabel } from '../format.ts';
 import { navigate } from '../router.tsx';
@@ -212,36 +212,26 @@ export function RequestScreen() {
           error={fieldError('duration')}
           {...(chosen ? { min: chosen.entry.duration.min, max: chosen.entry.duration.max } : {})}
         />
-        <Field id="justification" label="Justification" hint="Why you need it; approvers and the audit trail see this." error={fieldError('justification')}>
-          <textarea
-            id="justification"
-            rows={3}
-            value={draft.justification}
-            aria-describedby={describedBy('justification', { hint: true, error: fieldError('justification') })}
-            aria-invalid={fieldError('justification') ? 'true' : undefined}
-            onInput={(e) => set({ justification: e.currentTarget.value })}
-          />
-        </Field>
-        <Field id="ticket" label="Ticket" optional error={fieldError('ticket')}>
-          <input
-            id="ticket"
-            type="text"
-            value={draft.ticket}
-            aria-describedby={describedBy('ticket', { error: fieldError('ticket') })}
-            aria-invalid={fieldError('ticket') ? 'true' : undefined}
-            onInput={(e) => set({ ticket: e.currentTarget.value })}
-          />
-        </Field>
-        <Field id="startsAt" label="Start later" optional hint="Leave empty to start as soon as it is approved." error={fieldError('startsAt')}>
-          <input
-            id="startsAt"
-            type="datetime-local"
-            value={draft.startsAt}
-            aria-describedby={describedBy('startsAt', { hint: true, error: fieldError('startsAt') })}
-            aria-invalid={fieldError('startsAt') ? 'true' : undefined}
-            onInput={(e) => set({ startsAt: e.currentTarget.value })}
-          />
-        </Field>
+        <TextField
+          id="justification"
+          label="Justification"
+          hint="Why you need it; approvers and the audit trail see this."
+          rows={3}
+          value={draft.justification}
+          onInput={(justification) => set({ justification })}
+          error={fieldError('justification')}
+        />
+        <TextField id="ticket" label="Ticket" optional value={draft.ticket} onInput={(ticket) => set({ ticket })} error={fieldError('ticket')} />
+        <TextField
+          id="startsAt"
+          label="Start later"
+          optional
+          type="datetime-local"
+          hint="Leave empty to start as soon as it is approved."
+          value={draft.startsAt}
+          onInput={(startsAt) => set({ startsAt })}
+          error={fieldError('startsAt')}
+        />
         <div class="buttons">
           <button type="submit" class="primary" disabled={busy}>
             {busy ? 'Sending…' : 'Send request'}
