@@ -150,7 +150,9 @@ export class Auth {
       client_id: this.config.clientId,
     });
     this.store(tokens);
-    return pending.returnTo.startsWith('/') && !pending.returnTo.startsWith('/callback') ? pending.returnTo : '/';
+    // Only a path of this app: never another origin (`//host`), never the callback again.
+    const to = pending.returnTo;
+    return to.startsWith('/') && !to.startsWith('//') && !to.startsWith('/callback') ? to : '/';
   }
 
   /** A valid access token, refreshed first when it is about to lapse. */
