@@ -81,6 +81,8 @@ export function ErrorSummary(props: { error: unknown }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => ref.current?.focus(), [props.error]);
   if (!props.error) return null;
+  // The shell's banner already says so, with the button to sign in again.
+  if (props.error instanceof SignedOutError) return <p class="muted">Sign in again to continue; nothing you typed is lost.</p>;
   return (
     <div class="error-summary" role="alert" tabIndex={-1} ref={ref}>
       <p>{errorText(props.error)}</p>
