@@ -1,7 +1,8 @@
 /**
  * The local cloud: everything the production code talks to, on loopback.
  *
- *   gateway  :3000  the HTTP API routed from serverless.yml, JWT checked against a local issuer
+ *   gateway  :3000  the HTTP API routed from serverless.yml, JWT checked against a local issuer;
+ *                   the issuer's sign-in (authorization code + PKCE) and, with `portal`, the web portal
  *   edge     :4566  one AWS endpoint: DynamoDB (dynalite), Step Functions (the files in
  *                   statemachines/), EventBridge Scheduler, sso-admin + identitystore +
  *                   organizations (seeded from an org fixture), SSM, Secrets Manager

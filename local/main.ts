@@ -4,6 +4,7 @@
  *   npm start -- --fresh      start empty (grants, schedules and Identity Center state reset)
  *   npm start -- --packaged   run the packaged zips and template (`npm run package`) with IAM enforced
  *   PORT=3001 EDGE_PORT=4567 npm start
+ *   LOCAL_SIGN_IN_TTL=2m npm start   tokens from the web portal's sign-in last 2 minutes (default 1 h)
  *
  * npm runs this as `exec node --import tsx local/main.ts`: one process, which the SIGTERM or
  * SIGINT npm forwards to its script reaches. Run as `tsx local/main.ts`, the signal went to

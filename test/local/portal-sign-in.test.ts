@@ -10,7 +10,9 @@ import path from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud.ts';
-import { LOCAL_PORTAL_CLIENT_ID } from '../../local/oidc.ts';
+import { startGateway } from '../../local/gateway.ts';
+import { LocalIssuer } from '../../local/jwt.ts';
+import { AUTHORIZATION_CODE_TTL_MS, LOCAL_PORTAL_CLIENT_ID, LocalSignIn } from '../../local/oidc.ts';
 import { startFastLocalCloud } from '../support/local-cloud.ts';
 
 const TOKEN_TTL_SECONDS = 120;
@@ -284,5 +286,48 @@ describe('serving the portal on the gateway port', () => {
     // An encoded climb out of assets/ finds nothing, not the page or anything beyond the build.
     const climb = await fetch(`${cloud.gatewayUrl}/assets/..%2Findex.html`);
     expect(climb.status).toBe(404);
+  });
+});
+
+describe('local issuer: code lifetime', () => {
+  it('refuses a code presented after 60 seconds', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const issuer = await LocalIssuer.ephemeral();
+    const signIn = new LocalSignIn({
+      issuer,
+      users: [{ email: 'erin@example.com', userName: 'erin', displayName: 'Erin', groups: [] }],
+      now: () => now,
+    });
+    const gateway = await startGateway({
+      port: 0,
+      serverlessYml: path.join(import.meta.dirname, 'fixtures', 'gateway.serverless.yml'),
+      jwt: { localIssuer: issuer },
+      log: () => undefined,
+      frontDoors: [(req, res, rawPath, query, ctx) => signIn.handle(req, res, rawPath, query, ctx)],
+    });
+    try {
+      const callback = `${gateway.url}/callback`;
+      const { verifier, challenge } = pkce();
+      const form = new URLSearchParams({ response_type: 'code', client_id: LOCAL_PORTAL_CLIENT_ID, redirect_uri: callback, code_challenge: challenge, code_challenge_method: 'S256', scope: 'openid', email: 'erin@example.com' });
+      const codeNow = async () => {
+        const res = await fetch(`${gateway.url}/local-issuer/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+        return new URL(res.headers.get('location')!).searchParams.get('code')!;
+      };
+      const exchange = async (code: string) => {
+        const res = await fetch(`${gateway.url}/local-issuer/token`, {
+          method: 'POST',
+          body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: callback, client_id: LOCAL_PORTAL_CLIENT_ID }),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, string> };
+      };
+      const late = await codeNow();
+      now += AUTHORIZATION_CODE_TTL_MS;
+      expect(await exchange(late)).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringMatching(/unknown or has expired/) } });
+      const inTime = await codeNow();
+      now += AUTHORIZATION_CODE_TTL_MS - 1;
+      expect((await exchange(inTime)).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
   });
 });
