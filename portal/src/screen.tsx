@@ -6,7 +6,7 @@ import { GrantFacts, QuorumProgress, StatusBadge, Timeline } from './components.
 import { POLL_INTERVAL_MS, useApp, usePolling } from './context.ts';
 import type { ListView } from './api.ts';
 import { grantTitle, statusLabel } from './format.ts';
-import type { Grant } from './types.ts';
+import type { Grant, GrantStatus } from './types.ts';
 
 /** A screen's heading and the document title; the heading takes focus when the route changes (see app.tsx). */
 export function Screen(props: { title: string; intro?: ComponentChildren; children: ComponentChildren }) {
@@ -65,23 +65,57 @@ export function replaceGrant(list: Grant[], updated: Grant): Grant[] {
   return list.map((g) => (g.id === updated.id ? updated : g));
 }
 
-/** A list of grants kept fresh by polling, announcing status changes; `setGrants` applies an action's result at once. */
-export function usePolledGrants(view: ListView) {
+/**
+ * A list of grants kept fresh by polling, announcing status changes; `setGrants` applies an
+ * action's result at once. `more()` appends the next page; once it has, polling stops
+ * (refreshing every loaded page would re-read the table every few seconds).
+ */
+export function usePolledGrants(view: ListView, opts: { status?: GrantStatus; limit?: number } = {}) {
   const { api } = useApp();
   const [grants, setGrants] = useState<Grant[] | undefined>(undefined);
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
+  const extraPages = useRef(false);
+  // Declared before the polling so a new view's first poll already sees the reset.
+  useEffect(() => {
+    extraPages.current = false;
+  }, [view, opts.status]);
+  const page = (from?: string) => api.listGrants(view, { limit: opts.limit ?? 50, ...(opts.status ? { status: opts.status } : {}), ...(from ? { cursor: from } : {}) });
   usePolling(
     async () => {
+      if (extraPages.current) return;
       try {
-        setGrants((await api.listGrants(view, { limit: 50 })).items);
+        const first = await page();
+        setGrants(first.items);
+        setCursor(first.cursor);
         setError(undefined);
       } catch (err) {
         setError(err);
       }
     },
     POLL_INTERVAL_MS,
-    [view],
+    [view, opts.status],
   );
   useStatusAnnouncements(grants);
-  return { grants, setGrants, error };
+  const more = async () => {
+    if (!cursor) return;
+    extraPages.current = true;
+    try {
+      const next = await page(cursor);
+      setGrants((list) => [...(list ?? []), ...next.items]);
+      setCursor(next.cursor);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return { grants, setGrants, error, hasMore: cursor !== undefined, more };
+}
+
+/** The button that reads the next page of a list. */
+export function LoadMore(props: { list: { hasMore: boolean; more(): Promise<void> } }) {
+  return props.list.hasMore ? (
+    <button type="button" onClick={() => void props.list.more()}>
+      Load more
+    </button>
+  ) : null;
 }

@@ -1,9 +1,8 @@
 /** Admin: every active grant (or every grant in a status), filtered by user, account and permission set; revoke with a reason. */
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ErrorSummary, useNow } from '../components.tsx';
-import { POLL_INTERVAL_MS, useApp, usePolling } from '../context.ts';
 import { statusLabel } from '../format.ts';
-import { GrantCard, Screen, replaceGrant, useStatusAnnouncements } from '../screen.tsx';
+import { GrantCard, LoadMore, Screen, replaceGrant, usePolledGrants } from '../screen.tsx';
 import type { Grant, GrantStatus } from '../types.ts';
 
 const STATUSES: GrantStatus[] = ['ACTIVE', 'ACTIVATING', 'PENDING_APPROVAL', 'APPROVED', 'SCHEDULED', 'REVOKING', 'EXPIRED', 'REVOKED', 'DENIED', 'CANCELLED', 'APPROVAL_EXPIRED', 'FAILED'];
@@ -30,49 +29,12 @@ function keep(g: Grant, f: Filters): boolean {
 }
 
 export function AdminScreen() {
-  const { api } = useApp();
   const [filters, setFilters] = useState<Filters>({ user: '', account: '', permissionSet: '', status: '' });
-  const [grants, setGrants] = useState<Grant[] | undefined>(undefined);
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
+  // `active` lists every active grant for an admin; a status reads every grant in it (admins and auditors).
+  const list = usePolledGrants(filters.status ? 'all' : 'active', { limit: 100, ...(filters.status ? { status: filters.status } : {}) });
+  const { grants, setGrants, error } = list;
   const now = useNow();
-  const morePages = useRef(false);
-  const load = async (from?: string) => {
-    // `active` lists every active grant for an admin; a status filter reads the whole table's index for that status.
-    const page = filters.status ? await api.listGrants('all', { status: filters.status, limit: 100, ...(from ? { cursor: from } : {}) }) : await api.listGrants('active', { limit: 100, ...(from ? { cursor: from } : {}) });
-    return page;
-  };
-  usePolling(
-    async () => {
-      // Pages fetched with "Load more" stay as they are; refreshing them all would re-read the table.
-      if (morePages.current) return;
-      try {
-        const page = await load();
-        setGrants(page.items);
-        setCursor(page.cursor);
-        setError(undefined);
-      } catch (err) {
-        setError(err);
-      }
-    },
-    POLL_INTERVAL_MS * 2,
-    [filters.status],
-  );
-  useStatusAnnouncements(grants);
-  const more = async () => {
-    morePages.current = true;
-    try {
-      const page = await load(cursor);
-      setGrants((list) => [...(list ?? []), ...page.items]);
-      setCursor(page.cursor);
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const set = (patch: Partial<Filters>) => {
-    if (patch.status !== undefined) morePages.current = false;
-    setFilters((f) => ({ ...f, ...patch }));
-  };
+  const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
   const shown = grants?.filter((g) => keep(g, filters));
   return (
     <Screen title="Admin" intro="All active grants; filter them, or pick a status to see every grant in it.">
@@ -110,11 +72,7 @@ export function AdminScreen() {
           {shown.map((g) => (
             <GrantCard grant={g} now={now} onUpdated={(u) => setGrants((list) => (list ? replaceGrant(list, u) : list))} />
           ))}
-          {cursor ? (
-            <button type="button" onClick={() => void more()}>
-              Load more
-            </button>
-          ) : null}
+          <LoadMore list={list} />
         </>
       )}
     </Screen>

@@ -2,11 +2,12 @@
 import { ErrorSummary, useNow } from '../components.tsx';
 import { isTerminal } from '../format.ts';
 import { Link } from '../router.tsx';
-import { GrantCard, Screen, replaceGrant, usePolledGrants } from '../screen.tsx';
+import { GrantCard, LoadMore, Screen, replaceGrant, usePolledGrants } from '../screen.tsx';
 import type { Grant } from '../types.ts';
 
 export function MineScreen() {
-  const { grants, setGrants, error } = usePolledGrants('mine');
+  const list = usePolledGrants('mine');
+  const { grants, setGrants, error } = list;
   const now = useNow();
   const update = (g: Grant) => setGrants((list) => (list ? replaceGrant(list, g) : list));
   const current = grants?.filter((g) => !isTerminal(g.status)) ?? [];
@@ -35,6 +36,7 @@ export function MineScreen() {
             {past.map((g) => (
               <GrantCard grant={g} now={now} onUpdated={update} />
             ))}
+            <LoadMore list={list} />
           </section>
         </>
       )}
