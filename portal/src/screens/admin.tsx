@@ -54,7 +54,7 @@ export function AdminScreen() {
         <div class="field">
           <label for="filter-status">Status</label>
           <select id="filter-status" value={filters.status} onChange={(e) => set({ status: e.currentTarget.value as GrantStatus | '' })}>
-            <option value="">Active (all active grants)</option>
+            <option value="">All active</option>
             {STATUSES.map((s) => (
               <option value={s}>{statusLabel(s)}</option>
             ))}
