@@ -153,6 +153,9 @@ export const eligibilitySchema = z
         duration: z.object({ min: z.string(), max: z.string(), default: z.string(), maxTotal: z.string() }),
         approvalRequired: z.boolean(),
         quorum: z.number().int(),
+        approvers: z
+          .object({ users: z.array(z.string()), groups: z.array(z.string()) })
+          .meta({ description: 'Who may approve, as the policy names them; empty when auto-approved' }),
       }),
     ),
   })

@@ -37,6 +37,8 @@ export interface EligibilityEntry {
   /** Distinct approvals needed; 0 when auto-approved. */
   quorum: number;
   allowSelfApproval: boolean;
+  /** Who may approve, as the policy names them (users and groups); empty when auto-approved. */
+  approvers: Principals;
 }
 
 export interface ApprovalRequirement {
@@ -171,6 +173,7 @@ export class PolicyEngine {
         approvalRequired: !approval.autoApprove,
         quorum: approval.quorum,
         allowSelfApproval: approval.allowSelfApproval,
+        approvers: approval.autoApprove ? { users: [], groups: [] } : { users: [...rule.approval.approvers.users], groups: [...rule.approval.approvers.groups] },
       };
       if (rule.description !== undefined) entry.description = rule.description;
       entries.push(entry);

@@ -5,6 +5,7 @@
  */
 import { describeTarget, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { durationMs } from '../domain/duration.ts';
+import { consoleLink } from '../domain/console-link.ts';
 import { TEXT_LIMITS } from '../http/schemas.ts';
 import type { EligibleTarget } from './service.ts';
 
@@ -156,15 +157,6 @@ export function approvalChannelMessage(grant: Grant): SlackMessage {
     text: `Access request from ${grant.principal.userName} for ${describeTarget(grant.target)}: ${statusLabel(grant.status)}`,
     blocks,
   };
-}
-
-/** `https://<start-url>/#/console?account_id=…&role_name=…` opens the console in that role. */
-export function consoleLink(startUrl: string | undefined, grant: Grant): string | undefined {
-  if (!startUrl) return undefined;
-  const base = (/^https?:\/\//.test(startUrl) ? startUrl : `https://${startUrl}`).replace(/\/+$/, '');
-  if (grant.target.type !== 'account') return base;
-  const q = new URLSearchParams({ account_id: grant.target.accountId, role_name: grant.target.permissionSet });
-  return `${base}/#/console?${q.toString()}`;
 }
 
 export type DmKind = 'extended' | 'approved' | 'denied' | 'active' | 'expiry-warning' | 'expired' | 'revoked' | 'failed' | 'cancelled' | 'approval-expired' | 'scheduled';

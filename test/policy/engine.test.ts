@@ -167,6 +167,13 @@ describe('eligibility', () => {
     expect(first.type === 'account' && first.accountName).toBe('payments-dev');
   });
 
+  it('names who may approve, as the policy does (nobody for an auto-approved rule)', async () => {
+    const entries = await engine.eligibility(await caller('carol'));
+    const approversOf = (ruleId: string) => entries.find((e) => e.ruleId === ruleId)?.approvers;
+    expect(approversOf('prod-poweruser')).toEqual({ users: [], groups: ['SecurityApprovers'] });
+    expect(approversOf('dev-readonly')).toEqual({ users: [], groups: [] });
+  });
+
   it('leaves out the management account as delegated administrator', async () => {
     const rulesOf = async (e: PolicyEngine) => (await e.eligibility(await caller('alice', e))).map((x) => x.ruleId);
     expect(await rulesOf(engine)).toContain('management-readonly');
