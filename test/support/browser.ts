@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const SCREENSHOTS_DIR = resolve(import.meta.dirname, '../../docs/screenshots');
+/** Where the test run saves its screenshots: `test-results/screenshots/`, or SCREENSHOTS_DIR (`docs/screenshots` refreshes the README's). */
+export const SCREENSHOTS_DIR = resolve(import.meta.dirname, '../..', process.env.SCREENSHOTS_DIR ?? 'test-results/screenshots');
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
