@@ -52,15 +52,15 @@ function stateTimes(record: ExecutionRecord, into: Map<string, number[]>): void 
 }
 
 /**
- * When a grant execution held its create slot (epoch ms): from the exit of the PrepareActivation
- * run that sent it to CreateAssignment (the run that took or was handed the slot) to CompleteActivation
- * entered (which gives the slot back).
+ * When a grant execution held its create slot (epoch ms): from the exit of the task that sent it to
+ * CreateAssignment (the PrepareActivation run that took the slot, or the WaitForSlot that was woken
+ * with its plan on a slot handed over) to CompleteActivation entered (which gives the slot back).
  */
 export function slotInterval(record: ExecutionRecord): [number, number] | undefined {
   const named = (type: string, name: string) => (e: HistoryEvent) => e.type === type && e.details?.value.name === name;
   const create = record.history.findIndex(named('TaskStateEntered', 'CreateAssignment'));
   if (create < 0) return undefined;
-  const leased = record.history.slice(0, create).findLast(named('TaskStateExited', 'PrepareActivation'))?.timestamp;
+  const leased = record.history.slice(0, create).findLast((e) => named('TaskStateExited', 'PrepareActivation')(e) || named('TaskStateExited', 'WaitForSlot')(e))?.timestamp;
   const released = record.history.slice(create).find(named('TaskStateEntered', 'CompleteActivation'))?.timestamp;
   return leased !== undefined && released !== undefined ? [leased, released] : undefined;
 }
