@@ -28,7 +28,7 @@ export const grantEventSchema = z
     ]),
     from: status.nullable().meta({ description: 'Status before the change; null for the request itself' }),
     to: status.meta({ description: 'Status after the change (equal to `from` for an approval short of quorum or an extension)' }),
-    action: z.string().meta({ description: 'What happened: request, approve, deny, activate, extend, revoke, expire, fail, ...' }),
+    action: z.string().meta({ description: "The history entry's action: requested, auto-approved, approved, denied, cancelled, activation started, activated, activation failed, extended, revoke requested, ..." }),
     actor,
     at: z.iso.datetime().meta({ description: 'When the change was written (ISO 8601, UTC)' }),
     detail: z.string().optional().meta({ description: 'Why: a comment, a revocation reason, a failure reason' }),

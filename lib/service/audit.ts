@@ -58,7 +58,7 @@ export class AuditService {
     const toMs = request.to !== undefined ? Date.parse(request.to) : this.deps.clock.now().getTime();
     const fromMs = request.from !== undefined ? Date.parse(request.from) : toMs - DEFAULT_RANGE_MS;
     if (!(fromMs < toMs)) {
-      throw new ValidationError('from must be before to', [{ field: 'from', message: `${iso(fromMs)} is not before to (${iso(toMs)})` }]);
+      throw new ValidationError('from must be before to', [{ field: 'query.from', message: `${iso(fromMs)} is not before to (${iso(toMs)})` }]);
     }
     return { from: iso(fromMs), to: iso(toMs) };
   }
