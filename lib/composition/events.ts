@@ -5,6 +5,7 @@
  */
 import { DynamoAuditTrail } from '../adapters/dynamo-audit-trail.ts';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.ts';
+import { lazySdk } from '../adapters/lazy-sdk.ts';
 import type { PublishHandlerDeps } from '../events/publish-handler.ts';
 import { logger } from '../logger.ts';
 import { GrantAuthorization } from '../policy/authorization.ts';
@@ -13,7 +14,7 @@ import { getRuntime, type Runtime } from './runtime.ts';
 
 /** The stream function's dependencies; call it at cold start (it validates the environment). */
 export function grantEventsPublishing(runtime: Runtime = getRuntime()): PublishHandlerDeps {
-  const client = async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({ maxAttempts: 8, retryMode: 'adaptive' });
+  const client = async () => new (await lazySdk.eventBridge()).EventBridgeClient({ maxAttempts: 8, retryMode: 'adaptive' });
   return {
     publisher: new EventBridgePublisher(client, { eventBusName: runtime.config.EVENT_BUS_NAME }),
     audit: new DynamoAuditTrail(runtime.clients.dynamodb, runtime.config.GRANTS_TABLE),
