@@ -129,6 +129,9 @@ describe('grant events: replays and faults; the audit export: pages, filters, ba
     expect(csv.text.trimEnd().split('\r\n')).toHaveLength(5);
     const csvNext = await getAudit(cloud, 'dave@example.com', { from: start, to, limit: '4', cursor: csv.nextCursor! }, 'text/csv');
     expect(csvNext.text.trimEnd().split('\r\n')[1]!.split(',')[1]).toBe(paged[4]!.eventId);
+    // A browser may read that header (CORS exposes it).
+    const fromPortal = await fetch(`${cloud.gatewayUrl}/audit?limit=1`, { headers: { authorization: `Bearer ${await cloud.token('dave@example.com')}`, accept: 'text/csv', origin: 'https://portal.example' } });
+    expect(fromPortal.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('x-next-cursor');
 
     const carols = JSON.parse((await getAudit(cloud, 'alice@example.com', { from: start, to, user: 'CAROL' })).text).items as GrantEvent[];
     expect(new Set(carols.map((e) => e.grantId))).toEqual(new Set([grants[0]!.id, grants[2]!.id]));
