@@ -12,6 +12,13 @@ import type { AuditQuery, AuditTrail, Page, PageRequest } from '../ports/index.t
 import { AUDIT_INDEX, auditAccountPartition, auditMonthPartition, auditSortKey, auditUserPartition, indexKeys } from '../table/keys.ts';
 import { withAwsRetry } from './aws-retry.ts';
 
+/**
+ * Queries one page may make walking month partitions. A range reaching over many empty months
+ * answers a short (even empty) page with a cursor instead of reading on: a page stays a handful
+ * of Queries whatever the range, and the list ends only when there is no cursor.
+ */
+export const MAX_QUERIES_PER_PAGE = 6;
+
 /** `2026-11-30T…` → `2026-11`. */
 const monthOf = (at: string) => at.slice(0, 7);
 
@@ -108,7 +115,8 @@ export class DynamoAuditTrail implements AuditTrail {
     let month = start.month ?? lastMonthOf(query.to);
     let key = start.key;
     const items: GrantEvent[] = [];
-    while (month >= first) {
+    for (let queries = 0; month >= first; queries++) {
+      if (queries === MAX_QUERIES_PER_PAGE) return { items, cursor: encodePosition({ month, ...(key ? { key } : {}) }) };
       const out = await this.query(
         { KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to', ExpressionAttributeValues: { ':pk': auditMonthPartition(month), ...range } },
         page.limit - items.length,

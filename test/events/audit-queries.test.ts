@@ -1,12 +1,12 @@
 /**
  * The audit export's reads at scale: a year of history for 10,000 grants (50,000 entries) in the
  * table, and every page (the whole year, a month, one user, one account) costs a handful of
- * Queries, counted at the edge, never a Scan.
+ * Queries, counted at the edge, never a Scan; a range over empty months never more than a page's budget.
  */
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoAuditTrail } from '../../lib/adapters/dynamo-audit-trail.ts';
+import { DynamoAuditTrail, MAX_QUERIES_PER_PAGE } from '../../lib/adapters/dynamo-audit-trail.ts';
 import type { AppendedEvent, GrantEvent } from '../../lib/events/grant-event.ts';
 import type { AuditQuery } from '../../lib/ports/index.ts';
 import type { LocalCloud } from '../../local/cloud.ts';
@@ -115,6 +115,15 @@ describe('audit pages over a year of history for 10,000 grants', () => {
     expect(seen.length).toBeGreaterThan(1400);
     expect(seen.some((e) => e.at.startsWith('2026-05'))).toBe(true);
     expect(seen.some((e) => e.at.startsWith('2026-06'))).toBe(true);
+  }, 120_000);
+
+  it('answers a range over years of empty months in pages of a handful of Queries, short pages carrying the cursor on', async () => {
+    // 2029-12 back to 2026-12 hold nothing; the history starts below them.
+    const { counts, seen } = await queriesPerPage({ from: '2025-12-01T00:00:00Z', to: '2030-01-01T00:00:00Z' }, 100, 20);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(MAX_QUERIES_PER_PAGE);
+    expect(counts.slice(0, 6)).toEqual([6, 6, 6, 6, 6, 6]);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen[0]!.at.startsWith('2026-11')).toBe(true);
   }, 120_000);
 
   it('reads one user’s or one account’s year in one Query a page', async () => {
