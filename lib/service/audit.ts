@@ -11,6 +11,8 @@ import type { AuditTrail, Clock } from '../ports/index.ts';
 import type { Caller } from './grants.ts';
 
 const DEFAULT_RANGE_MS = 30 * 86_400_000;
+/** How far ahead of this container's clock another container may have written an entry. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export interface AuditPageRequest {
   /** ISO 8601 instants: from inclusive, to exclusive. */
@@ -53,9 +55,14 @@ export class AuditService {
     return page.cursor === undefined ? { items: page.items } : { items: page.items, cursor: sealPosition({ from, to, p: page.cursor }) };
   }
 
-  /** The range a first page reads: both ends normalised to UTC milliseconds, `to` defaulting to now and `from` to 30 days before `to`. */
+  /**
+   * The range a first page reads: both ends normalised to UTC milliseconds, `to` defaulting to now
+   * and `from` to 30 days before `to`. No entry is later than now, so a `to` beyond it (give or take
+   * clock skew) is read as now: the pages do not walk through months that cannot hold anything.
+   */
   private range(request: Pick<AuditPageRequest, 'from' | 'to'>): Position {
-    const toMs = request.to !== undefined ? Date.parse(request.to) : this.deps.clock.now().getTime();
+    const now = this.deps.clock.now().getTime();
+    const toMs = request.to !== undefined ? Math.min(Date.parse(request.to), now + CLOCK_SKEW_MS) : now;
     const fromMs = request.from !== undefined ? Date.parse(request.from) : toMs - DEFAULT_RANGE_MS;
     if (!(fromMs < toMs)) {
       throw new ValidationError('from must be before to', [{ field: 'query.from', message: `${iso(fromMs)} is not before to (${iso(toMs)})` }]);
