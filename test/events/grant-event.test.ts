@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { applyTransition } from '../../lib/domain/transition.ts';
 import { appendedEvents, GRANT_EVENT_SCHEMA_FILE, grantEventSchemaText, type GrantEvent } from '../../lib/events/grant-event.ts';
 import { AUDIT_CSV_COLUMNS, auditCsv, csvField } from '../../lib/http/audit-csv.ts';
+import { openApiDocument } from '../../lib/http/openapi.ts';
 import { makeGrant, testActor } from '../support/grants.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -91,5 +92,13 @@ describe('audit CSV', () => {
       [event.at, event.eventId, grant.id, 'requested', '', 'PENDING_APPROVAL', 'user-1', 'carol', 'carol', 'user-1', 'carol@example.com', 'account', '444444444444', 'ReadOnlyAccess', '', 'dev-readonly', "'=cmd|calc"].join(','),
     );
     expect(lines[2]).toBe('');
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes GET /audit with its query parameters and the entry schema', () => {
+    const doc = openApiDocument() as { paths: Record<string, { get?: { parameters?: { name: string }[] } }>; components: { schemas: Record<string, { required?: string[] }> } };
+    expect(doc.paths['/audit']?.get?.parameters?.map((p) => p.name)).toEqual(['from', 'to', 'user', 'account', 'limit', 'cursor']);
+    expect(doc.components.schemas.GrantStatusChanged?.required).toEqual(expect.arrayContaining(['eventId', 'grantId', 'from', 'to', 'actor', 'at', 'rule']));
   });
 });
