@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud.ts';
 import { resolveIntrinsics } from '../../local/serverless-config.ts';
 import type { GrantEvent } from '../../lib/events/grant-event.ts';
-import { editedPackage, type EditedPackage } from '../support/edited-package.ts';
+import { editedPackage, withoutManagedPolicy, type EditedPackage } from '../support/edited-package.ts';
 import { httpClient, startFastLocalCloud } from '../support/local-cloud.ts';
 import { eventsAndAuditOverHttp, eventsOf, getAudit, until } from './events-audit.suite.ts';
 
@@ -20,12 +20,7 @@ describe('a packaged template whose PublishGrantEventsRole may not put events', 
   let edited: EditedPackage;
   const api = httpClient(() => cloud);
   beforeAll(async () => {
-    edited = await editedPackage((template) => {
-      const role = template.Resources.PublishGrantEventsRole!.Properties as { ManagedPolicyArns: unknown[] };
-      const before = role.ManagedPolicyArns.length;
-      role.ManagedPolicyArns = role.ManagedPolicyArns.filter((arn) => JSON.stringify(arn) !== JSON.stringify({ Ref: 'GrantEventsPutPolicy' }));
-      expect(role.ManagedPolicyArns).toHaveLength(before - 1);
-    });
+    edited = await editedPackage(withoutManagedPolicy('PublishGrantEventsRole', 'GrantEventsPutPolicy'));
     cloud = await startFastLocalCloud({ packaged: true, packageDir: edited.dir, scheduledFunctions: false });
   }, 180_000);
   afterAll(async () => {
