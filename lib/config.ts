@@ -42,6 +42,11 @@ export const configSchema = z.object({
   ),
   /** Horizon for future starts: a request may not start later than this many days ahead. */
   MAX_START_AHEAD_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  /** The EventBridge bus the grant events go to (publishGrantEvents; deploy parameter eventBusName), in this account. */
+  EVENT_BUS_NAME: z
+    .string()
+    .regex(/^[\w.\-/]{1,256}$/, 'must be an EventBridge event bus name (1-256 of letters, digits and ._-/)')
+    .default('default'),
 });
 
 export type Config = z.infer<typeof configSchema>;

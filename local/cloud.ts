@@ -9,6 +9,7 @@
  *                   (the template's secrets, generated at start as CloudFormation would),
  *                   the access portal's GetRoleCredentials and STS GetCallerIdentity
  *                   (role sessions of the org's users, checked against its SCPs)
+ *                   EventBridge PutEvents (appended to events.jsonl in the data folder)
  *
  * The functions run unchanged: they get the environment serverless.yml gives them (with
  * CloudFormation references resolved to local names) plus AWS_ENDPOINT_URL, so the SDK's
@@ -43,6 +44,7 @@ import { LocalScheduler } from './scheduler/service.ts';
 import { lambdaLogicalIdStem, loadServerlessConfig, resolveFunctionEnvironment, resolveIntrinsics, type FunctionConfig, type ServerlessConfig } from './serverless-config.ts';
 import { startFakeSlack, type FakeSlack } from './slack/fake-slack.ts';
 import { withStreams, type StreamConsumer } from './dynamodb-streams.ts';
+import { LocalEventBridge } from './eventbridge.ts';
 import { LocalSecretsManager } from './secretsmanager.ts';
 import { LocalSsm } from './ssm.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
@@ -127,6 +129,8 @@ export interface LocalCloud {
   dynamo: LocalDynamo;
   /** Fault injection on DynamoDB requests through the edge (off until set). */
   dynamoFaults: DynamoFaults;
+  /** EventBridge PutEvents: every accepted event, also appended to `events.jsonl` in the data folder. */
+  eventBridge: LocalEventBridge;
   /** The deployment's secrets (AWS::SecretsManager::Secret resources), created with fresh values at each start. */
   secretsManager: LocalSecretsManager;
   issuer: LocalIssuer;
@@ -166,7 +170,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const dataDir = options.dataDir === false ? undefined : path.resolve(options.dataDir ?? process.env.LOCAL_DATA_DIR ?? path.join(ROOT, '.local-data'));
   if (dataDir && options.fresh) {
     // Keep the issuer key so tokens printed earlier stay valid; everything else starts empty.
-    for (const entry of ['dynamodb', 'schedules.json', 'identity-center.json']) rmSync(path.join(dataDir, entry), { recursive: true, force: true });
+    for (const entry of ['dynamodb', 'schedules.json', 'identity-center.json', 'events.jsonl']) rmSync(path.join(dataDir, entry), { recursive: true, force: true });
   }
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
@@ -256,6 +260,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (!packaged) processEnv.set(functionEnv);
 
   const ssm = new LocalSsm({ seed: ssmSeed });
+  const eventBridge = new LocalEventBridge({
+    ...(dataDir ? { file: path.join(dataDir, 'events.jsonl') } : {}),
+    ...(functionEnv.EVENT_BUS_NAME ? { buses: [functionEnv.EVENT_BUS_NAME] } : {}),
+  });
   // Functions subscribed to the table's stream (serverless.yml `stream` events) get its records.
   const streamConsumers: StreamConsumer[] = [];
   const dynamoFaults = new DynamoFaults();
@@ -263,7 +271,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   let verifyBearer: BearerVerifier = () => Promise.reject(new Error('the gateway has not started'));
   const edge: Edge = await startEdge({
     port: options.edgePort ?? envPort('EDGE_PORT', DEFAULT_EDGE_PORT),
-    jsonServices: [stepFunctions, ssm, secretsManager, ...idc.services],
+    jsonServices: [stepFunctions, ssm, secretsManager, eventBridge, ...idc.services],
     restServices: [scheduler, idc.accessPortal((token) => verifyBearer(token))],
     queryServices: [createLocalSts(idc.sessions)],
     dynamodb: withStreams(dynamo, () => streamConsumers, log),
@@ -326,10 +334,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stepFunctions.registerLambda(functionArn(config, fn), invoke);
     stepFunctions.registerLambda(fn.lambdaName, invoke);
     for (const event of fn.events) {
-      const stream = (event as { stream?: { type?: string; filterPatterns?: unknown[] } }).stream;
+      const stream = (event as { stream?: { type?: string; filterPatterns?: unknown[]; maximumRetryAttempts?: number } }).stream;
       if (stream?.type === 'dynamodb') {
         if (iam) assertStreamReadable(iam, config, fn as PackagedFunction, (stream as { arn?: string }).arn ?? '');
-        streamConsumers.push({ name: fn.name, ...(stream.filterPatterns ? { filterPatterns: stream.filterPatterns } : {}), handle: (e) => invoke(e, {}) });
+        streamConsumers.push({
+          name: fn.name,
+          ...(stream.filterPatterns ? { filterPatterns: stream.filterPatterns } : {}),
+          ...(typeof stream.maximumRetryAttempts === 'number' ? { maximumRetryAttempts: stream.maximumRetryAttempts } : {}),
+          handle: (e) => invoke(e, {}),
+        });
       }
       const rule = (event as { schedule?: unknown }).schedule;
       const every = options.scheduledFunctions === false ? undefined : rateMs(typeof rule === 'string' ? rule : (rule as { rate?: unknown } | undefined)?.rate);
@@ -391,6 +404,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     scheduler,
     dynamo,
     dynamoFaults,
+    eventBridge,
     secretsManager,
     issuer,
     signIn,

@@ -25,8 +25,20 @@ export interface StreamConsumer {
   name: string;
   /** serverless.yml `filterPatterns` (the `{ dynamodb: { Keys: { pk: { S: [{ prefix }] } } } }` forms). */
   filterPatterns?: unknown[];
+  /**
+   * serverless.yml `maximumRetryAttempts`: how many more times a record is delivered when the
+   * function fails or (ReportBatchItemFailures) names it in `batchItemFailures`. Default 0.
+   */
+  maximumRetryAttempts?: number;
   handle(event: { Records: StreamRecord[] }): Promise<unknown>;
 }
+
+/** Whether a stream function's answer asks for its record again: a batch item failure (ReportBatchItemFailures). */
+const reportsFailure = (result: unknown): boolean =>
+  Array.isArray((result as { batchItemFailures?: unknown } | undefined)?.batchItemFailures) && (result as { batchItemFailures: unknown[] }).batchItemFailures.length > 0;
+
+/** The pause before a stream record is delivered again: 100 ms doubling, at most 2 s. */
+const redeliveryDelayMs = (attempt: number) => Math.min(2_000, 100 * 2 ** attempt);
 
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 const FORWARDED_HEADERS = ['content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token'];
@@ -57,9 +69,24 @@ export function withStreams(dynamo: DynamoHandler & { url: string }, consumers: 
       const filters = consumer.filterPatterns ?? [];
       if (filters.length && !filters.some((f) => matchesFilter(f, record))) continue;
       const previous = queues.get(consumer.name) ?? Promise.resolve();
-      const next = previous
-        .then(() => consumer.handle({ Records: [record] }))
-        .catch((err: unknown) => log(`[stream] ${consumer.name} failed: ${(err as Error).message}`));
+      // In order per consumer: a record being retried holds back the ones after it, as on a shard.
+      const attempt = async (n: number): Promise<void> => {
+        let failure: string | undefined;
+        try {
+          if (reportsFailure(await consumer.handle({ Records: [record] }))) failure = 'reported a batch item failure';
+        } catch (err) {
+          failure = `failed: ${(err as Error).message}`;
+        }
+        if (failure === undefined) return;
+        if (n >= (consumer.maximumRetryAttempts ?? 0)) {
+          log(`[stream] ${consumer.name} ${failure}; record ${record.eventID} dropped after ${n + 1} attempts`);
+          return;
+        }
+        log(`[stream] ${consumer.name} ${failure}; delivering record ${record.eventID} again`);
+        await new Promise((r) => setTimeout(r, redeliveryDelayMs(n)));
+        return attempt(n + 1);
+      };
+      const next = previous.then(() => attempt(0));
       queues.set(consumer.name, next);
     }
   };

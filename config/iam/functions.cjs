@@ -11,6 +11,7 @@
 //   listRunningWorkflows both: list the grant and revoke workflows' executions
 //   slotWaiters       wake: hand a given-back slot to a waiting workflow and wake it (SendTaskSuccess)
 //   schedules         write (create/move a grant's schedules, pass the scheduler role) | delete
+//   events            put: PutEvents on the bus of the deploy parameter eventBusName
 //   identityCenter    directory (user/group/permission set/account reads for policy evaluation) |
 //                     assignments (list and delete assignments: checks and clean-up) |
 //                     groupMembers (list a group's members). Made with the function's own role
@@ -31,12 +32,15 @@ const FUNCTIONS = {
   extendGrant: { grantsTable: 'readWrite', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['directory'] },
   cancelGrant: { grantsTable: 'readWrite', schedules: 'delete', identityCenter: ['directory'] }, // a cancelled future start drops its activation schedule
   getEligibility: { grantsTable: 'read', identityCenter: ['directory'] },
+  getAudit: { grantsTable: 'read', secrets: ['cursorKey'], identityCenter: ['directory'] },
   getOpenApi: {}, // public, holds no data: its logs only
   // Slack (grantsTable: grants, and the replay marker of each Slack request)
   slackCommands: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] },
   slackInteractions: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] },
   // grantsTable: message locations (SLACKMSG items) and grant reads; schedules: each grant's expiry warning
   slackNotify: { grantsTable: 'readWrite', grantsTableStream: 'read', schedules: 'write', secrets: ['slack'] },
+  // grantsTable: one audit item per history entry (idempotent puts)
+  publishGrantEvents: { grantsTable: 'readWrite', grantsTableStream: 'read', events: 'put' },
   // Workflow tasks
   // schedules, startWorkflows: the revocation is scheduled (a short grant's revoke started) before any
   // access exists; slotWaiters: a slot handed to a grant that no longer needs it goes on to the next waiter.

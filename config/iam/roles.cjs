@@ -28,6 +28,8 @@ const SSO_RESERVED_ROLES = sub('arn:${AWS::Partition}:iam::*:role/aws-reserved/s
 const GRANTS_TABLE_AND_INDEXES = [getAtt('GrantsTable', 'Arn'), sub('${GrantsTable.Arn}/index/*')];
 const GRANT_SCHEDULES = sub('arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${self:custom.names.scheduleGroup}/*');
 const stateMachine = (name) => sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:\${self:custom.names.${name}}`);
+// The bus of the deploy parameter eventBusName (a bus name in this account; `default` is the default bus).
+const EVENT_BUS = sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${param:eventBusName}');
 const ssmParameter = (param) => sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter\${param:${param}}`);
 
 /**
@@ -81,6 +83,10 @@ const MANAGED_POLICIES = {
   ScheduleDeletePolicy: {
     description: 'Delete the schedules of grants that can no longer use them',
     statements: [allow('scheduler:DeleteSchedule', GRANT_SCHEDULES)],
+  },
+  GrantEventsPutPolicy: {
+    description: 'Put grant events on the configured EventBridge bus',
+    statements: [allow('events:PutEvents', EVENT_BUS)],
   },
   SlackSecretsReadPolicy: {
     description: 'Read the Slack signing secret and bot token (SecureString under aws/ssm)',
@@ -165,6 +171,7 @@ const CAPABILITIES = {
   slotWaiters: { wake: ['WakeSlotWaitersPolicy'] },
   schedules: { write: ['RevokeScheduleWritePolicy'], delete: ['ScheduleDeletePolicy'] },
   portalBucket: { publish: ['PortalPublishPolicy'] },
+  events: { put: ['GrantEventsPutPolicy'] },
   identityCenter: {
     directory: ['DirectoryReadPolicy'],
     assignments: ['WorkflowIdentityCenterPolicy'],

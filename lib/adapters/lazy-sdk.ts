@@ -43,4 +43,6 @@ export const lazySdk = {
   ssm: lazy(() => import('@aws-sdk/client-ssm')),
   /** listGrants only: the key that seals pagination cursors, read when a list first pages. */
   secretsManager: lazy(() => import('@aws-sdk/client-secrets-manager')),
+  /** publishGrantEvents only: loaded when a stream batch first has events to put. */
+  eventBridge: lazy(() => import('@aws-sdk/client-eventbridge')),
 };

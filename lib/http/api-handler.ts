@@ -33,6 +33,8 @@ export interface ApiRequest<B, Q, P> {
   query: Q;
   params: P;
   idempotencyKey?: string;
+  /** A request header by its lower-case name (content negotiation). */
+  header(name: string): string | undefined;
   service: GrantService;
   cursors: ApiServices['cursors'];
 }
@@ -41,6 +43,8 @@ export interface ApiResult {
   status?: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** A body sent as it is (another media type than JSON, named in `headers`), instead of `body` as JSON. */
+  text?: string;
 }
 
 function parsePart<T>(part: 'body' | 'query' | 'path' | 'header', schema: z.ZodType<T> | undefined, value: unknown): T {
@@ -80,13 +84,13 @@ export function apiHandler<B = undefined, Q = undefined, P = undefined>(
     const body = parsePart('body', op.body as z.ZodType<B> | undefined, event.parsedBody);
     const idempotencyKey = op.idempotencyKey ? parsePart('header', idempotencyKeySchema, header(event, 'idempotency-key')) : undefined;
     const caller = await callerFromEvent(event, { service, cursors, config });
-    const result = await run({ caller, body, query, params, service, cursors, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const result = await run({ caller, body, query, params, service, cursors, header: (name) => header(event, name), ...(idempotencyKey ? { idempotencyKey } : {}) });
     const resultBody = result.body as { id?: unknown } | undefined;
     if (resultBody && typeof resultBody.id === 'string') logger.appendKeys({ grantId: resultBody.id });
     return {
       statusCode: result.status ?? op.success.status,
       headers: { 'content-type': 'application/json', ...result.headers },
-      body: JSON.stringify(result.body),
+      body: result.text ?? JSON.stringify(result.body),
     };
   };
   return middy<Event, APIGatewayProxyStructuredResultV2>(base)

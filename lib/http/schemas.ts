@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { isDuration, parseDuration } from '../domain/duration.ts';
 import { GRANT_ID_PATTERN, GRANT_STATUSES } from '../domain/grant.ts';
+import { grantEventSchema } from '../events/grant-event.ts';
 import { MAX_CURSOR_LENGTH } from './cursor.ts';
 
 const DURATION_MESSAGE = 'must be a positive ISO 8601 duration such as PT30M, PT8H or P1D';
@@ -100,6 +101,33 @@ export const listQuerySchema = z.strictObject({
     }),
 });
 
+/** A date (`2026-11-01`, midnight UTC) or an instant with its offset (`2026-11-01T09:30:00Z`). */
+const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+const instantSchema = (description: string) =>
+  z
+    .string()
+    .refine((s) => INSTANT.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date or instant with its offset, such as 2026-11-01 or 2026-11-01T09:30:00Z')
+    .optional()
+    .meta({ description });
+
+export const auditQuerySchema = z.strictObject({
+  from: instantSchema('Start of the range, inclusive (default: 30 days before `to`)'),
+  to: instantSchema('End of the range, exclusive (default: now)'),
+  user: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,128}$/, 'must be a user name (1-128 of letters, digits and +=,.@_-)')
+    .optional()
+    .meta({ description: "Only this user's entries (the principal's user name, any case)" }),
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional().meta({ description: 'Only entries of grants on this account' }),
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(1000).default(100),
+  cursor: z
+    .string()
+    .min(1)
+    .max(MAX_CURSOR_LENGTH)
+    .optional()
+    .meta({ description: "The previous page's `cursor`, unchanged, with the same from, to, user and account. Signed, bound to the caller, valid for 24 hours." }),
+});
+
 export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters without spaces')
@@ -142,6 +170,8 @@ export const grantSchema = z
   .meta({ id: 'Grant' });
 
 export const grantPageSchema = z.object({ items: z.array(grantSchema), cursor: z.string().optional() }).meta({ id: 'GrantPage' });
+
+export const auditPageSchema = z.object({ items: z.array(grantEventSchema), cursor: z.string().optional() }).meta({ id: 'AuditPage' });
 
 export const eligibilitySchema = z
   .object({
@@ -201,6 +231,7 @@ export const OPERATIONS: Operation[] = [
   { functionName: 'extendGrant', method: 'post', path: '/grants/{id}/extend', summary: 'Extend active access', auth: true, params: grantIdParamsSchema, body: extendBodySchema, success: grantResponse('The grant with its new expiresAt') },
   { functionName: 'cancelGrant', method: 'post', path: '/grants/{id}/cancel', summary: 'Cancel a request before it is active', auth: true, params: grantIdParamsSchema, body: emptyBodySchema, success: grantResponse('The cancelled grant') },
   { functionName: 'getEligibility', method: 'get', path: '/eligibility', summary: 'What the caller may request', auth: true, success: { status: 200, schema: eligibilitySchema, description: 'Rules and targets the caller may request' } },
+  { functionName: 'getAudit', method: 'get', path: '/audit', summary: 'Export the audit trail (admins and auditors; CSV with Accept: text/csv)', auth: true, query: auditQuerySchema, success: { status: 200, schema: auditPageSchema, description: 'A page of history entries, newest first' } },
   { functionName: 'getOpenApi', method: 'get', path: '/openapi.json', summary: 'This document', auth: false, success: { status: 200, schema: z.record(z.string(), z.unknown()), description: 'OpenAPI 3.1 document' } },
 ];
 

@@ -9,3 +9,4 @@ export * from './workflow.ts';
 export * from './backstops.ts';
 export * from './slack.ts';
 export * from './portal.ts';
+export * from './events.ts';

@@ -8,18 +8,10 @@
  * Errors are logged, never thrown: a Slack outage must not make the stream retry
  * forever or block anything else.
  */
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue as StreamAttributeValue, DynamoDBStreamEvent } from 'aws-lambda';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Grant } from '../domain/grant.ts';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { ExpiryWarningInput, GrantStore, SlackLogger } from '../ports/index.ts';
-import { grantFromItem } from '../table/grant-item.ts';
+import { grantFromImage } from '../table/stream-image.ts';
 import type { SlackNotifier } from './notifier.ts';
-
-/** A stream image → Grant; undefined for an item of another kind. */
-export function grantFromImage(image: Record<string, StreamAttributeValue> | undefined): Grant | undefined {
-  return image ? grantFromItem(unmarshall(image as Record<string, AttributeValue>)) : undefined;
-}
 
 export type NotifyEvent = DynamoDBStreamEvent | ExpiryWarningInput | { grantId: string; event?: string };
 

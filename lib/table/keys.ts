@@ -53,3 +53,11 @@ export const statusPartition = (status: string) => `${KEY_PREFIX.status}${status
 export const pendingRulePartition = (ruleId: string) => `${KEY_PREFIX.pending}${ruleId}`;
 export const ALL_GRANTS_PARTITION = ALL_PARTITION.grant;
 export const ALL_HOLDERS_PARTITION = ALL_PARTITION.holder;
+
+/** Audit entries: one per history entry, under the month of its instant; the user and account variants live in the byPrincipal and byStatus indexes. */
+export const AUDIT_INDEX = { byUser: INDEX.byPrincipal, byAccount: INDEX.byStatus } as const;
+/** `2026-11-30T12:00:00.000Z` → `AUDIT#2026-11`. */
+export const auditMonthPartition = (month: string) => `${KEY_PREFIX.audit}${month}`;
+export const auditSortKey = (at: string, grantId: string, position: number) => `${at}#${grantId}#${String(position).padStart(4, '0')}`;
+export const auditUserPartition = (userName: string) => `${KEY_PREFIX.auditUser}${userName.toLowerCase()}`;
+export const auditAccountPartition = (accountId: string) => `${KEY_PREFIX.auditAccount}${accountId}`;

@@ -15,6 +15,10 @@
  *                (priority 0: revocations, 1: activations; place: expiresAt or when activation began)
  *   idempotency  pk IDEMPOTENCY#<principal>#<key>                sk IDEMPOTENCY
  *   Slack        pk SLACKMSG#<grantId>, SLACKREPLAY#<signature>  sk -
+ *   audit entry  pk AUDIT#<yyyy-mm of at>                        sk <at>#<grantId>#<position, 4 digits>
+ *                (one per history entry; a time range is one Query per month, newest first)
+ *                byPrincipal   AUDITUSER#<userName, lower case> / the same sk   a user's entries
+ *                byStatus      AUDITACCOUNT#<accountId> / the same sk           an account's entries (account targets only)
  */
 'use strict';
 
@@ -40,6 +44,10 @@ const KEY_PREFIX = {
   idempotency: 'IDEMPOTENCY#',
   slackMessage: 'SLACKMSG#',
   slackReplay: 'SLACKREPLAY#',
+  /** Audit entries by month; the two key variants below share the grants' indexes (distinct partitions). */
+  audit: 'AUDIT#',
+  auditUser: 'AUDITUSER#',
+  auditAccount: 'AUDITACCOUNT#',
 };
 
 /** Sort key of each kind of item (every kind has one item per partition). */

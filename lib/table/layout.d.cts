@@ -10,7 +10,7 @@ interface KeySchemaElement {
 declare const layout: {
   readonly SLOT_COUNT: number;
   readonly SLOTS_RESERVED_FOR_REVOCATIONS: number;
-  readonly KEY_PREFIX: Readonly<Record<'grant' | 'user' | 'status' | 'pending' | 'holder' | 'slot' | 'idempotency' | 'slackMessage' | 'slackReplay', string>>;
+  readonly KEY_PREFIX: Readonly<Record<'grant' | 'user' | 'status' | 'pending' | 'holder' | 'slot' | 'idempotency' | 'slackMessage' | 'slackReplay' | 'audit' | 'auditUser' | 'auditAccount', string>>;
   readonly SORT_KEY: Readonly<Record<'grant' | 'holder' | 'slot' | 'idempotency' | 'slack', string>>;
   readonly SLOT_WAITERS: string;
   readonly SLOT_WAITER_PRIORITY: Readonly<Record<'revoke' | 'activate', string>>;

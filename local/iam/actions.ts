@@ -16,7 +16,7 @@ import type { RequestContext } from './policy.ts';
 
 /** One AWS API call as the edge sees it. `service` is the IAM service prefix. */
 export interface AwsCall {
-  service: 'dynamodb' | 'states' | 'scheduler' | 'sso' | 'identitystore' | 'organizations' | 'ssm' | 'secretsmanager' | 'sts' | 'lambda' | 'iam';
+  service: 'dynamodb' | 'states' | 'scheduler' | 'sso' | 'identitystore' | 'organizations' | 'ssm' | 'secretsmanager' | 'sts' | 'lambda' | 'iam' | 'events';
   /** API name, e.g. 'PutItem'. */
   operation: string;
   /** The request as the SDK sends it (JSON members), e.g. { TableName, Key }. */
@@ -92,6 +92,7 @@ const SOURCES = {
   sts: `${SAR}list_awssecuritytokenservice.html`,
   lambda: `${SAR}list_awslambda.html`,
   iam: `${SAR}list_awsidentityandaccessmanagementiam.html`,
+  events: `${SAR}list_amazoneventbridge.html`,
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -619,6 +620,22 @@ const ROWS: Row[] = [
   lambdaInvoke('Invoke'),
   lambdaInvoke('InvokeFunction'),
 
+  // EventBridge: PutEvents needs event-bus* (EventBusName is a name or an ARN; absent is the default bus).
+  {
+    service: 'events',
+    operation: 'PutEvents',
+    action: 'events:PutEvents',
+    source: SOURCES.events,
+    permissions: (call) => {
+      const entries = Array.isArray(call.input.Entries) ? (call.input.Entries as Record<string, unknown>[]) : [];
+      const busArn = (bus: unknown) => {
+        const name = typeof bus === 'string' && bus !== '' ? bus : 'default';
+        return name.startsWith('arn:') ? name : `arn:aws:events:${call.region}:${call.accountId}:event-bus/${name}`;
+      };
+      return dedupe((entries.length ? entries : [{}]).map((e) => one('events:PutEvents', busArn(e?.EventBusName))));
+    },
+  },
+
   // IAM: PassRole is a permission only, checked when a role is handed to a service.
   {
     service: 'iam',
@@ -659,6 +676,7 @@ const TARGET_SERVICES: Record<string, AwsCall['service']> = {
   AmazonSSM: 'ssm',
   secretsmanager: 'secretsmanager',
   AWSSecurityTokenServiceV20110615: 'sts',
+  AWSEvents: 'events',
 };
 
 /** X-Amz-Target prefix → IAM service prefix, e.g. 'DynamoDB_20120810' → 'dynamodb', 'AWSStepFunctions' → 'states', 'SWBExternalService' → 'sso', 'AWSIdentityStore' → 'identitystore', 'AWSOrganizationsV20161128' → 'organizations', 'AmazonSSM' → 'ssm', 'secretsmanager' → 'secretsmanager'. */

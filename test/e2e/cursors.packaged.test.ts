@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud.ts';
 import { resolveIntrinsics } from '../../local/serverless-config.ts';
-import { editedPackage, type EditedPackage } from '../support/edited-package.ts';
+import { editedPackage, withoutManagedPolicy, type EditedPackage } from '../support/edited-package.ts';
 import { httpClient, startFastLocalCloud } from '../support/local-cloud.ts';
 
 const powerUserOnProd = (justification: string) => ({ target: { type: 'account', accountId: '555555555555', permissionSet: 'PowerUserAccess' }, duration: 'PT5M', justification });
@@ -73,12 +73,7 @@ describe('a packaged template whose ListGrantsRole may not read the cursor key',
   let cloud: LocalCloud;
   let edited: EditedPackage;
   beforeAll(async () => {
-    edited = await editedPackage((template) => {
-      const role = template.Resources.ListGrantsRole!.Properties as { ManagedPolicyArns: unknown[] };
-      const before = role.ManagedPolicyArns.length;
-      role.ManagedPolicyArns = role.ManagedPolicyArns.filter((arn) => JSON.stringify(arn) !== JSON.stringify({ Ref: 'CursorKeyReadPolicy' }));
-      expect(role.ManagedPolicyArns).toHaveLength(before - 1);
-    });
+    edited = await editedPackage(withoutManagedPolicy('ListGrantsRole', 'CursorKeyReadPolicy'));
     cloud = await startFastLocalCloud({ packaged: true, packageDir: edited.dir, scheduledFunctions: false });
   }, 120_000);
   afterAll(async () => {

@@ -362,6 +362,18 @@ describe('secretsmanager', () => {
   });
 });
 
+describe('events', () => {
+  const bus = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${name}`;
+
+  it('PutEvents needs each entry\'s bus, by name or ARN, the default bus when none is named', () => {
+    expect(perms('events', 'PutEvents', { Entries: [{ Source: 's' }, { EventBusName: 'default' }] })).toEqual([{ action: 'events:PutEvents', resource: bus('default') }]);
+    expect(perms('events', 'PutEvents', { Entries: [{ EventBusName: 'audit' }, { EventBusName: bus('other') }] })).toEqual([
+      { action: 'events:PutEvents', resource: bus('audit') },
+      { action: 'events:PutEvents', resource: bus('other') },
+    ]);
+  });
+});
+
 describe('the table', () => {
   it('an operation not in the table throws UnknownActionError with the way out', () => {
     const attempt = () => perms('dynamodb', 'DeleteTable', { TableName: 'grants' });
@@ -397,7 +409,9 @@ describe('the table', () => {
       ['AmazonSSM.GetParameter', 'ssm'],
       ['secretsmanager', 'secretsmanager'],
       ['secretsmanager.GetSecretValue', 'secretsmanager'],
-      ['AWSEvents', undefined],
+      ['AWSEvents', 'events'],
+      ['AWSEvents.PutEvents', 'events'],
+      ['AWSCertificateManager', undefined],
       ['toString', undefined],
     ];
     for (const [prefix, service] of cases) expect(iamServiceForTarget(prefix), prefix).toBe(service);

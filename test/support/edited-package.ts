@@ -26,3 +26,14 @@ export async function editedPackage(edit: (template: PackagedTemplate) => void):
   writeFileSync(templateFile, JSON.stringify(template));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** An edit that takes one managed policy (by logical id) off a role of the template; throws unless the role had it. */
+export function withoutManagedPolicy(roleLogicalId: string, policyLogicalId: string): (template: PackagedTemplate) => void {
+  return (template) => {
+    const role = template.Resources[roleLogicalId]?.Properties as { ManagedPolicyArns?: unknown[] } | undefined;
+    const arns = role?.ManagedPolicyArns ?? [];
+    const kept = arns.filter((arn) => JSON.stringify(arn) !== JSON.stringify({ Ref: policyLogicalId }));
+    if (!role || kept.length !== arns.length - 1) throw new Error(`${roleLogicalId} does not attach ${policyLogicalId}`);
+    role.ManagedPolicyArns = kept;
+  };
+}
