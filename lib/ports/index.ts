@@ -8,3 +8,4 @@ export * from './grants.ts';
 export * from './workflow.ts';
 export * from './backstops.ts';
 export * from './slack.ts';
+export * from './sessions.ts';

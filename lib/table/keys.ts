@@ -53,3 +53,17 @@ export const statusPartition = (status: string) => `${KEY_PREFIX.status}${status
 export const pendingRulePartition = (ruleId: string) => `${KEY_PREFIX.pending}${ruleId}`;
 export const ALL_GRANTS_PARTITION = ALL_PARTITION.grant;
 export const ALL_HOLDERS_PARTITION = ALL_PARTITION.holder;
+
+/** Session revocation: an account's SCP writer lease, its cut entries, the lift index and the pending cuts. */
+export const sessionLeaseKey = (accountId: string): TableKey => ({ pk: `${KEY_PREFIX.sessions}${accountId}`, sk: SORT_KEY.sessionLease });
+export const sessionCutKey = (e: { accountId: string; cutoff: string; userId: string; grantId: string }): TableKey => ({
+  pk: `${KEY_PREFIX.sessions}${e.accountId}`,
+  sk: `${SORT_KEY.sessionCut}${e.cutoff}#${e.userId}#${e.grantId}`,
+});
+export const SESSION_CUT_SORT_PREFIX = SORT_KEY.sessionCut;
+/** The byStatus index partition of the cut entries, sorted by lift time. */
+export const SESSION_LIFT_PARTITION = layout.SESSION_PARTITION.lift;
+export const sessionLiftSortKey = (e: { accountId: string; cutoff: string; userId: string; grantId: string; liftAt: string }) =>
+  `${e.liftAt}#${e.accountId}#${e.cutoff}#${e.userId}#${e.grantId}`;
+export const pendingCutKey = (grantId: string): TableKey => ({ pk: `${KEY_PREFIX.sessions}${layout.SESSION_PARTITION.pending}`, sk: grantId });
+export const PENDING_CUTS_PARTITION = `${KEY_PREFIX.sessions}${layout.SESSION_PARTITION.pending}`;

@@ -15,6 +15,10 @@
  *                (priority 0: revocations, 1: activations; place: expiresAt or when activation began)
  *   idempotency  pk IDEMPOTENCY#<principal>#<key>                sk IDEMPOTENCY
  *   Slack        pk SLACKMSG#<grantId>, SLACKREPLAY#<signature>  sk -
+ *   session cut  pk SESSIONS#<accountId>                         sk LEASE (the account's SCP writer lease)
+ *                                                                sk CUT#<cutoff>#<userId>#<grantId> (a deny entry)
+ *                byStatus      SESSIONLIFT / <liftAt>#<accountId>#<cutoff>#<userId>#<grantId>   entries by lift time
+ *   pending cut  pk SESSIONS#PENDING                             sk <grantId>   cuts the sweeper retries
  */
 'use strict';
 
@@ -40,6 +44,8 @@ const KEY_PREFIX = {
   idempotency: 'IDEMPOTENCY#',
   slackMessage: 'SLACKMSG#',
   slackReplay: 'SLACKREPLAY#',
+  /** Session revocation: an account's cut entries and lease, and the pending cuts. */
+  sessions: 'SESSIONS#',
 };
 
 /** Sort key of each kind of item (every kind has one item per partition). */
@@ -49,7 +55,13 @@ const SORT_KEY = {
   slot: 'SLOT',
   idempotency: 'IDEMPOTENCY',
   slack: '-',
+  sessionLease: 'LEASE',
+  /** Prefix of a cut entry's sort key. */
+  sessionCut: 'CUT#',
 };
+
+/** Session revocation's fixed partitions: the pending cuts (pk SESSIONS#PENDING) and the lift index partition. */
+const SESSION_PARTITION = { pending: 'PENDING', lift: 'SESSIONLIFT' };
 
 /** The partition of the slot waiters (next to the slots: pk SLOT#WAITERS), in the order they are served. */
 const SLOT_WAITERS = 'WAITERS';
@@ -110,6 +122,7 @@ module.exports = {
   SORT_KEY,
   SLOT_WAITERS,
   SLOT_WAITER_PRIORITY,
+  SESSION_PARTITION,
   ALL_PARTITION,
   PRIMARY_KEY,
   INDEX,
