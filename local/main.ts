@@ -57,6 +57,8 @@ cloud = await startLocalCloud({
   fresh: args.includes('--fresh'),
   ...(args.includes('--quiet') ? { log: false } : {}),
   ...(args.includes('--packaged') ? { packaged: true } : {}),
+  // The demo cuts the sessions of ended grants (README "Sessions after expiry"); LOCAL_SESSION_REVOCATION=off turns it off.
+  sessionRevocation: process.env.LOCAL_SESSION_REVOCATION === 'off' ? 'off' : 'scp',
 });
 if (signalled) {
   const signal = signalled;

@@ -11,6 +11,7 @@
 //   listRunningWorkflows both: list the grant and revoke workflows' executions
 //   slotWaiters       wake: hand a given-back slot to a waiting workflow and wake it (SendTaskSuccess)
 //   schedules         write (create/move a grant's schedules, pass the scheduler role) | delete
+//   sessionRevocation scp: session cut entries and leases, the SCPs tagged as this stack's (retries and lifts too)
 //   identityCenter    directory (user/group/permission set/account reads for policy evaluation) |
 //                     assignments (list and delete assignments: checks and clean-up) |
 //                     groupMembers (list a group's members). Made with the function's own role
@@ -44,11 +45,13 @@ const FUNCTIONS = {
   completeActivation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['assignments'] },
   // A revoked grant's activation/revocation schedules can do nothing useful any more.
   beginRevocation: { grantsTable: 'readWrite+slots', schedules: 'delete', identityCenter: ['assignments'] },
+  // Session revocation: cut entries, leases and the stack's SCPs; SessionDuration and the management account from the directory reads.
+  cutSessions: { grantsTable: 'readWrite', sessionRevocation: 'scp', identityCenter: ['directory'] },
   // Backstops: the sweeper queries by status, writes status, lists the running workflows and starts
   // workflows (no Identity Center calls); the reconciler reads the policy's scope, deletes drifted
   // assignments and writes holders.
   // It also mends the slots: takes back those of dead workflows and wakes waiters whose wake-up was lost.
-  sweepGrants: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['grant', 'revoke'], listRunningWorkflows: 'both' },
+  sweepGrants: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['grant', 'revoke'], listRunningWorkflows: 'both', sessionRevocation: 'scp', identityCenter: ['directory'] },
   reconcileAccess: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', identityCenter: ['directory', 'assignments', 'groupMembers'] },
 };
 

@@ -65,5 +65,5 @@ export const SESSION_CUT_SORT_PREFIX = SORT_KEY.sessionCut;
 export const SESSION_LIFT_PARTITION = layout.SESSION_PARTITION.lift;
 export const sessionLiftSortKey = (e: { accountId: string; cutoff: string; userId: string; grantId: string; liftAt: string }) =>
   `${e.liftAt}#${e.accountId}#${e.cutoff}#${e.userId}#${e.grantId}`;
-export const pendingCutKey = (grantId: string): TableKey => ({ pk: `${KEY_PREFIX.sessions}${layout.SESSION_PARTITION.pending}`, sk: grantId });
-export const PENDING_CUTS_PARTITION = `${KEY_PREFIX.sessions}${layout.SESSION_PARTITION.pending}`;
+export const PENDING_CUTS_PARTITION = layout.STATE_MACHINE_SUBSTITUTIONS.SessionsPendingKey;
+export const pendingCutKey = (grantId: string): TableKey => ({ pk: PENDING_CUTS_PARTITION, sk: grantId });

@@ -113,6 +113,8 @@ const STATE_MACHINE_SUBSTITUTIONS = {
   SlotWaitersKey: `${KEY_PREFIX.slot}${SLOT_WAITERS}`,
   /** The sort-key prefix of the revocations in the line (a revocation hands its slot only to another revocation). */
   SlotRevocationWaiters: `${SLOT_WAITER_PRIORITY.revoke}#`,
+  /** The partition of the session cuts the sweeper retries (the revoke workflow's RecordSessionsPending). */
+  SessionsPendingKey: `${KEY_PREFIX.sessions}${SESSION_PARTITION.pending}`,
 };
 
 module.exports = {

@@ -24,6 +24,6 @@ declare const layout: {
     readonly KeySchema: readonly KeySchemaElement[];
     readonly GlobalSecondaryIndexes: ReadonlyArray<{ readonly IndexName: string; readonly KeySchema: readonly KeySchemaElement[]; readonly Projection: { readonly ProjectionType: 'ALL' } }>;
   };
-  readonly STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<'SlotCount' | 'SlotKeyPrefix' | 'SlotSortKey' | 'SlotWaitersKey' | 'SlotRevocationWaiters', string>>;
+  readonly STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<'SlotCount' | 'SlotKeyPrefix' | 'SlotSortKey' | 'SlotWaitersKey' | 'SlotRevocationWaiters' | 'SessionsPendingKey', string>>;
 };
 export = layout;

@@ -107,7 +107,7 @@ export async function cutSessions(deps: SessionCutDeps, input: CutSessionsInput)
   if (!grant) return { outcome: 'nothing-to-cut', accounts: [], detail: 'grant does not exist' };
   const now = deps.clock.now().toISOString();
   const pending = await deps.cuts.markPending({ grantId: grant.id, cutoff: cutoffSecond(input.cutoff ?? now), since: now });
-  const cutoff = pending.cutoff;
+  const cutoff = cutoffSecond(pending.cutoff);
   const actor = SYSTEM_ACTORS.revoker;
   try {
     const [reached, management] = await Promise.all([reach(deps, grant), deps.access.managementAccountId()]);
