@@ -5,7 +5,9 @@
  *   edge     :4566  one AWS endpoint: DynamoDB (dynalite), Step Functions (the files in
  *                   statemachines/), EventBridge Scheduler, sso-admin + identitystore +
  *                   organizations (seeded from an org fixture), SSM, Secrets Manager
- *                   (the template's secrets, generated at start as CloudFormation would)
+ *                   (the template's secrets, generated at start as CloudFormation would),
+ *                   the access portal's GetRoleCredentials and STS GetCallerIdentity
+ *                   (role sessions of the org's users, checked against its SCPs)
  *
  * The functions run unchanged: they get the environment serverless.yml gives them (with
  * CloudFormation references resolved to local names) plus AWS_ENDPOINT_URL, so the SDK's
@@ -28,7 +30,9 @@ import { DEFAULT_EDGE_PORT, startEdge, formatEdgeLog, type Edge, type EdgeReques
 import { importHandler, startGateway, type Gateway, type LambdaHandler } from './gateway.ts';
 import { createIdentityCenterEmulator, knobsFromEnv, type IdentityCenterEmulator, type IdcKnobsInput } from './idc/index.ts';
 import { readSnapshotFile, snapshotWriter } from './idc/persist.ts';
-import { LocalIssuer } from './jwt.ts';
+import { LOCAL_AUDIENCE, LocalIssuer } from './jwt.ts';
+import type { BearerVerifier } from './idc/access-portal.ts';
+import { createLocalSts } from './sts.ts';
 import { LocalScheduler } from './scheduler/service.ts';
 import { lambdaLogicalIdStem, loadServerlessConfig, resolveFunctionEnvironment, resolveIntrinsics, type FunctionConfig, type ServerlessConfig } from './serverless-config.ts';
 import { startFakeSlack, type FakeSlack } from './slack/fake-slack.ts';
@@ -241,10 +245,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // Functions subscribed to the table's stream (serverless.yml `stream` events) get its records.
   const streamConsumers: StreamConsumer[] = [];
   const dynamoFaults = new DynamoFaults();
+  // The access portal accepts the gateway's tokens: its issuer is known once the gateway listens.
+  let verifyBearer: BearerVerifier = () => Promise.reject(new Error('the gateway has not started'));
   const edge: Edge = await startEdge({
     port: options.edgePort ?? envPort('EDGE_PORT', DEFAULT_EDGE_PORT),
     jsonServices: [stepFunctions, ssm, secretsManager, ...idc.services],
-    restServices: [scheduler],
+    restServices: [scheduler, idc.accessPortal((token) => verifyBearer(token))],
+    queryServices: [createLocalSts(idc.sessions)],
     dynamodb: withStreams(dynamo, () => streamConsumers, log),
     ...(iam ? { authorize: (call) => iam.authorizeEdgeCall(call) } : {}),
     log: (entry) => log(formatEdgeLog(entry)),
@@ -344,6 +351,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     jwt: { localIssuer: issuer },
     log,
   });
+  verifyBearer = async (token) => {
+    const claims = await issuer.verify(token, { issuer: gateway.issuer, audience: LOCAL_AUDIENCE });
+    if (typeof claims.email !== 'string') throw new Error('the token has no email claim');
+    return { email: claims.email };
+  };
   await scheduler.start();
 
   return {

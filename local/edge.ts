@@ -3,11 +3,13 @@
  *
  * Routes each request the way AWS front doors tell services apart:
  *  - awsJson services by the `X-Amz-Target: <prefix>.<Operation>` header;
- *  - restJson services by the signing service name in the SigV4 credential scope
- *    (`Credential=AKID/date/region/SERVICE/aws4_request`).
+ *  - restJson and awsQuery services by the signing service name in the SigV4 credential scope
+ *    (`Credential=AKID/date/region/SERVICE/aws4_request`);
+ *  - unsigned requests (the access portal's) by their path.
  * DynamoDB (`DynamoDB_20120810`) goes to the embedded dynalite untouched.
  * Production code reaches it with nothing but `AWS_ENDPOINT_URL=http://127.0.0.1:4566`.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import {
@@ -20,8 +22,10 @@ import {
   readBody,
   sendAwsError,
   splitTarget,
+  xmlText,
   type JsonService,
   type JsonServiceContext,
+  type QueryService,
   type RestService,
 } from './protocol/aws.ts';
 import { closer, header, listen, send } from './protocol/http.ts';
@@ -73,6 +77,8 @@ export interface StartEdgeOptions {
   host?: string;
   jsonServices?: JsonService[];
   restServices?: RestService[];
+  /** awsQuery services (STS). They check their callers themselves: `authorize` does not see their requests. */
+  queryServices?: QueryService[];
   dynamodb?: DynamoHandler;
   accountId?: string;
   /** Checked before any service sees a request (packaged mode's IAM enforcement). */
@@ -125,6 +131,13 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
   for (const service of options.restServices ?? []) {
     if (restBySigningName.has(service.signingName)) throw new Error(`Two local services claim signing name ${service.signingName}`);
     restBySigningName.set(service.signingName, service);
+  }
+  const restByPath = new Map<string, RestService>();
+  for (const service of options.restServices ?? []) for (const path of service.paths ?? []) restByPath.set(path, service);
+  const queryBySigningName = new Map<string, QueryService>();
+  for (const service of options.queryServices ?? []) {
+    if (restBySigningName.has(service.signingName) || queryBySigningName.has(service.signingName)) throw new Error(`Two local services claim signing name ${service.signingName}`);
+    queryBySigningName.set(service.signingName, service);
   }
 
   const authorize = (req: IncomingMessage, input: Record<string, unknown>, extra: Partial<EdgeCall>): void => {
@@ -201,7 +214,7 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
       ? (header(req, 'content-type') as string).split(';')[0]!
       : 'application/x-amz-json-1.0';
     const service = jsonByPrefix.get(prefix);
-    return answer(res, { service: prefix, operation, started }, 'InternalFailure', contentType, (e) => ({ __type: e.code, message: e.message }), async () => {
+    return answer(res, { service: prefix, operation, started }, 'InternalFailure', contentType, (e) => ({ __type: e.code, message: e.message, ...e.fields }), async () => {
       if (!service) throw new AwsError('UnknownOperationException', `No local service answers X-Amz-Target ${target}`);
       const input = parseJsonBody(await readBody(req));
       options.observe?.({ service: prefix, operation, input });
@@ -228,6 +241,29 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
     });
   }
 
+  /** awsQuery: the form's Action, the answer in its `<ActionResponse>` envelope, errors as `<ErrorResponse>`. */
+  async function handleQuery(req: IncomingMessage, res: ServerResponse, service: QueryService, ctx: JsonServiceContext, started: number): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://edge.local');
+    const requestId = randomUUID();
+    const headers = { 'content-type': 'text/xml', 'x-amzn-requestid': requestId };
+    const ns = service.xmlNamespace;
+    let action = '';
+    try {
+      const body = await readBody(req);
+      const params = new URLSearchParams(req.method === 'GET' ? url.search : body);
+      action = params.get('Action') ?? '';
+      options.observe?.({ service: service.signingName, operation: action, input: Object.fromEntries(params) });
+      const result = await service.handle(action, params, { method: req.method ?? 'POST', path: url.pathname, query: url.searchParams, headers: req.headers, body }, ctx);
+      const xml = `<${action}Response xmlns="${ns}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
+      log({ service: service.signingName, operation: action, status: send(res, 200, headers, xml), ms: performance.now() - started });
+    } catch (error) {
+      const e = asAwsError(error, 'InternalFailure');
+      const xml = `<ErrorResponse xmlns="${ns}"><Error><Type>${e.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${xmlText(e.code)}</Code><Message>${xmlText(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+      send(res, e.status, headers, xml);
+      log({ service: service.signingName, operation: action, status: e.status, ms: performance.now() - started, error: e.code });
+    }
+  }
+
   const server = createServer((req, res) => {
     const started = performance.now();
     const scope = credentialScope(header(req, 'authorization'));
@@ -249,7 +285,12 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
       void handleJson(req, res, target, ctx, started);
       return;
     }
-    const restService = scope ? restBySigningName.get(scope.service) : undefined;
+    const queryService = scope ? queryBySigningName.get(scope.service) : undefined;
+    if (queryService) {
+      void handleQuery(req, res, queryService, ctx, started);
+      return;
+    }
+    const restService = scope ? restBySigningName.get(scope.service) : restByPath.get(new URL(req.url ?? '/', 'http://edge.local').pathname);
     if (restService) {
       void handleRest(req, res, restService, ctx, started);
       return;

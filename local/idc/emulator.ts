@@ -26,11 +26,14 @@
  *   id is ResourceNotFoundException.
  * - GetUserId by emails.value compares case-insensitively; userName exactly.
  */
-import type { JsonService } from '../protocol/aws.ts';
+import type { JsonService, RestService } from '../protocol/aws.ts';
+import { createAccessPortal, type BearerVerifier } from './access-portal.ts';
+import { RoleSessions } from './role-sessions.ts';
 import { loadOrgFixture, type OrgFixture } from './fixture.ts';
 import { createIdentityStore } from './identity-store.ts';
 import type { IdcKnobs, IdcKnobsInput } from './knobs.ts';
 import { createOrganizations } from './organizations.ts';
+import type { OrganizationPolicies } from './organization-policies.ts';
 import { createSsoAdmin } from './sso-admin.ts';
 import { IdcState, type AssignmentView, type EmulatorClock, type IdcSnapshot, type IdcStats, type MembershipView, type OperationView } from './state.ts';
 
@@ -53,6 +56,12 @@ export interface IdentityCenterEmulator {
   ssoAdmin: JsonService;
   identityStore: JsonService;
   organizations: JsonService;
+  /** The service control policies and what applies to each account (the sessions' SCP check reads it). */
+  organizationPolicies: OrganizationPolicies;
+  /** Role sessions issued by the access portal, and whether each may still act. */
+  sessions: RoleSessions;
+  /** The access portal's GetRoleCredentials, accepting the bearer tokens `verifyBearer` accepts. */
+  accessPortal(verifyBearer: BearerVerifier): RestService;
   fixture: OrgFixture;
   knobs(): IdcKnobs;
   /** Shallow-merges into the current knobs (and refills the throttle bucket). */
@@ -76,6 +85,7 @@ export function createIdentityCenterEmulator(options: IdcEmulatorOptions): Ident
   const ssoAdmin = createSsoAdmin(state);
   const identityStore = createIdentityStore(state);
   const organizations = createOrganizations(state);
+  const sessions = new RoleSessions(state);
 
   const byName = <T>(list: T[], pick: (t: T) => string, name: string, what: string): T => {
     const found = list.find((t) => pick(t) === name);
@@ -88,6 +98,9 @@ export function createIdentityCenterEmulator(options: IdcEmulatorOptions): Ident
     ssoAdmin,
     identityStore,
     organizations,
+    organizationPolicies: state.organizationPolicies,
+    sessions,
+    accessPortal: (verifyBearer) => createAccessPortal(state, sessions, verifyBearer),
     fixture,
     knobs: () => state.knobs,
     setKnobs: (patch) => state.setKnobs(patch),

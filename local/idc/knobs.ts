@@ -60,6 +60,8 @@ export const knobsSchema = z.strictObject({
   /** Outstanding (IN_PROGRESS) async assignment operations allowed (AWS: 10). 0 turns it off. */
   maxOutstandingAsync: z.number().int().min(0).default(10),
   faults: z.array(faultRuleSchema).default([]),
+  /** Seconds a service control policy change (create, update, attach, detach) takes to reach the accounts (AWS: seconds). */
+  scpPropagationSeconds: z.number().min(0).default(3),
 });
 
 export type IdcKnobsInput = z.input<typeof knobsSchema>;
@@ -96,6 +98,7 @@ function num(env: NodeJS.ProcessEnv, name: string): number | undefined {
  * - IDC_FAILURE_RATE: 0..1, share of assignment operations that end FAILED (IAM role quota reason)
  * - IDC_FAIL_ACCOUNTS: comma-separated account ids whose assignments always end FAILED
  * - IDC_ERROR_RATE: 0..1, share of sso-admin/identitystore calls answering InternalServerException
+ * - IDC_SCP_PROPAGATION_SECONDS: 3; how long an SCP change takes to apply
  */
 export function knobsFromEnv(env: NodeJS.ProcessEnv = process.env): IdcKnobsInput {
   let base: Record<string, unknown> = {};
@@ -126,6 +129,8 @@ export function knobsFromEnv(env: NodeJS.ProcessEnv = process.env): IdcKnobsInpu
   if (tps !== undefined) out.throttleTps = tps;
   const outstanding = num(env, 'IDC_MAX_OUTSTANDING');
   if (outstanding !== undefined) out.maxOutstandingAsync = outstanding;
+  const propagation = num(env, 'IDC_SCP_PROPAGATION_SECONDS');
+  if (propagation !== undefined) out.scpPropagationSeconds = propagation;
   const faults: FaultRule[] = [...((base.faults as FaultRule[] | undefined) ?? [])];
   const failureRate = num(env, 'IDC_FAILURE_RATE');
   if (failureRate) {

@@ -1,6 +1,7 @@
 /**
- * Local Organizations (X-Amz-Target `AWSOrganizationsV20161128`): the fixture's organization,
- * read only. Not part of Identity Center's throttle bucket; its List* pages hold at most 20.
+ * Local Organizations (X-Amz-Target `AWSOrganizationsV20161128`): the fixture's organization
+ * (its structure read only), its service control policies and tags (organization-policies.ts).
+ * Not part of Identity Center's throttle bucket; its List* pages hold at most 20.
  */
 import { AwsError, pageAnswer, requireString, type JsonService } from '../protocol/aws.ts';
 import type { OrgFixture } from './fixture.ts';
@@ -40,6 +41,14 @@ export function createOrganizations(state: IdcState): JsonService {
     return a;
   };
 
+  const policies = state.organizationPolicies.operations();
+  const changing = (name: string) => (input: Record<string, unknown>) => {
+    const out = policies[name]!(input);
+    state.changed();
+    return out;
+  };
+  const paged = (name: string, member: string) => (input: Record<string, unknown>) => page(member, (policies[name]!(input) as Record<string, unknown[]>)[member]!, input);
+
   const operations: Operations = {
     DescribeOrganization: () => ({
       Organization: {
@@ -52,7 +61,7 @@ export function createOrganizations(state: IdcState): JsonService {
         AvailablePolicyTypes: [],
       },
     }),
-    ListRoots: (input) => page('Roots', [{ Id: rootId, Arn: `arn:aws:organizations::${mgmt}:root/${orgId}/${rootId}`, Name: 'Root', PolicyTypes: [] }], input),
+    ListRoots: (input) => page('Roots', [{ Id: rootId, Arn: `arn:aws:organizations::${mgmt}:root/${orgId}/${rootId}`, Name: 'Root', PolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }] }], input),
     ListAccounts: (input) => page('Accounts', fixture.accounts.map(accountView), input),
     DescribeAccount: (input) => ({ Account: accountView(requireAccount(requireString(input, 'AccountId'))) }),
     ListAccountsForParent: (input) => {
@@ -84,14 +93,17 @@ export function createOrganizations(state: IdcState): JsonService {
       else throw invalidInput('You specified an invalid value.');
       return page('Children', children, input);
     },
-    ListTagsForResource: (input) => {
-      const id = requireString(input, 'ResourceId');
-      let tags: Record<string, string>;
-      if (accountsById.has(id)) tags = accountsById.get(id)?.tags ?? {};
-      else if (ousById.has(id) || id === rootId) tags = {};
-      else throw new AwsError('TargetNotFoundException', 'We can\'t find a root, OU, account, or policy with the TargetId that you specified.');
-      return page('Tags', Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), input);
-    },
+    CreatePolicy: changing('CreatePolicy'),
+    DescribePolicy: (input) => policies.DescribePolicy!(input),
+    UpdatePolicy: changing('UpdatePolicy'),
+    DeletePolicy: changing('DeletePolicy'),
+    AttachPolicy: changing('AttachPolicy'),
+    DetachPolicy: changing('DetachPolicy'),
+    ListPoliciesForTarget: paged('ListPoliciesForTarget', 'Policies'),
+    ListTargetsForPolicy: paged('ListTargetsForPolicy', 'Targets'),
+    TagResource: changing('TagResource'),
+    UntagResource: changing('UntagResource'),
+    ListTagsForResource: paged('ListTagsForResource', 'Tags'),
   };
 
   return state.service(ORGANIZATIONS_TARGET_PREFIX, operations, false);

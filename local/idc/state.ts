@@ -10,6 +10,7 @@
 import { AwsError, pageAnswer, type JsonService } from '../protocol/aws.ts';
 import type { OrgFixture } from './fixture.ts';
 import { DEFAULT_KNOBS, parseKnobs, type IdcKnobs, type IdcKnobsInput } from './knobs.ts';
+import { OrganizationPolicies, type PoliciesSnapshot } from './organization-policies.ts';
 
 export interface EmulatorClock {
   /** Milliseconds since the epoch. */
@@ -59,6 +60,8 @@ export interface IdcSnapshot {
   assignments: AssignmentView[];
   memberships: MembershipView[];
   operations: OperationView[];
+  /** Service control policies, their attachments and Organizations tags (absent: as seeded). */
+  organizationPolicies?: PoliciesSnapshot;
 }
 
 export interface IdcStats {
@@ -144,6 +147,7 @@ export class IdcState {
   assignments = new Map<string, AssignmentView>();
   memberships = new Map<string, MembershipView>();
   operations = new Map<string, OperationView>();
+  readonly organizationPolicies: OrganizationPolicies;
   private currentKnobs: IdcKnobs;
   private faultFired: number[];
   private readonly bucket = { tokens: 0, last: 0 };
@@ -165,6 +169,7 @@ export class IdcState {
     this.permissionSetsByArn = new Map(f.permissionSets.map((p) => [p.arn, p]));
     this.assignments = new Map(f.assignments.map((a) => [assignmentKey(a), { ...a, preExisting: true }]));
     this.memberships = new Map(f.memberships.map((m) => [m.membershipId, { ...m, preExisting: true }]));
+    this.organizationPolicies = new OrganizationPolicies(f, () => this.clock.now(), () => this.currentKnobs.scpPropagationSeconds * 1000);
     if (options.snapshot) this.restore(options.snapshot);
   }
 
@@ -255,6 +260,7 @@ export class IdcState {
       assignments: [...this.assignments.values()].map((a) => ({ ...a })),
       memberships: [...this.memberships.values()].map((m) => ({ ...m })),
       operations: [...this.operations.values()].map((o) => ({ ...o })),
+      organizationPolicies: this.organizationPolicies.snapshot(),
     };
   }
 
@@ -267,6 +273,7 @@ export class IdcState {
     this.assignments = new Map(s.assignments.map((a) => [assignmentKey(a), { ...a }]));
     this.memberships = new Map(s.memberships.map((m) => [m.membershipId, { ...m }]));
     this.operations = new Map(s.operations.map((o) => [o.requestId, { ...o }]));
+    this.organizationPolicies.restore(s.organizationPolicies);
   }
 
   private enter(operation: string, input: Record<string, unknown>, throttled: boolean): void {

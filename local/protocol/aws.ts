@@ -11,12 +11,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBytes, send } from './http.ts';
 
-/** An error as AWS sends it: `{"__type": code, "message": ...}` with the given HTTP status. */
+/** An error as AWS sends it: `{"__type": code, "message": ...}` with the given HTTP status, and the members some errors add (`Reason`). */
 export class AwsError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly status = 400,
+    readonly fields: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = code;
@@ -49,11 +50,30 @@ export interface RestResponse {
   body?: unknown;
 }
 
-/** A service speaking restJson1 (EventBridge Scheduler). */
+/** A service speaking restJson1 (EventBridge Scheduler, the access portal). */
 export interface RestService {
   /** Signing name in the credential scope, e.g. `scheduler`. */
   signingName: string;
+  /** Paths whose unsigned requests this service answers (APIs that take no SigV4 signature, like the access portal's). */
+  paths?: string[];
   handle(req: RestRequest, ctx: JsonServiceContext): Promise<RestResponse>;
+}
+
+/**
+ * A service speaking awsQuery (STS): a form-encoded body naming the `Action`, an XML answer.
+ * `handle` returns the inside of `<ActionResult>`; the edge writes the envelope and the errors.
+ */
+export interface QueryService {
+  /** Signing name in the credential scope, e.g. `sts`. */
+  signingName: string;
+  /** The XML namespace of its answers, e.g. `https://sts.amazonaws.com/doc/2011-06-15/`. */
+  xmlNamespace: string;
+  handle(action: string, params: URLSearchParams, req: RestRequest, ctx: JsonServiceContext): Promise<string>;
+}
+
+/** Text for an XML element's content. */
+export function xmlText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 export const LOCAL_ACCOUNT_ID = '000000000000';

@@ -17,6 +17,12 @@
  * - CreateAccountAssignment for an assignment that exists: AWS succeeds idempotently, moto adds a duplicate row.
  * - IN_PROGRESS / FAILED, ConflictException on a racing write, the 20 TPS throttle and the
  *   10-outstanding quota: moto has no async provisioning and no quotas (test/local/idc.test.ts).
+ * - Service control policies (test/local/organization-policies.test.ts): moto checks neither the
+ *   content (any text, any size) nor the 5-per-target and at-least-one limits; it accepts a
+ *   second AttachPolicy of the same policy and a DetachPolicy of one not attached silently
+ *   (AWS: DuplicatePolicyAttachmentException, PolicyNotAttachedException); an unknown target is
+ *   AccountNotFoundException or OrganizationalUnitNotFoundException there, TargetNotFoundException
+ *   in AWS; FullAWSAccess has an ARN in the organization there, AWS's own (`arn:aws:organizations::aws:…`) here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -60,6 +66,14 @@ import {
   ListParentsCommand,
   ListRootsCommand,
   ListTagsForResourceCommand,
+  AttachPolicyCommand,
+  CreatePolicyCommand,
+  DeletePolicyCommand,
+  DescribePolicyCommand,
+  DetachPolicyCommand,
+  ListPoliciesForTargetCommand,
+  ListTargetsForPolicyCommand,
+  UpdatePolicyCommand,
   MoveAccountCommand,
   OrganizationsClient,
   TagResourceCommand,
@@ -491,6 +505,60 @@ describe('organizations', () => {
         rootOus: (rootOus.OrganizationalUnits ?? []).map((o) => o.Name),
         tags: sortBy(tags.Tags ?? [], (t) => t.Key ?? ''),
       };
+    });
+  });
+});
+
+describe('organizations: service control policies', () => {
+  const scp = (userIds: string[]) =>
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'identitystore:userId': userIds }, DateLessThan: { 'aws:TokenIssueTime': '2026-01-01T00:00:00Z' } } }],
+    });
+
+  it('CreatePolicy, DescribePolicy, UpdatePolicy, TagResource; a duplicate name; an unknown policy', async () => {
+    await same(async (c) => {
+      const created = await c.orgs.send(
+        new CreatePolicyCommand({ Name: 'jit-sessions', Description: 'cuts sessions', Type: 'SERVICE_CONTROL_POLICY', Content: scp(['u-1']), Tags: [{ Key: 'managed-by', Value: 'jit' }] }),
+      );
+      const id = must(created.Policy?.PolicySummary?.Id, 'policy id');
+      const { Id, Arn, ...summary } = must(created.Policy?.PolicySummary, 'summary');
+      await c.orgs.send(new UpdatePolicyCommand({ PolicyId: id, Content: scp(['u-1', 'u-2']), Description: 'cuts more sessions' }));
+      const described = await c.orgs.send(new DescribePolicyCommand({ PolicyId: id }));
+      await c.orgs.send(new TagResourceCommand({ ResourceId: id, Tags: [{ Key: 'purpose', Value: 'session-revocation' }] }));
+      const tags = await c.orgs.send(new ListTagsForResourceCommand({ ResourceId: id }));
+      const full = await c.orgs.send(new DescribePolicyCommand({ PolicyId: 'p-FullAWSAccess' }));
+      return {
+        idShape: /^p-[0-9a-z]{8,128}$/.test(Id ?? ''),
+        arnShape: new RegExp(`^arn:aws:organizations::${MANAGEMENT.id}:policy/o-[a-z0-9]{10,32}/service_control_policy/${id}$`).test(Arn ?? ''),
+        summary,
+        content: created.Policy?.Content,
+        updated: { content: described.Policy?.Content, description: described.Policy?.PolicySummary?.Description },
+        tags: sortBy(tags.Tags ?? [], (t) => t.Key ?? ''),
+        full: { name: full.Policy?.PolicySummary?.Name, awsManaged: full.Policy?.PolicySummary?.AwsManaged, content: JSON.parse(full.Policy?.Content ?? '{}') },
+        duplicate: await errorOf(c.orgs.send(new CreatePolicyCommand({ Name: 'jit-sessions', Description: '', Type: 'SERVICE_CONTROL_POLICY', Content: scp(['u-3']) }))),
+        unknown: await errorOf(c.orgs.send(new DescribePolicyCommand({ PolicyId: 'p-00000000' }))),
+      };
+    });
+  });
+
+  it('AttachPolicy to an account, an OU and the root; ListPoliciesForTarget, ListTargetsForPolicy; DeletePolicy in use, DetachPolicy, DeletePolicy', async () => {
+    await same(async (c) => {
+      const id = must((await c.orgs.send(new CreatePolicyCommand({ Name: 'jit-attached', Description: '', Type: 'SERVICE_CONTROL_POLICY', Content: scp(['u-1']) }))).Policy?.PolicySummary?.Id, 'id');
+      const account = must(c.accounts.get('payments-prod'), 'acct');
+      const ou = must(c.ous.get('Workloads'), 'ou');
+      const policyName = (pid: string | undefined) => (pid === id ? 'jit-attached' : pid === 'p-FullAWSAccess' ? 'FullAWSAccess' : `(other ${pid})`);
+      const on = async (target: string) =>
+        ((await c.orgs.send(new ListPoliciesForTargetCommand({ TargetId: target, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies ?? []).map((p) => policyName(p.Id)).sort();
+      const before = { account: await on(account), ou: await on(ou), root: await on(c.rootId) };
+      for (const target of [account, ou, c.rootId]) await c.orgs.send(new AttachPolicyCommand({ PolicyId: id, TargetId: target }));
+      const attached = { account: await on(account), ou: await on(ou), root: await on(c.rootId) };
+      const targets = ((await c.orgs.send(new ListTargetsForPolicyCommand({ PolicyId: id }))).Targets ?? []).map((t) => ({ target: c.nameOf(t.TargetId), type: t.Type, name: t.Name }));
+      const deleteInUse = await errorOf(c.orgs.send(new DeletePolicyCommand({ PolicyId: id })));
+      for (const target of [account, ou, c.rootId]) await c.orgs.send(new DetachPolicyCommand({ PolicyId: id, TargetId: target }));
+      const detached = { account: await on(account), targets: (await c.orgs.send(new ListTargetsForPolicyCommand({ PolicyId: id }))).Targets ?? [] };
+      await c.orgs.send(new DeletePolicyCommand({ PolicyId: id }));
+      return { before, attached, targets: sortBy(targets, (t) => t.target), deleteInUse, detached, afterDelete: await errorOf(c.orgs.send(new DescribePolicyCommand({ PolicyId: id }))) };
     });
   });
 });
