@@ -73,4 +73,21 @@ describe('state machine definitions', () => {
       });
     });
   }
+
+  it('the revoke workflow enters CutSessions after FinishGrant only with sessionRevocation=scp; with off it ends there, as before', () => {
+    const finishGrant = (sessionRevocation: string) => {
+      const revoke = loadStateMachinesFromServerless(resolve(ROOT, 'serverless.yml'), {
+        stage: 'dev',
+        env: {},
+        params: { sessionRevocation },
+        // The CloudFormation parameter takes the deploy parameter's value (its Default).
+        resolve: (id, attribute) => (id === 'SessionRevocation' ? sessionRevocation : `resolved:${id}:${attribute ?? 'Ref'}`),
+      }).find((m) => m.logicalId === 'RevokeStateMachine')!;
+      return (revoke.definition as { States: Record<string, { Next?: string; Type?: string }> }).States;
+    };
+    const off = finishGrant('off');
+    expect(off.FinishGrant!.Next).toBe('Ended');
+    expect(off.Ended!.Type).toBe('Succeed');
+    expect(finishGrant('scp').FinishGrant!.Next).toBe('CutSessions');
+  });
 });
