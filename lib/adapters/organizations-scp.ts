@@ -7,7 +7,8 @@
  */
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import type { GroupAssignment, OwnedScp, ServiceControlPolicies, SessionAccess } from '../ports/sessions.ts';
+import { sessionTerms, type SessionRevocationMode, type SessionTerms } from '../domain/session-cut.ts';
+import type { GroupAssignment, OwnedScp, ServiceControlPolicies, SessionAccess, SessionTermsSource } from '../ports/sessions.ts';
 import { TtlCache } from '../ttl-cache.ts';
 import { errorName, withAwsRetry, type RetryOptions } from './aws-retry.ts';
 import { lazySdk } from './lazy-sdk.ts';
@@ -175,5 +176,18 @@ export class IdentityCenterSessionAccess implements SessionAccess {
 
   managementAccountId(): Promise<string | undefined> {
     return this.options.managementAccountId();
+  }
+}
+
+/** Session terms from the cached SessionDuration and the management account, under the deployed revocation mode. */
+export class IdentityCenterSessionTerms implements SessionTermsSource {
+  constructor(
+    private readonly access: SessionAccess,
+    private readonly mode: SessionRevocationMode,
+  ) {}
+
+  async termsFor(accountId: string, permissionSetArn: string): Promise<SessionTerms> {
+    const [duration, management] = await Promise.all([this.access.sessionDuration(permissionSetArn), this.access.managementAccountId()]);
+    return sessionTerms(this.mode, duration, accountId === management);
   }
 }

@@ -2,7 +2,7 @@
  * Session revocation (lib/workflow/session-cut.ts) built from the container's runtime: the
  * Organizations SCPs, the cut entries in the grants table, the Identity Center reads.
  */
-import { IdentityCenterSessionAccess, OrganizationsServiceControlPolicies } from '../adapters/organizations-scp.ts';
+import { OrganizationsServiceControlPolicies } from '../adapters/organizations-scp.ts';
 import { DynamoSessionCutStore } from '../adapters/session-cut-store.ts';
 import { logger } from '../logger.ts';
 import type { BackstopLog } from '../ports/index.ts';
@@ -20,17 +20,12 @@ const built = new WeakMap<Runtime, SessionCutDeps>();
 export function sessionCutDeps(runtime: Runtime, overrides: Partial<SessionCutDeps> = {}): SessionCutDeps {
   let deps = built.get(runtime);
   if (!deps) {
-    const { config, clients, clock, identityCenter, directory } = runtime;
+    const { config, clients, clock } = runtime;
     deps = {
       store: runtime.store,
       cuts: new DynamoSessionCutStore(clients.dynamodb, { tableName: config.GRANTS_TABLE, clock }),
       scps: new OrganizationsServiceControlPolicies({ organizations: clients.organizations, owner: config.SESSION_SCP_OWNER }),
-      access: new IdentityCenterSessionAccess({
-        ssoAdmin: clients.ssoAdmin,
-        instanceArn: async () => (await identityCenter.instance()).instanceArn,
-        managementAccountId: () => directory.managementAccountId(),
-        now: () => clock.now().getTime(),
-      }),
+      access: runtime.sessionAccess,
       clock,
       log,
       scpNamePrefix: config.SESSION_SCP_OWNER,

@@ -122,3 +122,42 @@ export function scpContents(entries: readonly Pick<SessionCutEntry, 'userId' | '
 export function dueForLift(entries: readonly SessionCutEntry[], now: Date): SessionCutEntry[] {
   return entries.filter((e) => Date.parse(e.liftAt) <= now.getTime());
 }
+
+export type SessionRevocationMode = 'off' | 'scp';
+
+/** What happens to the role sessions a grant issued once it ends, as shown to people. */
+export interface SessionTerms {
+  /** The permission set's SessionDuration (ISO 8601): how long a session issued under the grant lasts. */
+  duration: string;
+  revocation: 'scp' | 'off' | 'not-applicable-management-account';
+  /** A plain sentence. */
+  note: string;
+}
+
+const hours = (ms: number) => {
+  const h = ms / 3_600_000;
+  return Number.isInteger(h) ? `${h} hour${h === 1 ? '' : 's'}` : `${Math.round(ms / 60_000)} minutes`;
+};
+
+/** The terms for one account and permission set. */
+export function sessionTerms(mode: SessionRevocationMode, duration: string | undefined, managementAccount: boolean): SessionTerms {
+  const d = duration ?? 'PT1H';
+  const length = hours(sessionDurationMs(d));
+  if (managementAccount) {
+    return {
+      duration: d,
+      revocation: 'not-applicable-management-account',
+      note: `This is the organization's management account, where service control policies do not apply: a session started during the grant stays valid for up to ${length} after it ends.`,
+    };
+  }
+  if (mode === 'scp') {
+    return { duration: d, revocation: 'scp', note: `Sessions started during the grant are refused within seconds after it ends (they would otherwise last up to ${length}).` };
+  }
+  return { duration: d, revocation: 'off', note: `Session revocation is off: a session started during the grant stays valid for up to ${length} after it ends.` };
+}
+
+/** Until when sessions issued under a grant may still work: expiry + SessionDuration, unless they are cut. */
+export function sessionsValidUntil(terms: SessionTerms, expiresAt: string | undefined): string | undefined {
+  if (!expiresAt || terms.revocation === 'scp') return undefined;
+  return new Date(Date.parse(expiresAt) + sessionDurationMs(terms.duration)).toISOString();
+}

@@ -4,7 +4,7 @@
  * Center reads a cut needs. Adapters: lib/adapters/organizations-scp.ts, lib/adapters/session-cut-store.ts.
  */
 import type { HistoryEntry } from '../domain/grant.ts';
-import type { SessionCutEntry } from '../domain/session-cut.ts';
+import type { SessionCutEntry, SessionTerms } from '../domain/session-cut.ts';
 
 /** A service control policy this system created (tagged with its owner), attached to the account. */
 export interface OwnedScp {
@@ -65,4 +65,9 @@ export interface SessionAccess {
   /** The permission set's SessionDuration (ISO 8601, e.g. PT1H); cached. */
   sessionDuration(permissionSetArn: string): Promise<string | undefined>;
   managementAccountId(): Promise<string | undefined>;
+}
+
+/** The session terms of an account × permission set (SessionDuration resolved and cached by the adapter). */
+export interface SessionTermsSource {
+  termsFor(accountId: string, permissionSetArn: string): Promise<SessionTerms>;
 }

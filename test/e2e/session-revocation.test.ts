@@ -96,6 +96,14 @@ async function ownedScps(accountId: string): Promise<Array<{ id: string; content
 const attachedCount = async (accountId: string) => (await orgs.send(new ListPoliciesForTargetCommand({ TargetId: accountId, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies?.length ?? 0;
 
 describe('sessions after expiry, revocation on (scp)', () => {
+  it('eligibility and grant responses say what happens to sessions', async () => {
+    const res = await api('GET', '/eligibility', 'bob@example.com');
+    expect(res.status).toBe(200);
+    const targets = res.body.items.flatMap((e: { targets: unknown[] }) => e.targets) as Array<{ accountId?: string; permissionSet?: string; session?: { duration: string; revocation: string; note: string } }>;
+    const powerUser = targets.find((t) => t.accountId === DEV && t.permissionSet === 'PowerUserAccess');
+    expect(powerUser?.session).toEqual({ duration: 'PT4H', revocation: 'scp', note: expect.stringMatching(/refused within seconds after it ends \(they would otherwise last up to 4 hours\)/) });
+  });
+
   let bobGrant: Grant;
   let carolGrant: Grant;
   let bobOld: STSClient;
@@ -107,6 +115,9 @@ describe('sessions after expiry, revocation on (scp)', () => {
       activeGrant('bob@example.com', DEV, 'PowerUserAccess', 'PT4S'),
       activeGrant('carol@example.com', DEV, 'PowerUserAccess', 'PT5M'),
     ]);
+    const shown = await grantAs(bobGrant.id, 'bob@example.com');
+    expect(shown).toMatchObject({ session: { duration: 'PT4H', revocation: 'scp' } });
+    expect(shown).not.toHaveProperty('sessionsValidUntil');
     bobOld = await session('bob@example.com', DEV, 'PowerUserAccess');
     bobPreExisting = await session('bob@example.com', DEV, 'ReadOnlyAccess');
     carolSession = await session('carol@example.com', DEV, 'PowerUserAccess');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutoffSecond, denyStatements, dueForLift, SCP_MAX_CHARACTERS, scpContents, sessionDurationMs, type SessionCutEntry } from '../../lib/domain/session-cut.ts';
+import { cutoffSecond, denyStatements, dueForLift, SCP_MAX_CHARACTERS, scpContents, sessionDurationMs, sessionsValidUntil, sessionTerms, type SessionCutEntry } from '../../lib/domain/session-cut.ts';
 
 const userId = (n: number) => `9067${String(n).padStart(6, '0')}-aaaa-bbbb-cccc-${String(n).padStart(12, '0')}`;
 
@@ -55,5 +55,18 @@ describe('session cut content', () => {
   it('lifts only the entries whose lift time has come', () => {
     const e = (liftAt: string): SessionCutEntry => ({ accountId: '111111111111', userId: 'u', cutoff: '2026-11-30T11:00:00Z', liftAt, grantId: 'g' });
     expect(dueForLift([e('2026-11-30T12:00:00.000Z'), e('2026-11-30T12:00:01.000Z')], new Date('2026-11-30T12:00:00Z')).map((x) => x.liftAt)).toEqual(['2026-11-30T12:00:00.000Z']);
+  });
+
+  it('says what happens to sessions: cut with scp, valid until expiry + SessionDuration otherwise', () => {
+    const on = sessionTerms('scp', 'PT8H', false);
+    expect(on).toMatchObject({ duration: 'PT8H', revocation: 'scp' });
+    expect(sessionsValidUntil(on, '2026-11-30T12:00:00Z')).toBeUndefined();
+    const off = sessionTerms('off', 'PT8H', false);
+    expect(off.note).toBe('Session revocation is off: a session started during the grant stays valid for up to 8 hours after it ends.');
+    expect(sessionsValidUntil(off, '2026-11-30T12:00:00Z')).toBe('2026-11-30T20:00:00.000Z');
+    const management = sessionTerms('scp', 'PT1H', true);
+    expect(management.revocation).toBe('not-applicable-management-account');
+    expect(management.note).toMatch(/management account, where service control policies do not apply/);
+    expect(sessionsValidUntil(management, '2026-11-30T12:00:00Z')).toBe('2026-11-30T13:00:00.000Z');
   });
 });
