@@ -36,7 +36,7 @@ const FUNCTIONS = {
   slackCommands: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] },
   slackInteractions: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] },
   // grantsTable: message locations (SLACKMSG items) and grant reads; schedules: each grant's expiry warning
-  slackNotify: { grantsTable: 'readWrite', grantsTableStream: 'read', schedules: 'write', secrets: ['slack'] },
+  slackNotify: { grantsTable: 'readWrite', grantsTableStream: 'read', schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] }, // directory: the session terms in the messages
   // Workflow tasks
   // schedules, startWorkflows: the revocation is scheduled (a short grant's revoke started) before any
   // access exists; slotWaiters: a slot handed to a grant that no longer needs it goes on to the next waiter.
