@@ -21,7 +21,7 @@ import { fmt, machineLine, summarize, writeSection } from './report.ts';
 import { ACCOUNTS, APPROVE_ACCOUNTS, combos, EdgeCounter, getGrant, requestGrant, sleep, take, writeBenchOrg, type Bench } from './workflows.ts';
 
 const GRANTS = Number(process.env.BENCH_SESSIONS ?? 60);
-const START_PER_SECOND = 4;
+const START_PER_SECOND = 2;
 const POLL_MS = 200;
 
 async function until<T>(what: string, deadline: number, probe: () => Promise<T | undefined>, pollMs = 250): Promise<T> {
@@ -62,11 +62,16 @@ export async function runSessionsBench(): Promise<void> {
         await sleep((i * 1000) / START_PER_SECOND);
         try {
           const requested = await requestGrant(b, combo, `PT${20 + Math.floor(Math.random() * 11)}S`);
-          const active = await until(`grant ${requested.id} ACTIVE`, Date.now() + 120_000, async () => {
-            const g = await getGrant(b, requested.id, combo.user);
-            if (g.status === 'FAILED') throw new Error(`grant ${g.id} FAILED: ${g.failureReason}`);
-            return g.status === 'ACTIVE' ? g : undefined;
-          });
+          const active = await until(
+            `grant ${requested.id} ACTIVE`,
+            Date.now() + 120_000,
+            async () => {
+              const g = await getGrant(b, requested.id, combo.user);
+              if (g.status === 'FAILED') throw new Error(`grant ${g.id} FAILED: ${g.failureReason}`);
+              return g.status === 'ACTIVE' ? g : undefined;
+            },
+            1000,
+          );
           const creds = (await portal.send(new GetRoleCredentialsCommand({ accessToken: tokens.get(combo.user)!, accountId: combo.accountId, roleName: combo.permissionSet }))).roleCredentials!;
           const sts = new STSClient({
             endpoint: cloud.edgeUrl,
