@@ -449,6 +449,7 @@ function enforcerFor(packaged: PackagedConfig, idc: IdentityCenterEmulator, secr
       organization: { id: idc.fixture.organization.id, managementAccountId: idc.fixture.organization.managementAccountId },
       permissionSetName: (arn: string) => idc.fixture.permissionSets.find((p) => p.arn === arn)?.name,
       secretArn: (secretId: string, region: string, accountId: string) => secrets.arnOf(secretId, region, accountId),
+      organizationsTags: (resourceId: string) => idc.organizationPolicies.resourceTags(resourceId),
     }),
   });
 }

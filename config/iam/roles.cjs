@@ -155,14 +155,10 @@ const MANAGED_POLICIES = {
       allow('organizations:ListPolicies', '*'),
       allow('organizations:ListPoliciesForTarget', ORGANIZATIONS_ACCOUNTS),
       allow(['organizations:DescribePolicy', 'organizations:ListTagsForResource'], SCP_POLICIES),
-      // A policy being created has no ARN yet: CreatePolicy is limited by its type and request tag instead.
-      allow('organizations:CreatePolicy', '*', {
+      // A policy being created has no ARN yet: CreatePolicy (and the TagResource its Tags need) is
+      // limited by the policy type and the owner tag instead.
+      allow(['organizations:CreatePolicy', 'organizations:TagResource'], '*', {
         StringEquals: { [`aws:RequestTag/${SCP_OWNER_TAG}`]: SCP_OWNER, 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' },
-        'ForAllValues:StringEquals': { 'aws:TagKeys': [SCP_OWNER_TAG] },
-      }),
-      // CreatePolicy with Tags needs TagResource on the new policy.
-      allow('organizations:TagResource', SCP_POLICIES, {
-        StringEquals: { [`aws:RequestTag/${SCP_OWNER_TAG}`]: SCP_OWNER },
         'ForAllValues:StringEquals': { 'aws:TagKeys': [SCP_OWNER_TAG] },
       }),
       allow(['organizations:UpdatePolicy', 'organizations:DeletePolicy', 'organizations:AttachPolicy', 'organizations:DetachPolicy'], SCP_POLICIES, {

@@ -29,7 +29,7 @@ export interface DynamoSessionCutStoreOptions {
   clock: Clock;
   /** How long a lease lasts if its holder dies (a cut or lift of one account takes seconds). */
   leaseMs?: number;
-  /** How long a writer waits for an account's lease before giving up (the sweeper retries). */
+  /** How long a writer waits for an account's lease before giving up (the sweeper retries); within cutSessions' Lambda timeout. */
   leaseWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -63,7 +63,7 @@ export class DynamoSessionCutStore implements SessionCutStore {
 
   async withAccountLease<T>(accountId: string, owner: string, work: () => Promise<T>): Promise<T> {
     const leaseMs = this.options.leaseMs ?? 60_000;
-    const waitUntil = this.options.clock.now().getTime() + (this.options.leaseWaitMs ?? 30_000);
+    const waitUntil = this.options.clock.now().getTime() + (this.options.leaseWaitMs ?? 90_000);
     for (let attempt = 0; ; attempt++) {
       const now = this.options.clock.now();
       const taken = await ifConditionHolds(() =>

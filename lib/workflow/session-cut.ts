@@ -124,12 +124,11 @@ export async function cutSessions(deps: SessionCutDeps, input: CutSessionsInput)
         continue;
       }
       const entry: SessionCutEntry = { accountId, userId: grant.principal.userId, cutoff, liftAt: new Date(Date.parse(cutoff) + sessionMs).toISOString(), grantId: grant.id };
-      await deps.cuts.withAccountLease(accountId, `cut#${grant.id}`, async () => {
-        const entries = await deps.cuts.entries(accountId);
-        const next = entries.some((e) => sameEntry(e, entry)) ? entries : [...entries, entry];
-        await deps.cuts.putEntries([entry]);
-        await renderAccount(deps, accountId, next);
-      });
+      // The entry first, then the account's SCPs rendered from every entry under its lease: in a storm
+      // of expiries on one account, whoever holds the lease renders the entries of those waiting too,
+      // and they then find nothing left to change.
+      await deps.cuts.putEntries([entry]);
+      await deps.cuts.withAccountLease(accountId, `cut#${grant.id}`, async () => renderAccount(deps, accountId, await deps.cuts.entries(accountId)));
       await deps.cuts.appendHistory(grant.id, {
         at: deps.clock.now().toISOString(),
         actor,

@@ -188,6 +188,7 @@ describe('serverless.yml IAM', () => {
       'organizations:ListPolicies',
       // No ARN exists before the policy does: limited by its policy type and request tag instead.
       'organizations:CreatePolicy',
+      'organizations:TagResource',
       // Step Functions logging to CloudWatch Logs: log delivery actions take no resource (AWS docs).
       'logs:CreateLogDelivery',
       'logs:GetLogDelivery',
