@@ -143,10 +143,9 @@ export class DynamoSessionCutStore implements SessionCutStore {
       new QueryCommand({
         TableName: this.table,
         IndexName: INDEX.byStatus,
-        KeyConditionExpression: '#p = :p AND #s <= :now',
-        ExpressionAttributeNames: { '#p': byStatus.partitionKey, '#s': byStatus.sortKey },
+        KeyConditionExpression: `${byStatus.partitionKey} = :pk AND ${byStatus.sortKey} <= :before`,
         // `<now>~` sorts after every `<now>#...` key: entries due exactly now are included.
-        ExpressionAttributeValues: { ':p': SESSION_LIFT_PARTITION, ':now': `${now}~` },
+        ExpressionAttributeValues: { ':pk': SESSION_LIFT_PARTITION, ':before': `${now}~` },
         Limit: limit,
       }),
     );
