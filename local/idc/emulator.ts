@@ -25,6 +25,12 @@
  *   (Reason UNIQUENESS_CONSTRAINT_VIOLATION). DeleteGroupMembership of an unknown
  *   id is ResourceNotFoundException.
  * - GetUserId by emails.value compares case-insensitively; userName exactly.
+ * - Organizations service control policies (organization-policies.ts): AWS's size and
+ *   attachment limits; FullAWSAccess on every target at start; a change reaches the
+ *   accounts `scpPropagationSeconds` after it was made.
+ * - Role sessions (role-sessions.ts, access-portal.ts): GetRoleCredentials issues them while the
+ *   user holds the permission set; they last the permission set's SessionDuration and are
+ *   refused once an SCP on their account denies them (never on the management account).
  */
 import type { JsonService, RestService } from '../protocol/aws.ts';
 import { createAccessPortal, type BearerVerifier } from './access-portal.ts';

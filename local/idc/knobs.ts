@@ -16,6 +16,9 @@ export const INJECTABLE_ERRORS = [
   'ResourceNotFoundException',
   'ValidationException',
   'ServiceQuotaExceededException',
+  // Organizations' throttle and its answer to a write racing another on the same policy or target.
+  'TooManyRequestsException',
+  'ConcurrentModificationException',
 ] as const;
 
 export const IAM_ROLE_QUOTA_REASON =

@@ -135,9 +135,12 @@ export class OrganizationPolicies {
         { id: FULL_AWS_ACCESS_ID, name: 'FullAWSAccess', description: 'Allows access to every operation', awsManaged: true, revisions: [{ content: FULL_AWS_ACCESS_CONTENT, at: 0 }], createdAt: 0 },
       ],
     ]);
-    const targets = [this.fixture.organization.rootId, ...this.fixture.ous.map((o) => o.id), ...this.fixture.accounts.map((a) => a.id)];
-    this.attachments = targets.map((targetId) => ({ policyId: FULL_AWS_ACCESS_ID, targetId, from: 0 }));
+    this.attachments = this.targets().map((targetId) => ({ policyId: FULL_AWS_ACCESS_ID, targetId, from: 0 }));
     this.tags = new Map();
+  }
+
+  private targets(): string[] {
+    return [this.fixture.organization.rootId, ...this.fixture.ous.map((o) => o.id), ...this.fixture.accounts.map((a) => a.id)];
   }
 
   snapshot(): PoliciesSnapshot {
@@ -153,6 +156,10 @@ export class OrganizationPolicies {
     this.policies = new Map(s.policies.map((p) => [p.id, { ...p, revisions: p.revisions.map((r) => ({ ...r })) }]));
     this.attachments = s.attachments.map((a) => ({ ...a }));
     this.tags = new Map(Object.entries(s.tags).map(([id, t]) => [id, { ...t }]));
+    // An account or OU the fixture gained since the state was saved joins with FullAWSAccess, as AWS attaches it.
+    for (const targetId of this.targets()) {
+      if (!this.attachments.some((a) => a.targetId === targetId)) this.attachments.push({ policyId: FULL_AWS_ACCESS_ID, targetId, from: 0 });
+    }
   }
 
   // -------------------------------------------------------------------------
@@ -313,6 +320,10 @@ export class OrganizationPolicies {
         const target = this.requireTarget(input);
         if (requireString(input, 'Filter') !== SCP_TYPE) throw invalidInput(`You specified an invalid value for Filter: the local organization has only ${SCP_TYPE}.`);
         return { Policies: this.attachedTo(target.id).map((a) => this.summary(this.policies.get(a.policyId)!)) };
+      },
+      ListPolicies: (input) => {
+        if (requireString(input, 'Filter') !== SCP_TYPE) throw invalidInput(`You specified an invalid value for Filter: the local organization has only ${SCP_TYPE}.`);
+        return { Policies: [...this.policies.values()].filter((p) => p.deletedAt === undefined).map((p) => this.summary(p)) };
       },
       ListTargetsForPolicy: (input) => {
         const policy = this.requirePolicy(input);

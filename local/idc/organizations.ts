@@ -99,6 +99,7 @@ export function createOrganizations(state: IdcState): JsonService {
     DeletePolicy: changing('DeletePolicy'),
     AttachPolicy: changing('AttachPolicy'),
     DetachPolicy: changing('DetachPolicy'),
+    ListPolicies: paged('ListPolicies', 'Policies'),
     ListPoliciesForTarget: paged('ListPoliciesForTarget', 'Policies'),
     ListTargetsForPolicy: paged('ListTargetsForPolicy', 'Targets'),
     TagResource: changing('TagResource'),

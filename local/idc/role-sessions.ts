@@ -45,18 +45,19 @@ const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const upperId = (hex: string, length: number) =>
   Array.from({ length }, (_, i) => ALPHANUMERIC[parseInt(hex.slice(i * 2, i * 2 + 2), 16) % ALPHANUMERIC.length]).join('');
 
-export class RoleSessions {
-  private readonly byAccessKey = new Map<string, RoleSession>();
+/** Sessions kept after they expired, so that their credentials answer ExpiredToken rather than pass for unknown keys. */
+const KEEP_EXPIRED_MS = 24 * 3600 * 1000;
 
+export class RoleSessions {
   constructor(private readonly state: IdcState) {}
 
-  /** Every session issued, oldest first. */
+  /** Every session issued (and not yet forgotten), oldest first. */
   list(): RoleSession[] {
-    return [...this.byAccessKey.values()].map((s) => ({ ...s }));
+    return [...this.state.roleSessions.values()].map((s) => ({ ...s }));
   }
 
   get(accessKeyId: string): RoleSession | undefined {
-    return this.byAccessKey.get(accessKeyId);
+    return this.state.roleSessions.get(accessKeyId);
   }
 
   /** The role Identity Center provisions for a permission set in an account: its name and its (stable) role id. */
@@ -99,7 +100,9 @@ export class RoleSessions {
       issuedAt,
       expiresAt: issuedAt + sessionDurationMs(permissionSet.sessionDuration),
     };
-    this.byAccessKey.set(session.accessKeyId, session);
+    for (const [key, old] of this.state.roleSessions) if (old.expiresAt + KEEP_EXPIRED_MS < issuedAt) this.state.roleSessions.delete(key);
+    this.state.roleSessions.set(session.accessKeyId, session);
+    this.state.changed();
     return session;
   }
 

@@ -11,6 +11,7 @@ import { AwsError, pageAnswer, type JsonService } from '../protocol/aws.ts';
 import type { OrgFixture } from './fixture.ts';
 import { DEFAULT_KNOBS, parseKnobs, type IdcKnobs, type IdcKnobsInput } from './knobs.ts';
 import { OrganizationPolicies, type PoliciesSnapshot } from './organization-policies.ts';
+import type { RoleSession } from './role-sessions.ts';
 
 export interface EmulatorClock {
   /** Milliseconds since the epoch. */
@@ -62,6 +63,8 @@ export interface IdcSnapshot {
   operations: OperationView[];
   /** Service control policies, their attachments and Organizations tags (absent: as seeded). */
   organizationPolicies?: PoliciesSnapshot;
+  /** Role sessions the access portal issued (absent: none). */
+  roleSessions?: RoleSession[];
 }
 
 export interface IdcStats {
@@ -130,6 +133,8 @@ const INJECTED_ERRORS: Record<string, { message: string; status: number }> = {
   ResourceNotFoundException: { message: 'The requested resource was not found.', status: 400 },
   ValidationException: { message: 'Injected validation failure.', status: 400 },
   ServiceQuotaExceededException: { message: 'Service quota exceeded.', status: 400 },
+  TooManyRequestsException: { message: 'You have sent too many requests in too short a period of time. Try again later.', status: 400 },
+  ConcurrentModificationException: { message: 'The target of the operation is currently being modified by a different request. Try again later.', status: 400 },
 };
 
 const systemClock: EmulatorClock = { now: () => Date.now() };
@@ -148,6 +153,8 @@ export class IdcState {
   memberships = new Map<string, MembershipView>();
   operations = new Map<string, OperationView>();
   readonly organizationPolicies: OrganizationPolicies;
+  /** Role sessions by access key id. */
+  roleSessions = new Map<string, RoleSession>();
   private currentKnobs: IdcKnobs;
   private faultFired: number[];
   private readonly bucket = { tokens: 0, last: 0 };
@@ -261,6 +268,7 @@ export class IdcState {
       memberships: [...this.memberships.values()].map((m) => ({ ...m })),
       operations: [...this.operations.values()].map((o) => ({ ...o })),
       organizationPolicies: this.organizationPolicies.snapshot(),
+      roleSessions: [...this.roleSessions.values()].map((r) => ({ ...r })),
     };
   }
 
@@ -274,6 +282,7 @@ export class IdcState {
     this.memberships = new Map(s.memberships.map((m) => [m.membershipId, { ...m }]));
     this.operations = new Map(s.operations.map((o) => [o.requestId, { ...o }]));
     this.organizationPolicies.restore(s.organizationPolicies);
+    this.roleSessions = new Map((s.roleSessions ?? []).map((r) => [r.accessKeyId, { ...r }]));
   }
 
   private enter(operation: string, input: Record<string, unknown>, throttled: boolean): void {

@@ -71,6 +71,7 @@ import {
   DeletePolicyCommand,
   DescribePolicyCommand,
   DetachPolicyCommand,
+  ListPoliciesCommand,
   ListPoliciesForTargetCommand,
   ListTargetsForPolicyCommand,
   UpdatePolicyCommand,
@@ -538,6 +539,7 @@ describe('organizations: service control policies', () => {
         full: { name: full.Policy?.PolicySummary?.Name, awsManaged: full.Policy?.PolicySummary?.AwsManaged, content: JSON.parse(full.Policy?.Content ?? '{}') },
         duplicate: await errorOf(c.orgs.send(new CreatePolicyCommand({ Name: 'jit-sessions', Description: '', Type: 'SERVICE_CONTROL_POLICY', Content: scp(['u-3']) }))),
         unknown: await errorOf(c.orgs.send(new DescribePolicyCommand({ PolicyId: 'p-00000000' }))),
+        listed: ((await c.orgs.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }))).Policies ?? []).map((p) => p.Name).filter((n) => n !== 'jit-attached').sort(),
       };
     });
   });

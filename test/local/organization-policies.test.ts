@@ -11,6 +11,7 @@ import {
   DeletePolicyCommand,
   DescribePolicyCommand,
   DetachPolicyCommand,
+  ListPoliciesCommand,
   ListPoliciesForTargetCommand,
   ListRootsCommand,
   ListTagsForResourceCommand,
@@ -89,6 +90,8 @@ describe('policies', () => {
     expect(updated.Policy!.Content).toBe(deny(['u-1', 'u-2']));
     expect(updated.Policy!.PolicySummary!.Name).toBe('jit-sessions-1');
     expect((await org.send(new ListTagsForResourceCommand({ ResourceId: id }))).Tags).toEqual([{ Key: 'managed-by', Value: 'jit' }]);
+    const listed = (await org.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }))).Policies ?? [];
+    expect(listed.map((p) => p.Name)).toEqual(['FullAWSAccess', 'jit-sessions-1']);
   });
 
   it('FullAWSAccess is attached to the root, every OU and every account; SCPs are enabled on the root', async () => {
@@ -194,6 +197,22 @@ describe('attachments', () => {
   });
 });
 
+describe('faults', () => {
+  it('fault rules answer Organizations calls with its throttle and concurrency errors, narrowed by operation and account', async () => {
+    const id = await create('busy');
+    emu.setKnobs({
+      faults: [
+        { operations: ['AttachPolicy'], accountId: DEV, times: 1, effect: { type: 'error', code: 'ConcurrentModificationException' } },
+        { operations: ['UpdatePolicy'], times: 1, effect: { type: 'error', code: 'TooManyRequestsException' } },
+      ],
+    });
+    expect((await failure(org.send(new AttachPolicyCommand({ PolicyId: id, TargetId: DEV })))).name).toBe('ConcurrentModificationException');
+    await org.send(new AttachPolicyCommand({ PolicyId: id, TargetId: DEV }));
+    expect((await failure(org.send(new UpdatePolicyCommand({ PolicyId: id, Description: 'x' })))).name).toBe('TooManyRequestsException');
+    await org.send(new UpdatePolicyCommand({ PolicyId: id, Description: 'x' }));
+  });
+});
+
 describe('tags', () => {
   it('TagResource / UntagResource / ListTagsForResource on policies and accounts', async () => {
     const id = await create('tagged');
@@ -255,5 +274,10 @@ describe('what applies to an account', () => {
     emu = createIdentityCenterEmulator({ fixture, clock, snapshot: saved });
     expect(await policiesOn(DEV)).toEqual([FULL_AWS_ACCESS_ID, id]);
     expect((await org.send(new ListTagsForResourceCommand({ ResourceId: id }))).Tags).toEqual([{ Key: 'managed-by', Value: 'jit' }]);
+    // An account the fixture gained since joins with FullAWSAccess.
+    const grown = { ...fixture, accounts: [...fixture.accounts, { id: '777777777777', name: 'newcomer', email: 'newcomer@example.com', parentId: ROOT, tags: {} }] };
+    emu = createIdentityCenterEmulator({ fixture: grown, clock, snapshot: saved });
+    expect(await policiesOn('777777777777')).toEqual([FULL_AWS_ACCESS_ID]);
+    expect(await policiesOn(DEV)).toEqual([FULL_AWS_ACCESS_ID, id]);
   });
 });

@@ -156,6 +156,12 @@ describe('GetCallerIdentity', () => {
     expect(await errorOf(whoami({ ...creds, sessionToken: 'other' }))).toMatchObject({ name: 'InvalidClientTokenId', status: 403 });
   });
 
+  it('sessions survive a snapshot and restore (a restart of the local cloud)', async () => {
+    const creds = await credentials('bob@example.com', DEV, 'ReadOnlyAccess');
+    emu = createIdentityCenterEmulator({ fixture, clock, snapshot: JSON.parse(JSON.stringify(emu.snapshot())) });
+    expect((await whoami(creds)).Arn).toMatch(/\/bob$/);
+  });
+
   it("the local cloud's own keys answer as the local account's root", async () => {
     expect((await whoami({ ...admin, sessionToken: '' })).Arn).toBe('arn:aws:iam::000000000000:root');
   });
