@@ -47,6 +47,10 @@ export const configSchema = z.object({
     .string()
     .regex(/^[\w.\-/]{1,256}$/, 'must be an EventBridge event bus name (1-256 of letters, digits and ._-/)')
     .default('default'),
+  /** Session revocation (deploy parameter sessionRevocation): `scp` cuts the sessions an ended grant had issued. */
+  SESSION_REVOCATION: z.enum(['off', 'scp'], { message: 'must be off or scp' }).default('off'),
+  /** The owner tag value (and name prefix) of the SCPs this system creates: the stack's name. */
+  SESSION_SCP_OWNER: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be a tag value of letters, digits and _+=,.@- (the stack name)').default('identity-center-jit'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -96,6 +96,8 @@ export interface LocalCloudOptions {
   packaged?: boolean;
   /** Packaged mode: run this package folder as it is (no packaging), e.g. a template a test changed. */
   packageDir?: string;
+  /** The deploy parameter sessionRevocation (from sources only; default off, as in AWS). */
+  sessionRevocation?: 'off' | 'scp';
   /** The stage serverless.yml is read with, which names every resource (default `local`; from sources only). */
   stage?: string;
   /**
@@ -181,7 +183,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const policyFile = path.resolve(options.policyFile ?? process.env.LOCAL_POLICY ?? path.join(ROOT, 'config/policy.local.yaml'));
   const packagedMode = options.packaged ?? process.env.LOCAL_PACKAGED === '1';
   const packaged: PackagedConfig | undefined = packagedMode ? loadPackagedConfig(options.packageDir ?? (await ensurePackaged(ROOT, log))) : undefined;
-  const config = packaged ?? loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: options.stage ?? 'local', params: { policyFile: path.relative(ROOT, policyFile) } });
+  // Deploy parameters as `--param` would give them: the policy file, and session revocation (off unless asked for).
+  const params = { policyFile: path.relative(ROOT, policyFile), sessionRevocation: options.sessionRevocation ?? 'off' };
+  const config = packaged ?? loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: options.stage ?? 'local', params });
 
   const orgFixture = path.resolve(options.orgFixture ?? process.env.LOCAL_ORG ?? path.join(ROOT, 'local/org.example.yaml'));
   const idcStateFile = dataDir ? path.join(dataDir, 'identity-center.json') : undefined;
@@ -364,7 +368,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     resolveIntrinsics(attribute ? { 'Fn::GetAtt': [logicalId, attribute] } : { Ref: logicalId }, config) as string;
   const machines = packaged
     ? stateMachinesOf(packaged)
-    : loadStateMachinesFromServerless(config.file, { resolve, stage: config.stage, params: { policyFile: path.relative(ROOT, policyFile) } });
+    : loadStateMachinesFromServerless(config.file, { resolve, stage: config.stage, params });
   // CreateStateMachine refuses a role Step Functions cannot assume.
   if (iam) for (const m of machines) iam.assumeRole({ service: 'states.amazonaws.com' }, m.roleArn ?? '', 'local-step-functions');
   const stateMachineArns = registerStateMachines(stepFunctions, machines);
@@ -529,6 +533,7 @@ function enforcerFor(packaged: PackagedConfig, idc: IdentityCenterEmulator, secr
       organization: { id: idc.fixture.organization.id, managementAccountId: idc.fixture.organization.managementAccountId },
       permissionSetName: (arn: string) => idc.fixture.permissionSets.find((p) => p.arn === arn)?.name,
       secretArn: (secretId: string, region: string, accountId: string) => secrets.arnOf(secretId, region, accountId),
+      organizationsTags: (resourceId: string) => idc.organizationPolicies.resourceTags(resourceId),
     }),
   });
 }

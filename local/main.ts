@@ -59,6 +59,8 @@ cloud = await startLocalCloud({
   ...(args.includes('--quiet') ? { log: false } : {}),
   ...(args.includes('--packaged') ? { packaged: true } : {}),
   portal: true,
+  // The demo cuts the sessions of ended grants (README "Sessions after expiry"); LOCAL_SESSION_REVOCATION=off turns it off.
+  sessionRevocation: process.env.LOCAL_SESSION_REVOCATION === 'off' ? 'off' : 'scp',
 });
 if (signalled) {
   const signal = signalled;

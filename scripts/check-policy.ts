@@ -8,14 +8,39 @@
  * that fixture; without it, the real Identity Center and Organizations of the
  * AWS credentials in the environment (IDC_INSTANCE_ARN / IDENTITY_STORE_ID, or
  * the first instance). Exit code 0: fit to deploy; 1: problems listed.
+ * Warnings do not fail the check: a rule whose permission sets' SessionDuration is longer
+ * than the rule's max duration (with session revocation off, a session outlives the grant).
  */
 import { IdentityCenterDirectory } from '../lib/adapters/identity-center.ts';
+import { IdentityCenterSessionAccess } from '../lib/adapters/organizations-scp.ts';
+import { durationMs } from '../lib/domain/duration.ts';
+import { sessionDurationMs } from '../lib/domain/session-cut.ts';
+import type { PolicyDocument } from '../lib/policy/schema.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { loadPolicyFile, PolicyEngine } from '../lib/policy/index.ts';
 import { startEdge } from '../local/edge.ts';
 import { createIdentityCenterEmulator } from '../local/idc/index.ts';
 
-export async function checkPolicy(argv: string[]): Promise<{ problems: string[] }> {
+/** Rules whose permission sets let a session outlive the longest grant the rule allows. */
+async function sessionWarnings(document: PolicyDocument, directory: IdentityCenterDirectory, access: IdentityCenterSessionAccess): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const rule of document.rules) {
+    if (rule.targets.type !== 'account') continue;
+    for (const name of rule.targets.permissionSets) {
+      const arn = await directory.findPermissionSetArn(name);
+      if (!arn) continue; // reported as a problem already
+      const session = (await access.sessionDuration(arn)) ?? 'PT1H';
+      if (sessionDurationMs(session) > durationMs(rule.duration.max)) {
+        warnings.push(
+          `rule ${rule.id}: permission set ${name} has SessionDuration ${session}, longer than the rule's max duration ${rule.duration.max}; unless session revocation is on (sessionRevocation: scp), a session started during a grant outlives it`,
+        );
+      }
+    }
+  }
+  return warnings;
+}
+
+export async function checkPolicy(argv: string[]): Promise<{ problems: string[]; warnings: string[] }> {
   const file = argv.find((a) => !a.startsWith('--') && argv[argv.indexOf(a) - 1] !== '--org');
   if (!file) throw new ConfigError('usage: npm run policy:check -- <policy.yaml> [--org <fixture.yaml>] [--delegated-admin]');
   const orgIndex = argv.indexOf('--org');
@@ -42,7 +67,13 @@ export async function checkPolicy(argv: string[]): Promise<{ problems: string[] 
       clients: { ssoAdmin: new SSOAdminClient(clientConfig), identityStore: new IdentitystoreClient(clientConfig), organizations: new OrganizationsClient(clientConfig) },
     });
     const problems = await new PolicyEngine(document, directory, { delegatedAdmin }).validateAgainstDirectory();
-    return { problems };
+    const access = new IdentityCenterSessionAccess({
+      ssoAdmin: () => directory.clients.ssoAdmin(),
+      instanceArn: async () => (await directory.instance()).instanceArn,
+      managementAccountId: () => directory.managementAccountId(),
+      now: Date.now,
+    });
+    return { problems, warnings: await sessionWarnings(document, directory, access) };
   } finally {
     await stop();
   }
@@ -50,7 +81,8 @@ export async function checkPolicy(argv: string[]): Promise<{ problems: string[] 
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
-    const { problems } = await checkPolicy(process.argv.slice(2));
+    const { problems, warnings } = await checkPolicy(process.argv.slice(2));
+    for (const w of warnings) console.warn(`warning: ${w}`);
     if (problems.length === 0) {
       console.log('policy OK: every name resolves');
     } else {

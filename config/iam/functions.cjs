@@ -12,6 +12,7 @@
 //   slotWaiters       wake: hand a given-back slot to a waiting workflow and wake it (SendTaskSuccess)
 //   schedules         write (create/move a grant's schedules, pass the scheduler role) | delete
 //   events            put: PutEvents on the bus of the deploy parameter eventBusName
+//   sessionRevocation scp: session cut entries and leases, the SCPs tagged as this stack's (retries and lifts too)
 //   identityCenter    directory (user/group/permission set/account reads for policy evaluation) |
 //                     assignments (list and delete assignments: checks and clean-up) |
 //                     groupMembers (list a group's members). Made with the function's own role
@@ -38,7 +39,7 @@ const FUNCTIONS = {
   slackCommands: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] },
   slackInteractions: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] },
   // grantsTable: message locations (SLACKMSG items) and grant reads; schedules: each grant's expiry warning
-  slackNotify: { grantsTable: 'readWrite', grantsTableStream: 'read', schedules: 'write', secrets: ['slack'] },
+  slackNotify: { grantsTable: 'readWrite', grantsTableStream: 'read', schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] }, // directory: the session terms in the messages
   // grantsTable: one audit item per history entry (idempotent puts)
   publishGrantEvents: { grantsTable: 'readWrite', grantsTableStream: 'read', events: 'put' },
   // Workflow tasks
@@ -49,11 +50,13 @@ const FUNCTIONS = {
   completeActivation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['assignments'] },
   // A revoked grant's activation/revocation schedules can do nothing useful any more.
   beginRevocation: { grantsTable: 'readWrite+slots', schedules: 'delete', identityCenter: ['assignments'] },
+  // Session revocation: cut entries, leases and the stack's SCPs; SessionDuration and the management account from the directory reads.
+  cutSessions: { grantsTable: 'readWrite', sessionRevocation: 'scp', identityCenter: ['directory'] },
   // Backstops: the sweeper queries by status, writes status, lists the running workflows and starts
   // workflows (no Identity Center calls); the reconciler reads the policy's scope, deletes drifted
   // assignments and writes holders.
   // It also mends the slots: takes back those of dead workflows and wakes waiters whose wake-up was lost.
-  sweepGrants: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['grant', 'revoke'], listRunningWorkflows: 'both' },
+  sweepGrants: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['grant', 'revoke'], listRunningWorkflows: 'both', sessionRevocation: 'scp', identityCenter: ['directory'] },
   reconcileAccess: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', identityCenter: ['directory', 'assignments', 'groupMembers'] },
   // Web portal: the CloudFormation custom resource that writes the build and its settings into the portal's bucket.
   deployPortal: { portalBucket: 'publish' },

@@ -30,6 +30,12 @@ const GRANT_SCHEDULES = sub('arn:${AWS::Partition}:scheduler:${AWS::Region}:${AW
 const stateMachine = (name) => sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:\${self:custom.names.${name}}`);
 // The bus of the deploy parameter eventBusName (a bus name in this account; `default` is the default bus).
 const EVENT_BUS = sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${param:eventBusName}');
+// Organizations ARNs embed the management account and organization ids, which this stack does not know.
+const ORGANIZATIONS_ACCOUNTS = sub('arn:${AWS::Partition}:organizations::*:account/o-*/*');
+const SCP_POLICIES = sub('arn:${AWS::Partition}:organizations::*:policy/o-*/service_control_policy/p-*');
+/** The tag (lib/adapters/organizations-scp.ts SCP_OWNER_TAG) and owner (SESSION_SCP_OWNER) of the SCPs this stack creates. */
+const SCP_OWNER_TAG = 'identity-center-jit:owner';
+const SCP_OWNER = '${self:service}-${sls:stage}';
 const ssmParameter = (param) => sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter\${param:${param}}`);
 
 /**
@@ -146,6 +152,35 @@ const MANAGED_POLICIES = {
       allow('s3:ListBucket', getAtt('PortalBucket', 'Arn')),
     ],
   },
+  // Session revocation (sessionRevocation=scp): the cut entries and leases in the table, and the
+  // service control policies this stack creates. Changing, attaching, detaching and deleting is
+  // allowed only on policies that carry this stack's owner tag, and creating only with that tag.
+  SessionCutTablePolicy: {
+    description: 'Session revocation: write and remove cut entries in batches, take and give back per-account leases',
+    statements: [allow(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'], getAtt('GrantsTable', 'Arn'))],
+  },
+  SessionScpPolicy: {
+    condition: 'ReadsDirectoryDirectly',
+    description: 'Session revocation: service control policies tagged as this stack\'s, and a group\'s account assignments',
+    statements: [
+      allow('sso:ListAccountAssignmentsForPrincipal', IDC_INSTANCE),
+      // ListPolicies (finding a policy an interrupted attempt created) supports no resource-level permissions.
+      allow('organizations:ListPolicies', '*'),
+      allow('organizations:ListPoliciesForTarget', ORGANIZATIONS_ACCOUNTS),
+      allow(['organizations:DescribePolicy', 'organizations:ListTagsForResource'], SCP_POLICIES),
+      // A policy being created has no ARN yet: CreatePolicy (and the TagResource its Tags need) is
+      // limited by the policy type and the owner tag instead.
+      allow(['organizations:CreatePolicy', 'organizations:TagResource'], '*', {
+        StringEquals: { [`aws:RequestTag/${SCP_OWNER_TAG}`]: SCP_OWNER, 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [SCP_OWNER_TAG] },
+      }),
+      allow(['organizations:UpdatePolicy', 'organizations:DeletePolicy', 'organizations:AttachPolicy', 'organizations:DetachPolicy'], SCP_POLICIES, {
+        StringEquals: { [`aws:ResourceTag/${SCP_OWNER_TAG}`]: SCP_OWNER },
+      }),
+      // The other resource of an attachment: the account (untagged), for service control policies only.
+      allow(['organizations:AttachPolicy', 'organizations:DetachPolicy'], ORGANIZATIONS_ACCOUNTS, { StringEquals: { 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' } }),
+    ],
+  },
   // With idcRoleArn set, that role (in the account holding Identity Center) makes the calls above.
   AssumeIdcRolePolicy: {
     condition: 'AssumesIdcRole',
@@ -177,6 +212,7 @@ const CAPABILITIES = {
     assignments: ['WorkflowIdentityCenterPolicy'],
     groupMembers: ['ReconcileIdentityCenterPolicy'],
   },
+  sessionRevocation: { scp: ['SessionCutTablePolicy', 'SessionScpPolicy'] },
 };
 /** Order of the managed policies in a role (CloudFormation keeps the list as written). */
 const POLICY_ORDER = Object.keys(MANAGED_POLICIES);

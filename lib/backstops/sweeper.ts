@@ -37,6 +37,7 @@
 import { SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
 import type { BackstopLog, Clock, CreateSlots, ExecutionStarter, GrantStore, RunningExecutions, SlotRepairReport } from '../ports/index.ts';
+import { liftDueEntries, retryPendingCuts, type SessionCutDeps } from '../workflow/session-cut.ts';
 
 export interface SweeperSettings {
   /** ACTIVE grants are swept this long after expiresAt (a healthy scheduled revoke has deleted the access by then). */
@@ -78,6 +79,8 @@ export interface SweeperDeps {
   slots?: CreateSlots;
   /** GrantService.expirePending: PENDING_APPROVAL → APPROVAL_EXPIRED with its history entry and notification. */
   expirePending(grant: Grant): Promise<Grant>;
+  /** Session revocation (sessionRevocation=scp): the cuts to retry and the entries to lift, on every run. */
+  sessions?: SessionCutDeps;
   clock: Clock;
   log: BackstopLog;
 }
@@ -110,7 +113,19 @@ export interface SweepReport {
   items: SweepItem[];
   /** What the slots needed: slots taken back from dead workflows, handed over, waiters woken or removed. */
   slots?: SlotRepairReport;
+  /** Session revocation: pending cuts retried (and how many are still pending), entries lifted. */
+  sessions?: SessionSweepReport;
 }
+
+export interface SessionSweepReport {
+  retried: number;
+  stillPending: number;
+  lifted: number;
+  liftFailedAccounts: string[];
+}
+
+/** A pending cut is retried once it is this old (the revoke workflow's own attempt has ended by then). */
+const PENDING_CUT_GRACE_MS = 60_000;
 
 export interface SweepRunOptions {
   /** Milliseconds left before the function must return (Lambda context minus a margin). */
@@ -228,6 +243,7 @@ export class Sweeper {
     const revokeInput = (grant: Grant) => ({ grantId: grant.id, expiresAt: grant.expiresAt ?? now.toISOString(), mode: 'sweep' as const });
     let complete = true;
     let slots: SlotRepairReport | undefined;
+    let sessions: SessionSweepReport | undefined;
     try {
       // A slot held by a dead workflow, or a wake-up lost with a crashed releaser, stalls every waiter: mend those first.
       if (this.deps.slots) {
@@ -298,12 +314,22 @@ export class Sweeper {
           this.deps.log.error('grant stuck in ACTIVATING: its grant workflow neither finished nor failed', { grantId: grant.id, since: iso(since), metric: 'StuckActivation', value: 1 });
         }
       });
+
+      // Session revocation: cuts that failed are tried again (each failure alerts), and the deny
+      // entries whose sessions have all ended are lifted (an SCP left empty is deleted).
+      if (this.deps.sessions) {
+        if (timeLeft() <= 0) throw new OutOfBudget();
+        const retried = await retryPendingCuts(this.deps.sessions, { graceMs: PENDING_CUT_GRACE_MS, limit: s.pageSize });
+        if (timeLeft() <= 0) throw new OutOfBudget();
+        const lift = await liftDueEntries(this.deps.sessions, { limit: s.maxActions });
+        sessions = { retried: retried.length, stillPending: retried.filter((r) => r.outcome === 'pending').length, lifted: lift.lifted, liftFailedAccounts: lift.failedAccounts };
+      }
     } catch (err) {
       if (!(err instanceof OutOfBudget)) throw err;
       complete = false;
     }
 
-    return { startedAt: now.toISOString(), finishedAt: this.deps.clock.now().toISOString(), complete, counts, items, ...(slots ? { slots } : {}) };
+    return { startedAt: now.toISOString(), finishedAt: this.deps.clock.now().toISOString(), complete, counts, items, ...(slots ? { slots } : {}), ...(sessions ? { sessions } : {}) };
   }
 
   private async startOrFail(

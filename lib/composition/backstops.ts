@@ -11,6 +11,7 @@ import { loadBackstopEnv, requireSetting, sweeperSettings, type BackstopEnv } fr
 import { logger } from '../logger.ts';
 import type { BackstopLog } from '../ports/index.ts';
 import { getRuntime, type Runtime } from './runtime.ts';
+import { sessionCutDeps } from './sessions.ts';
 import { workflowDeps } from './workflow.ts';
 
 /** Powertools logger behind the BackstopLog port. */
@@ -30,6 +31,8 @@ export function createSweeper(runtime: Runtime, env: BackstopEnv = loadBackstopE
       }),
       slots: workflowDeps(runtime).slots,
       expirePending: (grant) => runtime.service.expirePending(grant),
+      // Also with revocation off: entries cut while it was on are still lifted when due.
+      sessions: sessionCutDeps(runtime, { log }),
       clock: runtime.clock,
       log,
     },

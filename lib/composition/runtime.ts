@@ -25,6 +25,7 @@ import { cursorKeyLoader } from '../adapters/cursor-key.ts';
 import { DynamoStore } from '../adapters/dynamo-store.ts';
 import { createIdentityCenterClients, IdentityCenterDirectory, IdentityCenterWriter, type IdentityCenterClients, type IdentityCenterConfig } from '../adapters/identity-center.ts';
 import { lazy, lazySdk } from '../adapters/lazy-sdk.ts';
+import { IdentityCenterSessionAccess, IdentityCenterSessionTerms } from '../adapters/organizations-scp.ts';
 import { StepFunctionsWorkflows } from '../adapters/workflows.ts';
 import { loadConfig, requireSetting, type Config } from '../config.ts';
 import { CursorCodec } from '../http/cursor.ts';
@@ -47,6 +48,8 @@ export interface Runtime {
   policy: PolicyEngine;
   workflows: Workflows;
   service: GrantService;
+  /** The Identity Center reads of session revocation: a permission set's SessionDuration (cached), a group's assignments. */
+  sessionAccess: IdentityCenterSessionAccess;
   /** Seals and opens the HTTP API's pagination cursors; the key is read from Secrets Manager on the first call (CURSOR_KEY_SECRET_ARN). */
   cursors: () => Promise<CursorCodec>;
   /** `sfn`, `scheduler`, `ssoAdmin` and `organizations` are providers: the client is built (and its package loaded) on the first call. */
@@ -92,6 +95,12 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
       ...(config.SCHEDULER_DLQ_ARN ? { deadLetterQueueArn: config.SCHEDULER_DLQ_ARN } : {}),
       clock,
     });
+  const sessionAccess = new IdentityCenterSessionAccess({
+    ssoAdmin: idcClients.ssoAdmin,
+    instanceArn: async () => (await identityCenter.instance()).instanceArn,
+    managementAccountId: () => directory.managementAccountId(),
+    now: () => clock.now().getTime(),
+  });
   const service = new GrantService({
     store,
     directory,
@@ -99,12 +108,13 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
     workflows,
     clock,
     maxStartAheadMs: config.MAX_START_AHEAD_DAYS * 86_400_000,
+    sessionTerms: new IdentityCenterSessionTerms(sessionAccess, config.SESSION_REVOCATION),
   });
   const cursors = lazy(async () => {
     const key = cursorKeyLoader(requireSetting(config, 'CURSOR_KEY_SECRET_ARN'));
     return new CursorCodec(await key(), { now: () => clock.now().getTime() });
   });
-  return { config, clock, store, directory, identityCenter, policy, workflows, service, cursors, clients: { dynamodb, sfn, scheduler, ...idcClients } };
+  return { config, clock, store, directory, identityCenter, policy, workflows, service, cursors, sessionAccess, clients: { dynamodb, sfn, scheduler, ...idcClients } };
 }
 
 let current: Runtime | undefined;

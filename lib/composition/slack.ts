@@ -53,6 +53,7 @@ function slackNotifier(runtime: Runtime, env: SlackEnv): SlackNotifier {
     channelForRule: (ruleId) => runtime.policy.rule(ruleId)?.slack?.channel,
     ...(env.SLACK_APPROVALS_CHANNEL ? { defaultChannel: env.SLACK_APPROVALS_CHANNEL } : {}),
     ...(env.SSO_START_URL ? { startUrl: env.SSO_START_URL } : {}),
+    sessionTerms: (grant) => runtime.service.sessionTermsOf(grant.target),
     ...(notifyArn && roleArn
       ? {
           expiryWarnings: new SchedulerExpiryWarnings(runtime.clients.scheduler, {

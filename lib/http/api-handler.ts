@@ -13,6 +13,7 @@ import type { Config } from '../config.ts';
 import type { Caller, GrantService } from '../service/grants.ts';
 import type { CursorCodec } from './cursor.ts';
 import { jsonBody, type ParsedBodyEvent } from './middleware/json-body.ts';
+import { withSessionTerms } from './session-terms.ts';
 import { problemErrors } from './middleware/problem-errors.ts';
 import { validationErrorFrom } from './problem.ts';
 import { idempotencyKeySchema, operation } from './schemas.ts';
@@ -85,6 +86,7 @@ export function apiHandler<B = undefined, Q = undefined, P = undefined>(
     const idempotencyKey = op.idempotencyKey ? parsePart('header', idempotencyKeySchema, header(event, 'idempotency-key')) : undefined;
     const caller = await callerFromEvent(event, { service, cursors, config });
     const result = await run({ caller, body, query, params, service, cursors, header: (name) => header(event, name), ...(idempotencyKey ? { idempotencyKey } : {}) });
+    result.body = await withSessionTerms(service, result.body);
     const resultBody = result.body as { id?: unknown } | undefined;
     if (resultBody && typeof resultBody.id === 'string') logger.appendKeys({ grantId: resultBody.id });
     return {

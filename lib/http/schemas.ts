@@ -136,6 +136,17 @@ export const idempotencyKeySchema = z
 // ---- response shapes (documentation) ------------------------------------------
 
 const actorSchema = z.object({ id: z.string(), name: z.string() });
+
+/** What happens to the role sessions a grant issued once it ends (account targets). */
+export const sessionTermsSchema = z
+  .object({
+    duration: z.string().meta({ description: "The permission set's SessionDuration (ISO 8601): how long a session issued under the grant lasts", example: 'PT8H' }),
+    revocation: z.enum(['scp', 'off', 'not-applicable-management-account']).meta({
+      description: 'scp: sessions issued before the access ended are refused within seconds (service control policy); off: they last their SessionDuration; the management account is not covered by SCPs',
+    }),
+    note: z.string().meta({ description: 'The same in a plain sentence' }),
+  })
+  .meta({ id: 'SessionTerms' });
 const statusSchema = z.enum(GRANT_STATUSES).meta({ id: 'GrantStatus' });
 
 export const grantSchema = z
@@ -166,6 +177,8 @@ export const grantSchema = z
     coveredByExistingAccess: z.boolean().optional(),
     failureReason: z.string().optional(),
     revokeReason: z.string().optional(),
+    session: sessionTermsSchema.optional(),
+    sessionsValidUntil: z.string().optional().meta({ description: 'expiresAt + SessionDuration: until when a session issued under the grant may still work (revocation off, or the management account)' }),
   })
   .meta({ id: 'Grant' });
 
@@ -179,7 +192,7 @@ export const eligibilitySchema = z
       z.object({
         ruleId: z.string(),
         description: z.string().optional(),
-        targets: z.array(z.record(z.string(), z.unknown())),
+        targets: z.array(z.looseObject({ session: sessionTermsSchema.optional() }).meta({ description: 'An account × permission set (with its session terms) or a group' })),
         duration: z.object({ min: z.string(), max: z.string(), default: z.string(), maxTotal: z.string() }),
         approvalRequired: z.boolean(),
         quorum: z.number().int(),

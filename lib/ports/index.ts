@@ -10,3 +10,4 @@ export * from './backstops.ts';
 export * from './slack.ts';
 export * from './portal.ts';
 export * from './events.ts';
+export * from './sessions.ts';

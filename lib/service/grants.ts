@@ -11,11 +11,14 @@ import {
   type Actor,
   type Grant,
   type GrantStatus,
+  type Target,
   type TargetRequest,
 } from '../domain/grant.ts';
 import { addDuration, durationMs, formatDuration } from '../domain/duration.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, UnprocessableError } from '../errors.ts';
+import type { SessionTerms } from '../domain/session-cut.ts';
 import type { Clock, Directory, GrantStore, Page, Workflows } from '../ports/index.ts';
+import type { SessionTermsSource } from '../ports/sessions.ts';
 import { GrantAuthorization } from '../policy/authorization.ts';
 import type { Caller, EligibilityEntry, PolicyEngine } from '../policy/engine.ts';
 
@@ -46,6 +49,8 @@ export interface GrantServiceDeps {
   clock: Clock;
   /** How far ahead a future start may be. */
   maxStartAheadMs: number;
+  /** What happens to a grant's role sessions when it ends (SessionDuration, revocation); absent, nothing is said. */
+  sessionTerms?: SessionTermsSource;
 }
 
 const OPEN_STATUSES: readonly GrantStatus[] = ['PENDING_APPROVAL', 'APPROVED', 'SCHEDULED'];
@@ -159,8 +164,22 @@ export class GrantService {
     return ruleIndex < rules.length ? { items, cursor: `${ruleIndex}.${inner ?? ''}` } : { items };
   }
 
-  eligibility(caller: Caller): Promise<EligibilityEntry[]> {
-    return this.deps.policy.eligibility(caller);
+  /** What the caller may request; each account target says what happens to its sessions after the grant ends. */
+  async eligibility(caller: Caller): Promise<EligibilityEntry[]> {
+    const entries = await this.deps.policy.eligibility(caller);
+    if (!this.deps.sessionTerms) return entries;
+    return Promise.all(
+      entries.map(async (entry) => ({
+        ...entry,
+        targets: await Promise.all(entry.targets.map(async (t) => (t.type === 'account' ? { ...t, session: await this.sessionTermsOf(t) } : t))),
+      })),
+    );
+  }
+
+  /** The session terms of an account target (undefined for a group, or when not configured). */
+  async sessionTermsOf(target: Target): Promise<SessionTerms | undefined> {
+    if (target.type !== 'account' || !this.deps.sessionTerms) return undefined;
+    return this.deps.sessionTerms.termsFor(target.accountId, target.permissionSetArn);
   }
 
   // ---- commands -------------------------------------------------------------

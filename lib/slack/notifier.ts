@@ -8,6 +8,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Grant } from '../domain/grant.ts';
+import type { SessionTerms } from '../domain/session-cut.ts';
 import type { ExpiryWarningScheduler, SlackLogger, SlackMessageStore } from '../ports/index.ts';
 import { approvalChannelMessage, requesterDm, type DmKind } from './views.ts';
 
@@ -21,6 +22,8 @@ export interface SlackNotifierDeps {
   defaultChannel?: string;
   /** SSO start URL for the console link in the ACTIVE DM. */
   startUrl?: string;
+  /** What happens to a grant's sessions once it ends (GrantService.sessionTermsOf); absent, the messages do not say. */
+  sessionTerms?: (grant: Grant) => Promise<SessionTerms | undefined>;
   expiryWarnings?: ExpiryWarningScheduler;
   logger: SlackLogger;
 }
@@ -94,6 +97,11 @@ export class SlackNotifier {
     }
   }
 
+  /** The terms inform; a failed lookup leaves them out of the message rather than hold it up. */
+  private async sessionTermsOf(grant: Grant): Promise<SessionTerms | undefined> {
+    return this.deps.sessionTerms?.(grant).catch(() => undefined);
+  }
+
   channelFor(grant: Grant): string | undefined {
     return this.deps.channelForRule(grant.ruleId) ?? this.deps.defaultChannel;
   }
@@ -101,7 +109,7 @@ export class SlackNotifier {
   private async updateChannelMessage(grant: Grant): Promise<void> {
     // Requests that need nobody's approval have nothing for approvers to act on.
     if (grant.quorum === 0) return;
-    const message = approvalChannelMessage(grant);
+    const message = approvalChannelMessage(grant, await this.sessionTermsOf(grant));
     const ref = await this.deps.messages.getChannelMessage(grant.id);
     const client = await this.client();
     if (ref) {
@@ -143,7 +151,8 @@ export class SlackNotifier {
       this.deps.logger.warn('requester has no Slack account with this email; DM skipped', { grantId: grant.id });
       return;
     }
-    const message = requesterDm(kind, grant, this.deps.startUrl ? { startUrl: this.deps.startUrl } : {});
+    const session = await this.sessionTermsOf(grant);
+    const message = requesterDm(kind, grant, { ...(this.deps.startUrl ? { startUrl: this.deps.startUrl } : {}), ...(session ? { session } : {}) });
     await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
   }
 }

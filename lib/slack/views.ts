@@ -6,6 +6,7 @@
 import { describeTarget, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { durationMs } from '../domain/duration.ts';
 import { consoleLink } from '../domain/console-link.ts';
+import type { SessionTerms } from '../domain/session-cut.ts';
 import { TEXT_LIMITS } from '../http/schemas.ts';
 import type { EligibleTarget } from './service.ts';
 
@@ -129,13 +130,20 @@ const button = (text: string, actionId: string, value: string, style?: 'primary'
   ...(style ? { style } : {}),
 });
 
+/** What happens to the grant's sessions once it ends (account grants), as a line of the messages. */
+function sessionsText(session: SessionTerms | undefined): string | undefined {
+  return session ? `*Sessions* (${humanDuration(session.duration)} each): ${escapeMrkdwn(session.note)}` : undefined;
+}
+
 /** The approvers' channel message; rebuilt from the grant on every change. */
-export function approvalChannelMessage(grant: Grant): SlackMessage {
+export function approvalChannelMessage(grant: Grant, session?: SessionTerms): SlackMessage {
   const blocks: Block[] = [
     section(`*Access request* for ${targetText(grant)}`),
     grantFields(grant),
     section(`*Justification*\n${escapeMrkdwn(grant.justification)}`),
   ];
+  const sessions = sessionsText(session);
+  if (sessions) blocks.push(context(sessions));
   const approvals = approvalsText(grant);
   const notes = [approvals, grant.failureReason && `Reason: ${escapeMrkdwn(grant.failureReason)}`, grant.revokeReason && `Revoked: ${escapeMrkdwn(grant.revokeReason)}`];
   if (grant.status === 'PENDING_APPROVAL') {
@@ -162,7 +170,7 @@ export function approvalChannelMessage(grant: Grant): SlackMessage {
 export type DmKind = 'extended' | 'approved' | 'denied' | 'active' | 'expiry-warning' | 'expired' | 'revoked' | 'failed' | 'cancelled' | 'approval-expired' | 'scheduled';
 
 /** The requester's DM for one change. */
-export function requesterDm(kind: DmKind, grant: Grant, opts: { startUrl?: string } = {}): SlackMessage {
+export function requesterDm(kind: DmKind, grant: Grant, opts: { startUrl?: string; session?: SessionTerms } = {}): SlackMessage {
   const what = targetText(grant);
   const last = grant.history.at(-1);
   const by = last ? escapeMrkdwn(last.actor.name) : 'someone';
@@ -226,6 +234,8 @@ export function requesterDm(kind: DmKind, grant: Grant, opts: { startUrl?: strin
       blocks.push(section(text));
       break;
   }
+  const sessions = ['active', 'extended', 'expiry-warning', 'expired', 'revoked'].includes(kind) ? sessionsText(opts.session) : undefined;
+  if (sessions) blocks.push(context(sessions));
   blocks.push(context(`Grant \`${grant.id}\``));
   return { text, blocks };
 }

@@ -61,3 +61,16 @@ export const auditMonthPartition = (month: string) => `${KEY_PREFIX.audit}${mont
 export const auditSortKey = (at: string, grantId: string, position: number) => `${at}#${grantId}#${String(position).padStart(4, '0')}`;
 export const auditUserPartition = (userName: string) => `${KEY_PREFIX.auditUser}${userName.toLowerCase()}`;
 export const auditAccountPartition = (accountId: string) => `${KEY_PREFIX.auditAccount}${accountId}`;
+/** Session revocation: an account's SCP writer lease, its cut entries, the lift index and the pending cuts. */
+export const sessionLeaseKey = (accountId: string): TableKey => ({ pk: `${KEY_PREFIX.sessions}${accountId}`, sk: SORT_KEY.sessionLease });
+export const sessionCutKey = (e: { accountId: string; cutoff: string; userId: string; grantId: string }): TableKey => ({
+  pk: `${KEY_PREFIX.sessions}${e.accountId}`,
+  sk: `${SORT_KEY.sessionCut}${e.cutoff}#${e.userId}#${e.grantId}`,
+});
+export const SESSION_CUT_SORT_PREFIX = SORT_KEY.sessionCut;
+/** The byStatus index partition of the cut entries, sorted by lift time. */
+export const SESSION_LIFT_PARTITION = layout.SESSION_PARTITION.lift;
+export const sessionLiftSortKey = (e: { accountId: string; cutoff: string; userId: string; grantId: string; liftAt: string }) =>
+  `${e.liftAt}#${e.accountId}#${e.cutoff}#${e.userId}#${e.grantId}`;
+export const PENDING_CUTS_PARTITION = layout.STATE_MACHINE_SUBSTITUTIONS.SessionsPendingKey;
+export const pendingCutKey = (grantId: string): TableKey => ({ pk: PENDING_CUTS_PARTITION, sk: grantId });

@@ -19,6 +19,10 @@
  *                (one per history entry; a time range is one Query per month, newest first)
  *                byPrincipal   AUDITUSER#<userName, lower case> / the same sk   a user's entries
  *                byStatus      AUDITACCOUNT#<accountId> / the same sk           an account's entries (account targets only)
+ *   session cut  pk SESSIONS#<accountId>                         sk LEASE (the account's SCP writer lease)
+ *                                                                sk CUT#<cutoff>#<userId>#<grantId> (a deny entry)
+ *                byStatus      SESSIONLIFT / <liftAt>#<accountId>#<cutoff>#<userId>#<grantId>   entries by lift time
+ *   pending cut  pk SESSIONS#PENDING                             sk <grantId>   cuts the sweeper retries
  */
 'use strict';
 
@@ -48,6 +52,8 @@ const KEY_PREFIX = {
   audit: 'AUDIT#',
   auditUser: 'AUDITUSER#',
   auditAccount: 'AUDITACCOUNT#',
+  /** Session revocation: an account's cut entries and lease, and the pending cuts. */
+  sessions: 'SESSIONS#',
 };
 
 /** Sort key of each kind of item (every kind has one item per partition). */
@@ -57,7 +63,13 @@ const SORT_KEY = {
   slot: 'SLOT',
   idempotency: 'IDEMPOTENCY',
   slack: '-',
+  sessionLease: 'LEASE',
+  /** Prefix of a cut entry's sort key. */
+  sessionCut: 'CUT#',
 };
+
+/** Session revocation's fixed partitions: the pending cuts (pk SESSIONS#PENDING) and the lift index partition. */
+const SESSION_PARTITION = { pending: 'PENDING', lift: 'SESSIONLIFT' };
 
 /** The partition of the slot waiters (next to the slots: pk SLOT#WAITERS), in the order they are served. */
 const SLOT_WAITERS = 'WAITERS';
@@ -109,6 +121,8 @@ const STATE_MACHINE_SUBSTITUTIONS = {
   SlotWaitersKey: `${KEY_PREFIX.slot}${SLOT_WAITERS}`,
   /** The sort-key prefix of the revocations in the line (a revocation hands its slot only to another revocation). */
   SlotRevocationWaiters: `${SLOT_WAITER_PRIORITY.revoke}#`,
+  /** The partition of the session cuts the sweeper retries (the revoke workflow's RecordSessionsPending). */
+  SessionsPendingKey: `${KEY_PREFIX.sessions}${SESSION_PARTITION.pending}`,
 };
 
 module.exports = {
@@ -118,6 +132,7 @@ module.exports = {
   SORT_KEY,
   SLOT_WAITERS,
   SLOT_WAITER_PRIORITY,
+  SESSION_PARTITION,
   ALL_PARTITION,
   PRIMARY_KEY,
   INDEX,

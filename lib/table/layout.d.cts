@@ -10,10 +10,11 @@ interface KeySchemaElement {
 declare const layout: {
   readonly SLOT_COUNT: number;
   readonly SLOTS_RESERVED_FOR_REVOCATIONS: number;
-  readonly KEY_PREFIX: Readonly<Record<'grant' | 'user' | 'status' | 'pending' | 'holder' | 'slot' | 'idempotency' | 'slackMessage' | 'slackReplay' | 'audit' | 'auditUser' | 'auditAccount', string>>;
-  readonly SORT_KEY: Readonly<Record<'grant' | 'holder' | 'slot' | 'idempotency' | 'slack', string>>;
+  readonly KEY_PREFIX: Readonly<Record<'grant' | 'user' | 'status' | 'pending' | 'holder' | 'slot' | 'idempotency' | 'slackMessage' | 'slackReplay' | 'audit' | 'auditUser' | 'auditAccount' | 'sessions', string>>;
+  readonly SORT_KEY: Readonly<Record<'grant' | 'holder' | 'slot' | 'idempotency' | 'slack' | 'sessionLease' | 'sessionCut', string>>;
   readonly SLOT_WAITERS: string;
   readonly SLOT_WAITER_PRIORITY: Readonly<Record<'revoke' | 'activate', string>>;
+  readonly SESSION_PARTITION: Readonly<Record<'pending' | 'lift', string>>;
   readonly ALL_PARTITION: Readonly<Record<'grant' | 'holder', string>>;
   readonly PRIMARY_KEY: KeyPair;
   readonly INDEX: Readonly<Record<'byPrincipal' | 'byStatus' | 'byPendingRule' | 'all', KeyPair>>;
@@ -23,6 +24,6 @@ declare const layout: {
     readonly KeySchema: readonly KeySchemaElement[];
     readonly GlobalSecondaryIndexes: ReadonlyArray<{ readonly IndexName: string; readonly KeySchema: readonly KeySchemaElement[]; readonly Projection: { readonly ProjectionType: 'ALL' } }>;
   };
-  readonly STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<'SlotCount' | 'SlotKeyPrefix' | 'SlotSortKey' | 'SlotWaitersKey' | 'SlotRevocationWaiters', string>>;
+  readonly STATE_MACHINE_SUBSTITUTIONS: Readonly<Record<'SlotCount' | 'SlotKeyPrefix' | 'SlotSortKey' | 'SlotWaitersKey' | 'SlotRevocationWaiters' | 'SessionsPendingKey', string>>;
 };
 export = layout;

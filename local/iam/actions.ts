@@ -47,6 +47,8 @@ export interface ActionEnvironment {
    * or the ARN. AWS authorizes against the secret's full ARN however the request names it.
    */
   secretArn?(secretId: string, region: string, accountId: string): string | undefined;
+  /** An Organizations resource's tags (aws:ResourceTag of a policy). */
+  organizationsTags?(resourceId: string): Record<string, string>;
 }
 
 export class UnknownActionError extends Error {
@@ -409,8 +411,55 @@ function organizationsArn(call: AwsCall, env: ActionEnvironment, id: string): st
   if (/^\d{12}$/.test(id)) return `${base}:account/${org.id}/${id}`;
   if (id.startsWith('ou-')) return `${base}:ou/${org.id}/${id}`;
   if (id.startsWith('r-')) return `${base}:root/${org.id}/${id}`;
+  // The policies the project calls on are service control policies (FullAWSAccess is AWS's, under aws).
+  if (id === 'p-FullAWSAccess') return 'arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess';
+  if (id.startsWith('p-')) return `${base}:policy/${org.id}/service_control_policy/${id}`;
   throw new ActionInputError(`organizations:${call.operation}: ${JSON.stringify(id)} is not an account, OU or root id`);
 }
+
+/** aws:RequestTag/<key> and aws:TagKeys of a request's Tags, with its organizations:PolicyType when it has one. */
+function organizationsRequestContext(call: AwsCall, policyType?: string): RequestContext {
+  const tags = (call.input.Tags as Array<{ Key?: string; Value?: string }> | undefined) ?? [];
+  const context: RequestContext = {};
+  for (const t of tags) if (t.Key) context[`aws:RequestTag/${t.Key}`] = t.Value ?? '';
+  if (tags.length) context['aws:TagKeys'] = tags.map((t) => t.Key ?? '');
+  if (policyType) context['organizations:PolicyType'] = policyType;
+  return context;
+}
+
+function resourceTagContext(env: ActionEnvironment, id: string): RequestContext {
+  const context: RequestContext = {};
+  for (const [k, v] of Object.entries(env.organizationsTags?.(id) ?? {})) context[`aws:ResourceTag/${k}`] = v;
+  return context;
+}
+
+/** A call on one service control policy (PolicyId): its ARN, tags and type. */
+const organizationsPolicy = (operation: string): Row => ({
+  service: 'organizations',
+  operation,
+  action: `organizations:${operation}`,
+  source: SOURCES.organizations,
+  permissions: (call, env) => {
+    const id = str(call, 'PolicyId');
+    return [one(`organizations:${operation}`, organizationsArn(call, env, id), { ...resourceTagContext(env, id), 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' })];
+  },
+});
+
+/** Attach and detach: the policy (its tags) and the target, both with the policy type. */
+const organizationsAttachment = (operation: string): Row => ({
+  service: 'organizations',
+  operation,
+  action: `organizations:${operation}`,
+  source: SOURCES.organizations,
+  permissions: (call, env) => {
+    const policyId = str(call, 'PolicyId');
+    const type = { 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' };
+    return [
+      one(`organizations:${operation}`, organizationsArn(call, env, policyId), { ...resourceTagContext(env, policyId), ...type }),
+      one(`organizations:${operation}`, organizationsArn(call, env, str(call, 'TargetId')), type),
+    ];
+  },
+});
 
 const organizationsOn = (operation: string, member: string): Row => ({
   service: 'organizations',
@@ -565,6 +614,25 @@ const ROWS: Row[] = [
   organizationsOn('ListChildren', 'ParentId'),
   organizationsOn('ListAccountsForParent', 'ParentId'),
   organizationsOn('ListTagsForResource', 'ResourceId'),
+  // Service control policies (session revocation).
+  unscoped('organizations', 'ListPolicies', SOURCES.organizations),
+  organizationsOn('ListPoliciesForTarget', 'TargetId'),
+  {
+    service: 'organizations',
+    operation: 'CreatePolicy',
+    action: 'organizations:CreatePolicy',
+    source: SOURCES.organizations,
+    // With Tags, AWS also checks TagResource on the new policy; it has no id yet, so both are checked on "*".
+    permissions: (call) => {
+      const context = organizationsRequestContext(call, str(call, 'Type'));
+      return [one('organizations:CreatePolicy', '*', context), ...(call.input.Tags ? [one('organizations:TagResource', '*', context)] : [])];
+    },
+  },
+  organizationsPolicy('DescribePolicy'),
+  organizationsPolicy('UpdatePolicy'),
+  organizationsPolicy('DeletePolicy'),
+  organizationsAttachment('AttachPolicy'),
+  organizationsAttachment('DetachPolicy'),
 
   // SSM Parameter Store
   {

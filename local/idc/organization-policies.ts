@@ -362,6 +362,11 @@ export class OrganizationPolicies {
   }
 
   /** An account's tags start as the fixture's; tags set through the API replace them. */
+  /** A resource's tags (IAM's aws:ResourceTag in packaged mode). */
+  resourceTags(id: string): Record<string, string> {
+    return { ...this.tagsFor(id) };
+  }
+
   private tagsFor(id: string): Record<string, string> {
     return this.tags.get(id) ?? this.fixture.accounts.find((a) => a.id === id)?.tags ?? {};
   }

@@ -101,13 +101,14 @@ describe('functions/sweepGrants', () => {
     const report = await sweepGrants({}, context);
 
     const all = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
-    // The slots' line of waiters is one partition of the table, read by key; grants by the byStatus index.
-    const waiterReads = all.filter((q) => q.ExpressionAttributeValues?.[':pk'] === 'SLOT#WAITERS');
-    expect(waiterReads.length).toBeGreaterThan(0);
-    expect(waiterReads.every((q) => q.IndexName === undefined && q.KeyConditionExpression === 'pk = :pk')).toBe(true);
-    const queries = all.filter((q) => !waiterReads.includes(q));
+    // The slots' line of waiters and the pending session cuts are partitions of the table, read by key;
+    // grants, and the session cut entries due for lift, by the byStatus index.
+    const byKey = all.filter((q) => ['SLOT#WAITERS', 'SESSIONS#PENDING'].includes(String(q.ExpressionAttributeValues?.[':pk'])));
+    expect(byKey.length).toBeGreaterThan(1);
+    expect(byKey.every((q) => q.IndexName === undefined && q.KeyConditionExpression === 'pk = :pk')).toBe(true);
+    const queries = all.filter((q) => !byKey.includes(q));
     expect(queries.every((q) => q.IndexName === 'byStatus')).toBe(true);
-    expect(queries.map((q) => q.ExpressionAttributeValues?.[':pk'])).toEqual(['STATUS#ACTIVE', 'STATUS#REVOKING', 'STATUS#PENDING_APPROVAL', 'STATUS#APPROVED', 'STATUS#SCHEDULED', 'STATUS#ACTIVATING']);
+    expect(queries.map((q) => q.ExpressionAttributeValues?.[':pk'])).toEqual(['STATUS#ACTIVE', 'STATUS#REVOKING', 'STATUS#PENDING_APPROVAL', 'STATUS#APPROVED', 'STATUS#SCHEDULED', 'STATUS#ACTIVATING', 'SESSIONLIFT']);
     expect(queries[0]?.KeyConditionExpression).toBe('gsi2pk = :pk AND gsi2sk < :before');
     const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
     expect(starts).toHaveLength(1);

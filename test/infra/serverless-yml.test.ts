@@ -87,6 +87,21 @@ const DIRECTORY_READ = [
   'sso:ListPermissionSets',
 ];
 const START_WORKFLOW = ['states:StartExecution'];
+/** Session revocation: cut entries and leases in the table; the stack's tagged SCPs; a group's assignments. */
+const SESSION_TABLE = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'];
+const SESSION_SCPS = [
+  'sso:ListAccountAssignmentsForPrincipal',
+  'organizations:ListPolicies',
+  'organizations:ListPoliciesForTarget',
+  'organizations:DescribePolicy',
+  'organizations:ListTagsForResource',
+  'organizations:CreatePolicy',
+  'organizations:TagResource',
+  'organizations:UpdatePolicy',
+  'organizations:DeletePolicy',
+  'organizations:AttachPolicy',
+  'organizations:DetachPolicy',
+];
 const SCHEDULES = ['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:UpdateSchedule'];
 const WORKFLOW_TABLE = ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem'];
 /** Handing a given-back slot to a waiting workflow and waking it. */
@@ -132,7 +147,9 @@ const PUBLIC_FUNCTIONS = new Set(['getOpenApi']);
  */
 const OWN_ROLE_ONLY_ACTIONS: Record<string, [string[], string[]]> = {
   // It mends the slots too: takes back those of dead workflows, wakes waiters whose wake-up was lost.
-  sweepGrants: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...START_WORKFLOW, 'states:ListExecutions'], []],
+  // ... and retries pending session cuts and lifts due ones.
+  sweepGrants: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...START_WORKFLOW, 'states:ListExecutions', ...SESSION_TABLE], [...DIRECTORY_READ, ...SESSION_SCPS]],
+  cutSessions: [[...LOGS, ...TABLE_WRITE, ...SESSION_TABLE], [...DIRECTORY_READ, ...SESSION_SCPS]],
   reconcileAccess: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER], [...DIRECTORY_READ, ...WORKFLOW_IDENTITY_CENTER, 'identitystore:ListGroupMemberships']],
   // The revocation schedule (or a short grant's revoke) before any access exists.
   prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
@@ -168,6 +185,10 @@ describe('serverless.yml IAM', () => {
       'sso:ListInstances',
       'organizations:DescribeOrganization',
       'organizations:ListAccounts',
+      'organizations:ListPolicies',
+      // No ARN exists before the policy does: limited by its policy type and request tag instead.
+      'organizations:CreatePolicy',
+      'organizations:TagResource',
       // Step Functions logging to CloudWatch Logs: log delivery actions take no resource (AWS docs).
       'logs:CreateLogDelivery',
       'logs:GetLogDelivery',

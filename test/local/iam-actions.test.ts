@@ -299,6 +299,26 @@ describe('organizations', () => {
     expect(perms('organizations', operation, input)).toEqual([{ action: `organizations:${operation}`, resource }]);
   });
 
+  it('service control policies: the policy with its tags and type, the target of an attachment, the request tags of a creation', () => {
+    const env: ActionEnvironment = { ...ENV, organizationsTags: (id): Record<string, string> => (id === 'p-1a2b3c4d' ? { 'identity-center-jit:owner': 'stack' } : {}) };
+    const policy = `${ORG}:policy/o-abcde12345/service_control_policy/p-1a2b3c4d`;
+    const tagged = { 'aws:ResourceTag/identity-center-jit:owner': 'stack', 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' };
+    expect(perms('organizations', 'UpdatePolicy', { PolicyId: 'p-1a2b3c4d', Content: '{}' }, env)).toEqual([{ action: 'organizations:UpdatePolicy', resource: policy, context: tagged }]);
+    expect(perms('organizations', 'AttachPolicy', { PolicyId: 'p-1a2b3c4d', TargetId: MEMBER }, env)).toEqual([
+      { action: 'organizations:AttachPolicy', resource: policy, context: tagged },
+      { action: 'organizations:AttachPolicy', resource: `${ORG}:account/o-abcde12345/${MEMBER}`, context: { 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' } },
+    ]);
+    const created = perms('organizations', 'CreatePolicy', { Name: 'n', Type: 'SERVICE_CONTROL_POLICY', Content: '{}', Tags: [{ Key: 'identity-center-jit:owner', Value: 'stack' }] }, env);
+    const request = { 'aws:RequestTag/identity-center-jit:owner': 'stack', 'aws:TagKeys': ['identity-center-jit:owner'], 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' };
+    expect(created).toEqual([
+      { action: 'organizations:CreatePolicy', resource: '*', context: request },
+      { action: 'organizations:TagResource', resource: '*', context: request },
+    ]);
+    expect(perms('organizations', 'ListPoliciesForTarget', { TargetId: MEMBER, Filter: 'SERVICE_CONTROL_POLICY' }, env)).toEqual([
+      { action: 'organizations:ListPoliciesForTarget', resource: `${ORG}:account/o-abcde12345/${MEMBER}` },
+    ]);
+  });
+
   it('resource-level actions need the organization from the environment', () => {
     expect(() => perms('organizations', 'DescribeAccount', { AccountId: MEMBER }, {})).toThrow(/env\.organization/);
     expect(perms('organizations', 'ListAccounts', {}, {})).toEqual([{ action: 'organizations:ListAccounts', resource: '*' }]);

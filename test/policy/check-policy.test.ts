@@ -45,4 +45,24 @@ rules:
     await expect(checkPolicy([file, '--org', ORG])).rejects.toBeInstanceOf(PolicyError);
     await expect(checkPolicy([file, '--org', ORG])).rejects.toThrow(/broken\.yaml:3:/);
   });
+
+  it('warns, without failing, on rules whose permission sets\' SessionDuration is longer than the rule\'s max duration', async () => {
+    const file = write(
+      'sessions.yaml',
+      `version: 1
+rules:
+  - id: short-grants
+    requesters: { groups: [Developers] }
+    targets:
+      accounts: { ids: ["444444444444"] }
+      permissionSets: [ReadOnlyAccess, AdministratorAccess]
+    duration: { min: PT15M, max: PT2H, default: PT1H }
+    approval: { autoApprove: true }
+`,
+    );
+    const { problems, warnings } = await checkPolicy([file, '--org', ORG]);
+    expect(problems).toEqual([]);
+    // ReadOnlyAccess: PT8H > PT2H; AdministratorAccess: PT1H fits.
+    expect(warnings).toEqual([expect.stringMatching(/^rule short-grants: permission set ReadOnlyAccess has SessionDuration PT8H, longer than the rule's max duration PT2H/)]);
+  });
 });

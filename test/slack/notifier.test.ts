@@ -7,6 +7,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { Grant } from '../../lib/domain/grant.ts';
 import { DynamoSlackMessageStore } from '../../lib/adapters/slack-message-store.ts';
 import { SlackNotifier } from '../../lib/slack/notifier.ts';
+import { sessionTerms } from '../../lib/domain/session-cut.ts';
 import { createSlackNotifyHandler } from '../../lib/slack/notify-handler.ts';
 import { SchedulerExpiryWarnings } from '../../lib/adapters/slack-expiry-warnings.ts';
 import { slackSecretsLoader } from '../../lib/adapters/slack-secrets.ts';
@@ -77,6 +78,24 @@ describe('SlackNotifier and the notify worker', () => {
     const g = grant({ ruleId: 'other-rule' });
     await notifier.grantChanged(g, 'requested');
     expect(slack.messages('CJITAPPROVALS').some((m) => JSON.stringify(m.blocks).includes(g.id))).toBe(true);
+  });
+
+  it('tells approvers and the requester what happens to sessions once the grant ends', async () => {
+    const withTerms = new SlackNotifier({
+      client: notifyWebClient(BOT_TOKEN, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } }),
+      messages: new DynamoSlackMessageStore(table.client, table.tableName),
+      channelForRule: () => '#jit-approvals',
+      sessionTerms: async (g) => sessionTerms('off', 'PT4H', g.target.type === 'account' && g.target.accountId === '111111111111'),
+      logger,
+    });
+    const g = grant();
+    await withTerms.grantChanged(g, 'requested');
+    const posted = slack.messages('CJITAPPROVALS').find((m) => JSON.stringify(m.blocks).includes(g.id));
+    expect(JSON.stringify(posted?.blocks)).toContain('*Sessions* (4h each): Session revocation is off: a session started during the grant stays valid for up to 4 hours after it ends.');
+    const active = next(next(g, 'APPROVED', 'approved'), 'ACTIVE', 'activated', { expiresAt: '2026-01-01T11:05:00.000Z' });
+    await withTerms.grantChanged(active, 'activated');
+    const dm = slack.calls('chat.postMessage').filter((c) => JSON.stringify(c.args.blocks).includes(g.id) && String(c.args.text).includes('is active')).at(-1);
+    expect(JSON.stringify(dm?.args.blocks)).toContain('stays valid for up to 4 hours after it ends');
   });
 
   it('never throws when Slack fails, and logs instead', async () => {

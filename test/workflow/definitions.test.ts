@@ -15,6 +15,11 @@ const aslValidator = createRequire(import.meta.url)('asl-validator') as (definit
 const ROOT = resolve(import.meta.dirname, '../..');
 const files = { GrantStateMachine: 'statemachines/grant.asl.json', RevokeStateMachine: 'statemachines/revoke.asl.json' } as const;
 const read = (path: string) => JSON.parse(readFileSync(resolve(ROOT, path), 'utf8')) as Record<string, unknown>;
+/** Placeholders that name a state, chosen by a deploy parameter (serverless.yml), with every value they take. */
+const STATE_CHOICES: Record<string, string[]> = { AfterRevocation: ['CutSessions', 'Ended'] };
+/** The file with each state-choosing placeholder set to its n-th value. */
+const withChoice = (path: string, n: number) =>
+  JSON.parse(JSON.stringify(read(path)).replace(/\$\{([A-Za-z]+)\}/g, (whole, name: string) => STATE_CHOICES[name]?.[n] ?? whole)) as Record<string, unknown>;
 
 describe('state machine definitions', () => {
   for (const [logicalId, path] of Object.entries(files)) {
@@ -30,10 +35,12 @@ describe('state machine definitions', () => {
       expect(tasks.length).toBeGreaterThan(2);
     });
 
-    it(`${path} is valid ASL`, () => {
-      const { isValid, errors } = aslValidator(read(path) as never);
-      expect(errors).toEqual([]);
-      expect(isValid).toBe(true);
+    it(`${path} is valid ASL (with each state a deploy parameter may choose)`, () => {
+      for (const n of [0, 1]) {
+        const { isValid, errors } = aslValidator(withChoice(path, n) as never);
+        expect(errors).toEqual([]);
+        expect(isValid).toBe(true);
+      }
     });
 
     it(`${path} is the definition serverless.yml deploys as ${logicalId}`, () => {
@@ -48,7 +55,8 @@ describe('state machine definitions', () => {
       const fileText = JSON.stringify(read(path)).replace(/\$\{([A-Za-z]+)\}/g, (whole, name: string) => STATE_MACHINE_SUBSTITUTIONS[name] ?? whole);
       const parts = fileText.split(/\$\{[A-Za-z]+\}/);
       expect(parts.length).toBeGreaterThan(1);
-      const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('resolved:[A-Za-z]+:(?:Arn|Ref)')}$`);
+      const choices = Object.values(STATE_CHOICES).flat().join('|');
+      const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join(`(?:resolved:[A-Za-z]+:(?:Arn|Ref)|${choices})`)}$`);
       expect(JSON.stringify(loaded!.definition)).toMatch(pattern);
     });
 
@@ -65,4 +73,21 @@ describe('state machine definitions', () => {
       });
     });
   }
+
+  it('the revoke workflow enters CutSessions after FinishGrant only with sessionRevocation=scp; with off it ends there, as before', () => {
+    const finishGrant = (sessionRevocation: string) => {
+      const revoke = loadStateMachinesFromServerless(resolve(ROOT, 'serverless.yml'), {
+        stage: 'dev',
+        env: {},
+        params: { sessionRevocation },
+        // The CloudFormation parameter takes the deploy parameter's value (its Default).
+        resolve: (id, attribute) => (id === 'SessionRevocation' ? sessionRevocation : `resolved:${id}:${attribute ?? 'Ref'}`),
+      }).find((m) => m.logicalId === 'RevokeStateMachine')!;
+      return (revoke.definition as { States: Record<string, { Next?: string; Type?: string }> }).States;
+    };
+    const off = finishGrant('off');
+    expect(off.FinishGrant!.Next).toBe('Ended');
+    expect(off.Ended!.Type).toBe('Succeed');
+    expect(finishGrant('scp').FinishGrant!.Next).toBe('CutSessions');
+  });
 });
