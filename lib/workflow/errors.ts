@@ -41,7 +41,7 @@ export const RETRYABLE_TASK_ERRORS = [
 export type RetryableTaskError = (typeof RETRYABLE_TASK_ERRORS)[number];
 
 /** The Lambda task states of both state machines. */
-export type LambdaTaskState = 'PrepareActivation' | 'CompleteActivation' | 'BeginRevocation';
+export type LambdaTaskState = 'PrepareActivation' | 'CompleteActivation' | 'BeginRevocation' | 'CutSessions';
 
 /**
  * Which retryable errors each Lambda task can raise, from what its code calls; each task's
@@ -51,20 +51,26 @@ export type LambdaTaskState = 'PrepareActivation' | 'CompleteActivation' | 'Begi
  *                     Identity Store GetGroupMembershipId; HolderBusy while the last holder deletes.
  *  CompleteActivation DynamoDB, Scheduler Create/UpdateSchedule, Step Functions StartExecution, and after
  *                     a failed create SSO Admin Delete/ListAccountAssignments and Identity Store DeleteGroupMembership
- *                     (ConflictException after the adapter's retries).
+ *                     (ConflictException after the adapter's retries); the plan it makes for a waiter it hands
+ *                     its slot to looks at that grant's holder (HolderBusy, caught there, so a waiter plans alone).
  *  PrepareActivation  also Scheduler Create/UpdateSchedule and Step Functions StartExecution: the
  *                     revocation is scheduled before any access is created.
  *  BeginRevocation    DynamoDB, SSO Admin ListInstances, Identity Store GetGroupMembershipId, Scheduler
  *                     DeleteSchedule (ConflictException while a schedule changes); ActivationInProgress
- *                     when the expiry comes while the grant is still ACTIVATING.
+ *                     when the expiry comes while the grant is still ACTIVATING; HolderBusy as CompleteActivation
+ *                     (a slot it gives back is handed over with a plan).
+ *  CutSessions        nothing: a cut it cannot make is left to the sweeper.
  */
 /** What every task's calls can raise transiently: its own ConflictError, AWS throttling and internal errors. */
 const TRANSIENT_TASK_ERRORS = ['ConflictError', 'ThrottlingException', 'InternalServerException', 'InternalServerError', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'] as const satisfies readonly RetryableTaskError[];
 
 export const TASK_RETRYABLE_ERRORS: Record<LambdaTaskState, readonly RetryableTaskError[]> = {
   PrepareActivation: ['HolderBusy', 'ConflictException', ...TRANSIENT_TASK_ERRORS],
-  CompleteActivation: ['ConflictException', ...TRANSIENT_TASK_ERRORS],
-  BeginRevocation: ['ActivationInProgress', 'ConflictException', ...TRANSIENT_TASK_ERRORS],
+  CompleteActivation: ['HolderBusy', 'ConflictException', ...TRANSIENT_TASK_ERRORS],
+  BeginRevocation: ['HolderBusy', 'ActivationInProgress', 'ConflictException', ...TRANSIENT_TASK_ERRORS],
+  // What it cannot finish (Organizations still throttling after the adapter's retries) it records
+  // for the sweeper, which retries it; its Catch records a cut the task did not reach.
+  CutSessions: [],
 };
 
 /** The Lambda service errors AWS recommends retrying on every Lambda task (Step Functions' names). */

@@ -27,7 +27,7 @@ afterAll(() => {
 });
 
 describe('function bundles at import', () => {
-  it.each(functions.filter((fn) => fn !== 'getOpenApi'))('%s loads DynamoDB and Identity Store, no deferred client', async (fn) => {
+  it.each(functions.filter((fn) => fn !== 'getOpenApi' && fn !== 'deployPortal'))('%s loads DynamoDB and Identity Store, no deferred client', async (fn) => {
     const probe = probeImport(await bundleFunction(fn, outDir));
     // The probe sees the eager clients: the check would see a deferred one too (the probe also fails when it cannot see them after loading them).
     expect(probe.clientsAtImport).toEqual(expect.arrayContaining(['client-dynamodb', 'client-identitystore']));
@@ -36,5 +36,9 @@ describe('function bundles at import', () => {
 
   it('getOpenApi loads no SDK client at all', async () => {
     expect(probeImport(await bundleFunction('getOpenApi', outDir)).clientsAtImport).toEqual([]);
+  }, 60_000);
+
+  it('deployPortal (the portal's deploy-time custom resource) loads S3 and nothing else', async () => {
+    expect(probeImport(await bundleFunction('deployPortal', outDir)).clientsAtImport).toEqual(['client-s3']);
   }, 60_000);
 });

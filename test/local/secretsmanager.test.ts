@@ -63,13 +63,16 @@ describe('LocalSecretsManager', () => {
 describe('serverless.yml: the cursor key secret', () => {
   const config = loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml'), stage: 'dev' });
 
-  it('reaches listGrants (and only it) as CURSOR_KEY_SECRET_ARN, the same ARN its IAM policy names', () => {
+  it('reaches the paginated routes (listGrants, getAudit, and only them) as CURSOR_KEY_SECRET_ARN, the same ARN their IAM policy names', () => {
     const arn = resolveIntrinsics({ Ref: 'CursorKeySecret' }, config);
     expect(arn).toBe(templateSecretArn('identity-center-jit-dev/cursor-key'));
-    const env = resolveFunctionEnvironment(config, findFunction(config, 'listGrants'));
-    expect(env.CURSOR_KEY_SECRET_ARN).toBe(arn);
-    expect(loadConfig(env).CURSOR_KEY_SECRET_ARN).toBe(arn);
-    for (const fn of config.functions.filter((f) => f.name !== 'listGrants')) expect(resolveFunctionEnvironment(config, fn).CURSOR_KEY_SECRET_ARN, fn.name).toBeUndefined();
+    const paginated = ['listGrants', 'getAudit'];
+    for (const name of paginated) {
+      const env = resolveFunctionEnvironment(config, findFunction(config, name));
+      expect(env.CURSOR_KEY_SECRET_ARN, name).toBe(arn);
+      expect(loadConfig(env).CURSOR_KEY_SECRET_ARN).toBe(arn);
+    }
+    for (const fn of config.functions.filter((f) => !paginated.includes(f.name))) expect(resolveFunctionEnvironment(config, fn).CURSOR_KEY_SECRET_ARN, fn.name).toBeUndefined();
     const policy = resolveIntrinsics(config.resources.Resources.CursorKeyReadPolicy, config) as { Properties: { PolicyDocument: { Statement: unknown[] } } };
     expect(policy.Properties.PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: arn }]);
   });
