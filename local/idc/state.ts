@@ -59,6 +59,8 @@ export interface IdcSnapshot {
   assignments: AssignmentView[];
   memberships: MembershipView[];
   operations: OperationView[];
+  /** `<account>|<permission set ARN>` pairs provisioned (absent in snapshots written before it was kept). */
+  provisioned?: string[];
 }
 
 export interface IdcStats {
@@ -84,6 +86,11 @@ export type Operations = Record<string, (input: Record<string, unknown>) => unkn
 
 export function assignmentKey(a: { accountId: string; permissionSetArn: string; principalType: string; principalId: string }): string {
   return `${a.accountId}|${a.permissionSetArn}|${a.principalType}|${a.principalId}`;
+}
+
+/** An account × permission set pair as the provisioned set keys it. */
+export function provisionedKey(accountId: string, permissionSetArn: string): string {
+  return `${accountId}|${permissionSetArn}`;
 }
 
 export function validation(message: string): AwsError {
@@ -144,6 +151,8 @@ export class IdcState {
   assignments = new Map<string, AssignmentView>();
   memberships = new Map<string, MembershipView>();
   operations = new Map<string, OperationView>();
+  /** Permission sets provisioned to accounts: by the fixture, and by every assignment created (deleting it leaves the set provisioned, as in AWS). */
+  provisioned = new Set<string>();
   private currentKnobs: IdcKnobs;
   private faultFired: number[];
   private readonly bucket = { tokens: 0, last: 0 };
@@ -165,6 +174,7 @@ export class IdcState {
     this.permissionSetsByArn = new Map(f.permissionSets.map((p) => [p.arn, p]));
     this.assignments = new Map(f.assignments.map((a) => [assignmentKey(a), { ...a, preExisting: true }]));
     this.memberships = new Map(f.memberships.map((m) => [m.membershipId, { ...m, preExisting: true }]));
+    this.provisioned = new Set([...f.assignments, ...f.provisioned].map((a) => provisionedKey(a.accountId, a.permissionSetArn)));
     if (options.snapshot) this.restore(options.snapshot);
   }
 
@@ -195,6 +205,7 @@ export class IdcState {
       }
       const key = assignmentKey(op);
       if (op.kind === 'CREATE') {
+        this.provisioned.add(provisionedKey(op.accountId, op.permissionSetArn));
         if (!this.assignments.has(key)) {
           this.assignments.set(key, {
             accountId: op.accountId,
@@ -255,6 +266,7 @@ export class IdcState {
       assignments: [...this.assignments.values()].map((a) => ({ ...a })),
       memberships: [...this.memberships.values()].map((m) => ({ ...m })),
       operations: [...this.operations.values()].map((o) => ({ ...o })),
+      provisioned: [...this.provisioned],
     };
   }
 
@@ -267,6 +279,8 @@ export class IdcState {
     this.assignments = new Map(s.assignments.map((a) => [assignmentKey(a), { ...a }]));
     this.memberships = new Map(s.memberships.map((m) => [m.membershipId, { ...m }]));
     this.operations = new Map(s.operations.map((o) => [o.requestId, { ...o }]));
+    for (const pair of s.provisioned ?? []) this.provisioned.add(pair);
+    for (const a of s.assignments) this.provisioned.add(provisionedKey(a.accountId, a.permissionSetArn));
   }
 
   private enter(operation: string, input: Record<string, unknown>, throttled: boolean): void {
