@@ -53,3 +53,24 @@ export const statusPartition = (status: string) => `${KEY_PREFIX.status}${status
 export const pendingRulePartition = (ruleId: string) => `${KEY_PREFIX.pending}${ruleId}`;
 export const ALL_GRANTS_PARTITION = ALL_PARTITION.grant;
 export const ALL_HOLDERS_PARTITION = ALL_PARTITION.holder;
+
+/** The reconciler's cursor: where the current pass stands. */
+export const reconcileCursorKey = (): TableKey => ({ pk: `${KEY_PREFIX.reconcile}${layout.RECONCILE.cursor}`, sk: SORT_KEY.reconcile });
+/** The partition of finished reconcile passes, sorted by when they finished. */
+export const RECONCILE_PASSES_PARTITION = `${KEY_PREFIX.reconcile}${layout.RECONCILE.passes}`;
+export const reconcilePassKey = (finishedAt: string, passId: string): TableKey => ({ pk: RECONCILE_PASSES_PARTITION, sk: `${finishedAt}#${passId}` });
+
+/** Access inventory: one item per assignment (account partition) or membership (group partition). */
+export const inventoryAssignmentKey = (accountId: string, permissionSetArn: string, principalType: string, principalId: string): TableKey => ({
+  pk: `${KEY_PREFIX.inventory}ACCOUNT#${accountId}`,
+  sk: `${permissionSetArn}#${principalType}#${principalId}`,
+});
+export const inventoryMembershipKey = (groupId: string, userId: string): TableKey => ({ pk: `${KEY_PREFIX.inventory}GROUP#${groupId}`, sk: `USER#${userId}` });
+/** Partitions of the inventory: in the table (account, group) and in the indexes (principal on byPrincipal, permission set on byStatus, all on byPendingRule). */
+export const inventoryAccountPartition = (accountId: string) => inventoryAssignmentKey(accountId, '', '', '').pk;
+export const inventoryGroupPartition = (groupId: string) => inventoryMembershipKey(groupId, '').pk;
+export const inventoryPrincipalPartition = (principalId: string) => `${KEY_PREFIX.inventory}PRINCIPAL#${principalId}`;
+export const inventoryPermissionSetPartition = (permissionSetArn: string) => `${KEY_PREFIX.inventory}PS#${permissionSetArn}`;
+export const INVENTORY_ALL_PARTITION = `${KEY_PREFIX.inventory}${layout.RECONCILE.inventoryAll}`;
+/** Which index holds which inventory partition. */
+export const INVENTORY_INDEX = { principal: 'byPrincipal', permissionSet: 'byStatus', all: 'byPendingRule' } as const satisfies Record<string, IndexName>;

@@ -15,6 +15,14 @@
  *                (priority 0: revocations, 1: activations; place: expiresAt or when activation began)
  *   idempotency  pk IDEMPOTENCY#<principal>#<key>                sk IDEMPOTENCY
  *   Slack        pk SLACKMSG#<grantId>, SLACKREPLAY#<signature>  sk -
+ *   access seen by the reconciler (the access inventory):
+ *     assignment pk INVENTORY#ACCOUNT#<account>   sk <permission set ARN>#<USER|GROUP>#<principal id>
+ *     membership pk INVENTORY#GROUP#<group id>    sk USER#<user id>
+ *                byPrincipal   INVENTORY#PRINCIPAL#<principal id> / <pk>#<sk>   a user's (or group's) access
+ *                byStatus      INVENTORY#PS#<permission set ARN> / <pk>#<sk>    one permission set everywhere (assignments)
+ *                byPendingRule INVENTORY / <pk>#<sk>                            the whole inventory (freshness sweep, report)
+ *   reconcile    pk RECONCILE#CURSOR                              sk RECONCILE  where the current pass stands
+ *                pk RECONCILE#PASSES                              sk <finishedAt>#<passId>  finished passes (TTL)
  */
 'use strict';
 
@@ -40,6 +48,9 @@ const KEY_PREFIX = {
   idempotency: 'IDEMPOTENCY#',
   slackMessage: 'SLACKMSG#',
   slackReplay: 'SLACKREPLAY#',
+  /** Access inventory items and their index partitions (INVENTORY#ACCOUNT#, #GROUP#, #PRINCIPAL#, #PS#). */
+  inventory: 'INVENTORY#',
+  reconcile: 'RECONCILE#',
 };
 
 /** Sort key of each kind of item (every kind has one item per partition). */
@@ -49,7 +60,11 @@ const SORT_KEY = {
   slot: 'SLOT',
   idempotency: 'IDEMPOTENCY',
   slack: '-',
+  reconcile: 'RECONCILE',
 };
+
+/** The reconciler's items: its cursor, the partition of finished passes, the whole inventory's index partition. */
+const RECONCILE = { cursor: 'CURSOR', passes: 'PASSES', inventoryAll: 'INVENTORY' };
 
 /** The partition of the slot waiters (next to the slots: pk SLOT#WAITERS), in the order they are served. */
 const SLOT_WAITERS = 'WAITERS';
@@ -110,6 +125,7 @@ module.exports = {
   SORT_KEY,
   SLOT_WAITERS,
   SLOT_WAITER_PRIORITY,
+  RECONCILE,
   ALL_PARTITION,
   PRIMARY_KEY,
   INDEX,
