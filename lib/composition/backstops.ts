@@ -3,7 +3,6 @@
  * backstop settings (lib/config.ts backstopEnvSchema, validated at cold start).
  */
 import { IdentityCenterInventory } from '../adapters/access-inventory.ts';
-import { DynamoInventoryStore } from '../adapters/dynamo-inventory.ts';
 import { StepFunctionsExecutionStarter } from '../adapters/execution-starter.ts';
 import { Pacer } from '../backstops/pacer.ts';
 import { Reconciler } from '../backstops/reconciler.ts';
@@ -11,6 +10,7 @@ import { Sweeper } from '../backstops/sweeper.ts';
 import { loadBackstopEnv, reconcileCallsPerSecond, requireSetting, sweeperSettings, type BackstopEnv } from '../config.ts';
 import { logger } from '../logger.ts';
 import type { BackstopLog, ReconcileStrategy } from '../ports/index.ts';
+import { inventoryStore } from './access.ts';
 import { getRuntime, type Runtime } from './runtime.ts';
 import { workflowDeps } from './workflow.ts';
 
@@ -62,11 +62,6 @@ export function createReconciler(runtime: Runtime, options: ReconcilerOptions = 
     },
     { ...(options.removeUnmanaged !== undefined ? { removeUnmanaged: options.removeUnmanaged } : {}), strategy: options.strategy ?? env.RECONCILE_STRATEGY },
   );
-}
-
-/** The reconciler's cursor, passes and access inventory in the grants table. */
-export function inventoryStore(runtime: Runtime): DynamoInventoryStore {
-  return new DynamoInventoryStore(runtime.clients.dynamodb, runtime.config.GRANTS_TABLE);
 }
 
 /** What the sweepGrants and reconcileAccess functions run: built for each run from the container's runtime, as a run's pacing starts afresh. */
