@@ -65,6 +65,8 @@ export interface IdcSnapshot {
 
 export interface IdcStats {
   calls: Record<string, number>;
+  /** Calls into the throttle bucket per second (epoch second → count), the last CALL_WINDOWS_KEPT seconds: how fast callers really went. */
+  callsPerSecond: Record<number, number>;
   throttled: number;
   quotaRejected: number;
   injected: number;
@@ -136,13 +138,16 @@ const INJECTED_ERRORS: Record<string, { message: string; status: number }> = {
   ServiceQuotaExceededException: { message: 'Service quota exceeded.', status: 400 },
 };
 
+/** Seconds of per-second call counts kept. */
+const CALL_WINDOWS_KEPT = 600;
+
 const systemClock: EmulatorClock = { now: () => Date.now() };
 
 export class IdcState {
   readonly fixture: OrgFixture;
   readonly clock: EmulatorClock;
   readonly random: () => number;
-  readonly stats: IdcStats = { calls: {}, throttled: 0, quotaRejected: 0, injected: 0 };
+  readonly stats: IdcStats = { calls: {}, callsPerSecond: {}, throttled: 0, quotaRejected: 0, injected: 0 };
   readonly usersById: Map<string, OrgFixture['users'][number]>;
   readonly groupsById: Map<string, OrgFixture['groups'][number]>;
   readonly accountsById: Map<string, OrgFixture['accounts'][number]>;
@@ -286,6 +291,7 @@ export class IdcState {
   private enter(operation: string, input: Record<string, unknown>, throttled: boolean): void {
     this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
     this.settle();
+    if (throttled) this.countSecond();
     if (throttled && !this.takeToken()) {
       this.stats.throttled++;
       throw new AwsError('ThrottlingException', 'Rate exceeded');
@@ -295,6 +301,13 @@ export class IdcState {
       const known = INJECTED_ERRORS[effect.code];
       throw new AwsError(effect.code, effect.message ?? known?.message ?? effect.code, known?.status ?? 400);
     }
+  }
+
+  private countSecond(): void {
+    const second = Math.floor(this.clock.now() / 1000);
+    const windows = this.stats.callsPerSecond;
+    windows[second] = (windows[second] ?? 0) + 1;
+    for (const key of Object.keys(windows)) if (Number(key) <= second - CALL_WINDOWS_KEPT) delete windows[Number(key)];
   }
 
   private refillBucket(): void {
