@@ -8,14 +8,18 @@
  * that fixture; without it, the real Identity Center and Organizations of the
  * AWS credentials in the environment (IDC_INSTANCE_ARN / IDENTITY_STORE_ID, or
  * the first instance). Exit code 0: fit to deploy; 1: problems listed.
+ * Warnings do not change the exit code: a group target an identity provider provisions by
+ * SCIM (its memberships added here can be undone by the IdP's next push).
  */
-import { IdentityCenterDirectory } from '../lib/adapters/identity-center.ts';
+import { IdentityCenterInventory } from '../lib/adapters/access-inventory.ts';
+import { IdentityCenterDirectory, IdentityCenterWriter } from '../lib/adapters/identity-center.ts';
+import { scimAdvice } from '../lib/backstops/reconciler.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { loadPolicyFile, PolicyEngine } from '../lib/policy/index.ts';
 import { startEdge } from '../local/edge.ts';
 import { createIdentityCenterEmulator } from '../local/idc/index.ts';
 
-export async function checkPolicy(argv: string[]): Promise<{ problems: string[] }> {
+export async function checkPolicy(argv: string[]): Promise<{ problems: string[]; warnings: string[] }> {
   const file = argv.find((a) => !a.startsWith('--') && argv[argv.indexOf(a) - 1] !== '--org');
   if (!file) throw new ConfigError('usage: npm run policy:check -- <policy.yaml> [--org <fixture.yaml>] [--delegated-admin]');
   const orgIndex = argv.indexOf('--org');
@@ -36,13 +40,25 @@ export async function checkPolicy(argv: string[]): Promise<{ problems: string[] 
     const { SSOAdminClient } = await import('@aws-sdk/client-sso-admin');
     const { IdentitystoreClient } = await import('@aws-sdk/client-identitystore');
     const { OrganizationsClient } = await import('@aws-sdk/client-organizations');
-    const directory = new IdentityCenterDirectory({
+    const options = {
       ...(process.env.IDC_INSTANCE_ARN ? { instanceArn: process.env.IDC_INSTANCE_ARN } : {}),
       ...(process.env.IDENTITY_STORE_ID ? { identityStoreId: process.env.IDENTITY_STORE_ID } : {}),
       clients: { ssoAdmin: new SSOAdminClient(clientConfig), identityStore: new IdentitystoreClient(clientConfig), organizations: new OrganizationsClient(clientConfig) },
-    });
+    };
+    const directory = new IdentityCenterDirectory(options);
     const problems = await new PolicyEngine(document, directory, { delegatedAdmin }).validateAgainstDirectory();
-    return { problems };
+    const warnings: string[] = [];
+    const inventory = new IdentityCenterInventory(new IdentityCenterWriter(options));
+    for (const rule of document.rules) {
+      if (rule.targets.type !== 'group') continue;
+      for (const name of rule.targets.groups) {
+        const groupId = await directory.findGroupId(name);
+        if (!groupId) continue; // a problem above already
+        const group = await inventory.describeGroup(groupId);
+        if (group.externalIds.length > 0) warnings.push(`rule ${rule.id}: group target ${scimAdvice(group)}`);
+      }
+    }
+    return { problems, warnings };
   } finally {
     await stop();
   }
@@ -50,7 +66,8 @@ export async function checkPolicy(argv: string[]): Promise<{ problems: string[] 
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
-    const { problems } = await checkPolicy(process.argv.slice(2));
+    const { problems, warnings } = await checkPolicy(process.argv.slice(2));
+    if (warnings.length > 0) console.warn(`${warnings.length} warning(s):\n${warnings.map((w) => `  - ${w}`).join('\n')}`);
     if (problems.length === 0) {
       console.log('policy OK: every name resolves');
     } else {
