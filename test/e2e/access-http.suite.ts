@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud.ts';
+import { accessReport } from '../../scripts/access-report.ts';
 import { LOCAL_POLICY } from '../support/cloud.ts';
 import { httpClient, startFastLocalCloud } from '../support/local-cloud.ts';
 
@@ -63,6 +64,19 @@ export function accessOverHttp(mode: { packaged: boolean }): void {
       const oncall = await access('alice@example.com', { group: 'OktaOnCall' });
       expect(oncall.body.items).toEqual([expect.objectContaining({ why: 'permanent', group: expect.objectContaining({ name: 'OktaOnCall' }), scimIssuer: OKTA })]);
       expect((await access('alice@example.com', { account: '555555555555' })).body.items).toEqual([]);
+    });
+
+    it('npm run access:report prints it as CSV, then the standing-access summary worst first', async () => {
+      const csv = await accessReport(['--format', 'csv', '--api', cloud.gatewayUrl, '--token', await cloud.token('alice@example.com'), '--account', '444444444444']);
+      const [items, standing] = csv.split('\n\n');
+      expect(items!.split('\n')[0]).toBe('why,principalType,principal,account,accountName,permissionSet,group,grants,until,lastSeen,scimIssuer');
+      expect(items).toMatch(/^permanent,USER,bob,444444444444,payments-dev,ReadOnlyAccess,,,,\d{4}-/m);
+      expect(items).toMatch(new RegExp(`^jit,USER,carol,444444444444,payments-dev,ReadOnlyAccess,,${grantId},\\d{4}-`, 'm'));
+      expect(standing!.split('\n')).toEqual(['target,permanent,jit', 'ReadOnlyAccess on payments-dev (444444444444),1,1']);
+      const everything = await accessReport(['--format', 'csv', '--api', cloud.gatewayUrl, '--token', await cloud.token('alice@example.com')]);
+      // Most permanent holders first, then most JIT.
+      expect(everything.split('\n\n')[1]!.split('\n')).toEqual(['target,permanent,jit', 'ReadOnlyAccess on payments-dev (444444444444),1,1', 'member of OktaOnCall,1,0']);
+      await expect(accessReport(['--api', cloud.gatewayUrl, '--token', await cloud.token('bob@example.com')])).rejects.toThrow(/403: .*admins and auditors/);
     });
 
     it('is for admins and auditors: bob gets a 403 that says so', async () => {
