@@ -1,10 +1,11 @@
-/** `npm run bench`: every benchmark, each writing its section of bench/results.md. BENCH=api,workflows,recovery,slack picks some. */
+/** `npm run bench`: every benchmark, each writing its section of bench/results.md. BENCH=api,workflows,recovery,slack,reconcile picks some. */
 import { runApiBench } from './api.ts';
+import { runReconcileBench } from './reconcile.ts';
 import { runRecoveryBench } from './recovery.ts';
 import { runSlackBench } from './slack.ts';
 import { runWorkflowsBench } from './workflows.ts';
 
-const benches: Record<string, () => Promise<void>> = { api: runApiBench, workflows: runWorkflowsBench, recovery: runRecoveryBench, slack: runSlackBench };
+const benches: Record<string, () => Promise<void>> = { api: runApiBench, workflows: runWorkflowsBench, recovery: runRecoveryBench, slack: runSlackBench, reconcile: runReconcileBench };
 const chosen = (process.env.BENCH ?? Object.keys(benches).join(',')).split(',');
 for (const name of chosen) {
   const run = benches[name];
