@@ -121,6 +121,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   getGrant: [...LOGS, ...TABLE_READ],
   listGrants: [...LOGS, ...TABLE_READ, 'secretsmanager:GetSecretValue'],
   getEligibility: [...LOGS, ...TABLE_READ],
+  getAccess: [...LOGS, ...TABLE_READ],
   slackCommands: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES, 'ssm:GetParameter'],
   slackInteractions: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES, 'ssm:GetParameter'],
 };
@@ -133,7 +134,20 @@ const PUBLIC_FUNCTIONS = new Set(['getOpenApi']);
 const OWN_ROLE_ONLY_ACTIONS: Record<string, [string[], string[]]> = {
   // It mends the slots too: takes back those of dead workflows, wakes waiters whose wake-up was lost.
   sweepGrants: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...START_WORKFLOW, 'states:ListExecutions'], []],
-  reconcileAccess: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER], [...DIRECTORY_READ, ...WORKFLOW_IDENTITY_CENTER, 'identitystore:ListGroupMemberships']],
+  // It lists what exists: principals, provisioned permission sets, assignments per principal, groups and their members.
+  reconcileAccess: [
+    [...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER],
+    [
+      ...DIRECTORY_READ,
+      ...WORKFLOW_IDENTITY_CENTER,
+      'identitystore:ListGroupMemberships',
+      'identitystore:DescribeGroup',
+      'identitystore:ListUsers',
+      'identitystore:ListGroups',
+      'sso:ListPermissionSetsProvisionedToAccount',
+      'sso:ListAccountAssignmentsForPrincipal',
+    ],
+  ],
   // The revocation schedule (or a short grant's revoke) before any access exists.
   prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
   // ACTIVE: the revocation schedule, or the revoke workflow at once for a short grant.
@@ -310,6 +324,7 @@ describe('serverless.yml functions and routes', () => {
       'POST /grants/{id}/extend': 'extendGrant',
       'POST /grants/{id}/cancel': 'cancelGrant',
       'GET /eligibility': 'getEligibility',
+      'GET /access': 'getAccess',
       'GET /openapi.json': 'getOpenApi',
     };
     for (const [routeKey, functionName] of Object.entries(contract)) {
