@@ -7,7 +7,7 @@
 import { DeleteGroupMembershipCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coveredTargets, type ReconcileReport } from '../../lib/backstops/reconciler.ts';
-import { inventoryStore } from '../../lib/composition/access.ts';
+import { accessService, inventoryStore } from '../../lib/composition/access.ts';
 import { createReconciler } from '../../lib/composition/backstops.ts';
 import type { ReconcileStrategy } from '../../lib/ports/index.ts';
 import { memoryLog, startBackstopCloud, type BackstopCloud } from './support.ts';
@@ -63,6 +63,18 @@ describe('reconcile pass', () => {
     // bob's permanent ReadOnlyAccess on payments-dev is in the inventory, seen by this pass.
     const seen = await store.find({ accountId: '444444444444', principalId: b.cloud.idc.userId('bob') });
     expect(seen).toEqual([expect.objectContaining({ kind: 'assignment', permissionSetArn: b.cloud.idc.permissionSetArn('ReadOnlyAccess'), principalType: 'USER', passId: last.pass.passId })]);
+  });
+
+  it('GET /access reports a pass under way (units done of the total) next to the last finished one', async () => {
+    await finishOpenPass();
+    const last = await inventoryStore(b.runtime).lastPass();
+    const first = await reconciler('per-principal').run(2);
+    expect(first.complete).toBe(false);
+    const alice = await b.runtime.service.callerFor({ email: 'alice@example.com' });
+    const { freshness } = await accessService(b.runtime).access(alice, { account: '444444444444' });
+    expect(freshness.currentPass).toEqual({ passId: first.pass.passId, strategy: 'per-principal', startedAt: expect.any(String), unitsDone: 2, unitsTotal: first.pass.unitsTotal, runs: 1 });
+    expect(freshness.lastPass?.passId).toBe(last?.passId);
+    await finishOpenPass();
   });
 
   it('per account, lists only the permission sets provisioned to each account (an unprovisioned pair is never listed)', async () => {
