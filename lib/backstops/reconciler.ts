@@ -202,9 +202,9 @@ export function scimAdvice(group: DirectoryGroupRow): string {
   return `${group.displayName} is provisioned by SCIM from ${issuers}: a membership this system adds is not synced back and the IdP's next push can undo it; use a group created in Identity Center for JIT`;
 }
 
-/** A unit as a target, for an error item. */
-const unitTarget = (unit: PassUnit): Target =>
-  unit.kind === 'members' ? { type: 'group', group: unit.id, groupId: unit.id } : { type: 'account', accountId: unit.kind === 'account' ? unit.id : '-', permissionSet: unit.key, permissionSetArn: unit.key };
+/** What a unit lists, for an error item. */
+const unitTarget = (unit: PassUnit): string =>
+  unit.kind === 'members' ? `members of group ${unit.id}` : unit.kind === 'account' ? `account ${unit.id}` : `assignments of ${unit.principalType ?? 'USER'} ${unit.id}`;
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -232,9 +232,9 @@ export class Reconciler {
     const removeUnmanaged = this.settings.removeUnmanaged ?? this.deps.policy.reconcile.removeUnmanaged;
     const counts = emptyCounts();
     const items: ReconcileItem[] = [];
-    const record = (kind: ReconcileKind, key: string, target: Target, principalId: string, extra: { grantIds?: string[]; detail?: string } = {}) => {
+    const record = (kind: ReconcileKind, key: string, target: Target | string, principalId: string, extra: { grantIds?: string[]; detail?: string } = {}) => {
       counts[kind]++;
-      items.push({ kind, key, target: describeTarget(target), principalId, ...extra });
+      items.push({ kind, key, target: typeof target === 'string' ? target : describeTarget(target), principalId, ...extra });
     };
 
     // Scope: the policy's targets, plus whatever holders and ACTIVE grants name.
