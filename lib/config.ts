@@ -90,9 +90,17 @@ export const backstopEnvSchema = z.object({
   SWEEP_ATTEMPT_WINDOW_SECONDS: z.coerce.number().int().min(60).default(SWEEPER_DEFAULTS.attemptWindowMs / 1000),
   SWEEP_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(SWEEPER_DEFAULTS.pageSize),
   SWEEP_MAX_ACTIONS: z.coerce.number().int().min(1).default(SWEEPER_DEFAULTS.maxActions),
-  /** The reconciler's share of Identity Center's 20 TPS (calls per second). */
-  RECONCILE_MAX_TPS: z.coerce.number().positive().max(20).default(5),
+  /** The reconciler's share of Identity Center's 20 TPS (0.25: 5 calls per second), so grants being activated are not throttled. */
+  RECONCILE_QUOTA_SHARE: z.coerce.number().positive().max(1).default(0.25),
+  /** How a pass lists what exists: `auto` counts the calls each way at the start of a pass and takes the cheaper. */
+  RECONCILE_STRATEGY: z.enum(['auto', 'per-account', 'per-principal']).default('auto'),
 });
+
+/** Identity Center's collective quota over sso-admin and identitystore (not adjustable). */
+export const IDENTITY_CENTER_TPS = 20;
+
+/** The reconciler's pace: its share of the quota, in calls per second. */
+export const reconcileCallsPerSecond = (env: BackstopEnv): number => IDENTITY_CENTER_TPS * env.RECONCILE_QUOTA_SHARE;
 
 export type BackstopEnv = z.infer<typeof backstopEnvSchema>;
 

@@ -90,6 +90,14 @@ Try it (in another shell):
   curl -s -X POST ${cloud.gatewayUrl}/grants -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"target":{"type":"account","accountId":"${sample?.id}","permissionSet":"ReadOnlyAccess"},"duration":"PT15M","justification":"look at logs"}'
   curl -s ${cloud.gatewayUrl}/grants -H "authorization: Bearer $TOKEN"
+  curl -s "${cloud.gatewayUrl}/access?account=${sample?.id}" -H "authorization: Bearer $(npm run -s token -- alice@example.com)"   # who holds what: jit vs permanent
+  npm run access:report                                                                        # the same, and the standing-access summary
 
 Ctrl-C stops everything.
 `);
+
+// The reconciler runs hourly; one pass now gives the access inventory something to show from the start.
+cloud.invoke('reconcileAccess', {}).then(
+  () => console.log('[start] reconcile pass done: GET /access answers from the inventory'),
+  (err: unknown) => console.error(`[start] reconcile pass failed: ${(err as Error).message}`),
+);

@@ -9,10 +9,14 @@
  * AWS credentials in the environment (IDC_INSTANCE_ARN / IDENTITY_STORE_ID, or
  * the first instance). Exit code 0: fit to deploy; 1: problems listed.
  * Warnings do not fail the check: a rule whose permission sets' SessionDuration is longer
- * than the rule's max duration (with session revocation off, a session outlives the grant).
+ * than the rule's max duration (with session revocation off, a session outlives the grant),
+ * and a group target an identity provider provisions by SCIM (its memberships added here can
+ * be undone by the IdP's next push).
  */
-import { IdentityCenterDirectory } from '../lib/adapters/identity-center.ts';
+import { IdentityCenterInventory } from '../lib/adapters/access-inventory.ts';
+import { IdentityCenterDirectory, IdentityCenterWriter } from '../lib/adapters/identity-center.ts';
 import { IdentityCenterSessionAccess } from '../lib/adapters/organizations-scp.ts';
+import { scimAdvice } from '../lib/backstops/reconciler.ts';
 import { durationMs } from '../lib/domain/duration.ts';
 import { sessionDurationMs } from '../lib/domain/session-cut.ts';
 import type { PolicyDocument } from '../lib/policy/schema.ts';
@@ -61,11 +65,12 @@ export async function checkPolicy(argv: string[]): Promise<{ problems: string[];
     const { SSOAdminClient } = await import('@aws-sdk/client-sso-admin');
     const { IdentitystoreClient } = await import('@aws-sdk/client-identitystore');
     const { OrganizationsClient } = await import('@aws-sdk/client-organizations');
-    const directory = new IdentityCenterDirectory({
+    const options = {
       ...(process.env.IDC_INSTANCE_ARN ? { instanceArn: process.env.IDC_INSTANCE_ARN } : {}),
       ...(process.env.IDENTITY_STORE_ID ? { identityStoreId: process.env.IDENTITY_STORE_ID } : {}),
       clients: { ssoAdmin: new SSOAdminClient(clientConfig), identityStore: new IdentitystoreClient(clientConfig), organizations: new OrganizationsClient(clientConfig) },
-    });
+    };
+    const directory = new IdentityCenterDirectory(options);
     const problems = await new PolicyEngine(document, directory, { delegatedAdmin }).validateAgainstDirectory();
     const access = new IdentityCenterSessionAccess({
       ssoAdmin: () => directory.clients.ssoAdmin(),
@@ -73,7 +78,18 @@ export async function checkPolicy(argv: string[]): Promise<{ problems: string[];
       managementAccountId: () => directory.managementAccountId(),
       now: Date.now,
     });
-    return { problems, warnings: await sessionWarnings(document, directory, access) };
+    const warnings: string[] = await sessionWarnings(document, directory, access);
+    const inventory = new IdentityCenterInventory(new IdentityCenterWriter(options));
+    for (const rule of document.rules) {
+      if (rule.targets.type !== 'group') continue;
+      for (const name of rule.targets.groups) {
+        const groupId = await directory.findGroupId(name);
+        if (!groupId) continue; // a problem above already
+        const group = await inventory.describeGroup(groupId);
+        if (group.externalIds.length > 0) warnings.push(`rule ${rule.id}: group target ${scimAdvice(group)}`);
+      }
+    }
+    return { problems, warnings };
   } finally {
     await stop();
   }
@@ -82,7 +98,7 @@ export async function checkPolicy(argv: string[]): Promise<{ problems: string[];
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const { problems, warnings } = await checkPolicy(process.argv.slice(2));
-    for (const w of warnings) console.warn(`warning: ${w}`);
+    if (warnings.length > 0) console.warn(`${warnings.length} warning(s):\n${warnings.map((w) => `  - ${w}`).join('\n')}`);
     if (problems.length === 0) {
       console.log('policy OK: every name resolves');
     } else {

@@ -34,6 +34,7 @@ const FUNCTIONS = {
   cancelGrant: { grantsTable: 'readWrite', schedules: 'delete', identityCenter: ['directory'] }, // a cancelled future start drops its activation schedule
   getEligibility: { grantsTable: 'read', identityCenter: ['directory'] },
   getAudit: { grantsTable: 'read', secrets: ['cursorKey'], identityCenter: ['directory'] },
+  getAccess: { grantsTable: 'read', identityCenter: ['directory'] }, // the access inventory and holders; names from the directory
   getOpenApi: {}, // public, holds no data: its logs only
   // Slack (grantsTable: grants, and the replay marker of each Slack request)
   slackCommands: { grantsTable: 'readWrite', startWorkflows: ['grant', 'revoke'], schedules: 'write', secrets: ['slack'], identityCenter: ['directory'] },

@@ -139,10 +139,14 @@ const MANAGED_POLICIES = {
   },
   ReconcileIdentityCenterPolicy: {
     condition: 'ReadsDirectoryDirectly',
-    description: 'List the members of the groups the policy covers (reconciler)',
+    description: 'List what exists in Identity Center: provisioned permission sets, assignments per principal, users, groups and their members (reconciler)',
     statements: [
       // The Service Authorization Reference lists the membership resource for this action too.
       allow('identitystore:ListGroupMemberships', [IDENTITY_STORE, ...identityStoreItems('group', 'membership')]),
+      allow('identitystore:DescribeGroup', [IDENTITY_STORE, ...identityStoreItems('group')]),
+      allow(['identitystore:ListUsers', 'identitystore:ListGroups'], [IDENTITY_STORE, ...identityStoreItems('user', 'group')]),
+      allow('sso:ListPermissionSetsProvisionedToAccount', [IDC_INSTANCE, sub('arn:${AWS::Partition}:sso:::account/*')]),
+      allow('sso:ListAccountAssignmentsForPrincipal', IDC_INSTANCE),
     ],
   },
   PortalPublishPolicy: {

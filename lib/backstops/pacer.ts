@@ -6,6 +6,8 @@
 export class Pacer {
   private next = 0;
   private readonly intervalMs: number;
+  /** Calls let through so far. */
+  calls = 0;
 
   constructor(
     perSecond: number,
@@ -18,6 +20,7 @@ export class Pacer {
 
   /** Resolves when the caller may make its call. */
   async take(): Promise<void> {
+    this.calls++;
     const now = this.now();
     const at = Math.max(now, this.next);
     this.next = at + this.intervalMs;

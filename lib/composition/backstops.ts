@@ -7,9 +7,10 @@ import { StepFunctionsExecutionStarter } from '../adapters/execution-starter.ts'
 import { Pacer } from '../backstops/pacer.ts';
 import { Reconciler } from '../backstops/reconciler.ts';
 import { Sweeper } from '../backstops/sweeper.ts';
-import { loadBackstopEnv, requireSetting, sweeperSettings, type BackstopEnv } from '../config.ts';
+import { loadBackstopEnv, reconcileCallsPerSecond, requireSetting, sweeperSettings, type BackstopEnv } from '../config.ts';
 import { logger } from '../logger.ts';
-import type { BackstopLog } from '../ports/index.ts';
+import type { BackstopLog, ReconcileStrategy } from '../ports/index.ts';
+import { inventoryStore } from './access.ts';
 import { getRuntime, type Runtime } from './runtime.ts';
 import { sessionCutDeps } from './sessions.ts';
 import { workflowDeps } from './workflow.ts';
@@ -45,6 +46,8 @@ export interface ReconcilerOptions {
   log?: BackstopLog;
   /** Overrides the policy's reconcile.removeUnmanaged. */
   removeUnmanaged?: boolean;
+  /** Overrides RECONCILE_STRATEGY. */
+  strategy?: ReconcileStrategy | 'auto';
 }
 
 export function createReconciler(runtime: Runtime, options: ReconcilerOptions = {}): Reconciler {
@@ -53,13 +56,14 @@ export function createReconciler(runtime: Runtime, options: ReconcilerOptions = 
     {
       workflow: workflowDeps(runtime),
       inventory: new IdentityCenterInventory(runtime.identityCenter),
+      passes: inventoryStore(runtime),
       directory: runtime.directory,
       policy: runtime.policy.document,
       delegatedAdmin: runtime.config.DELEGATED_ADMIN,
-      pacer: new Pacer(env.RECONCILE_MAX_TPS),
+      pacer: new Pacer(reconcileCallsPerSecond(env)),
       log: options.log ?? backstopLog,
     },
-    options.removeUnmanaged !== undefined ? { removeUnmanaged: options.removeUnmanaged } : {},
+    { ...(options.removeUnmanaged !== undefined ? { removeUnmanaged: options.removeUnmanaged } : {}), strategy: options.strategy ?? env.RECONCILE_STRATEGY },
   );
 }
 

@@ -128,6 +128,36 @@ export const auditQuerySchema = z.strictObject({
     .meta({ description: "The previous page's `cursor`, unchanged, with the same from, to, user and account. Signed, bound to the caller, valid for 24 hours." }),
 });
 
+/** GET /access: every filter optional; together they narrow (AND). */
+export const accessQuerySchema = z.strictObject({
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id').optional(),
+  user: z.string().min(1).max(256).optional().meta({ description: 'Email or user name' }),
+  permissionSet: z.string().min(1).max(32).optional().meta({ description: 'Permission set name' }),
+  group: z.string().min(1).max(TEXT_LIMITS.group).optional().meta({ description: 'Group display name: its memberships' }),
+});
+
+const passSchema = z.object({ passId: z.string(), strategy: z.enum(['per-account', 'per-principal']), startedAt: z.string(), runs: z.number() });
+export const accessAnswerSchema = z
+  .object({
+    freshness: z.object({
+      lastPass: passSchema.extend({ finishedAt: z.string(), calls: z.number(), drift: z.number() }).optional().meta({ description: 'The last finished reconcile pass: the inventory is as fresh as its finish' }),
+      currentPass: passSchema.extend({ unitsDone: z.number(), unitsTotal: z.number() }).optional().meta({ description: 'The pass under way and how far it has come' }),
+    }),
+    items: z.array(
+      z.object({
+        why: z.enum(['jit', 'permanent']).meta({ description: '`jit`: created by this system for the grants listed; `permanent`: access this system did not create' }),
+        principal: z.object({ type: z.enum(['USER', 'GROUP']), id: z.string(), name: z.string().optional() }),
+        account: z.object({ id: z.string(), name: z.string().optional() }).optional(),
+        permissionSet: z.string().optional(),
+        group: z.object({ id: z.string(), name: z.string().optional() }).optional(),
+        grants: z.array(z.object({ id: z.string(), status: z.string(), until: z.string().optional() })),
+        lastSeen: z.string().optional().meta({ description: 'When the reconciler last saw it in Identity Center; absent for access granted since it last looked' }),
+        scimIssuer: z.string().optional().meta({ description: 'The group is provisioned by SCIM from this identity provider, whose next push may undo a membership added here' }),
+      }),
+    ),
+  })
+  .meta({ id: 'AccessInventory' });
+
 export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters without spaces')
@@ -245,6 +275,7 @@ export const OPERATIONS: Operation[] = [
   { functionName: 'cancelGrant', method: 'post', path: '/grants/{id}/cancel', summary: 'Cancel a request before it is active', auth: true, params: grantIdParamsSchema, body: emptyBodySchema, success: grantResponse('The cancelled grant') },
   { functionName: 'getEligibility', method: 'get', path: '/eligibility', summary: 'What the caller may request', auth: true, success: { status: 200, schema: eligibilitySchema, description: 'Rules and targets the caller may request' } },
   { functionName: 'getAudit', method: 'get', path: '/audit', summary: 'Export the audit trail (admins and auditors; CSV with Accept: text/csv)', auth: true, query: auditQuerySchema, success: { status: 200, schema: auditPageSchema, description: 'A page of history entries, newest first' } },
+  { functionName: 'getAccess', method: 'get', path: '/access', summary: 'Who holds what now, and why (admins and auditors)', auth: true, query: accessQuerySchema, success: { status: 200, schema: accessAnswerSchema, description: 'The access inventory with its freshness' } },
   { functionName: 'getOpenApi', method: 'get', path: '/openapi.json', summary: 'This document', auth: false, success: { status: 200, schema: z.record(z.string(), z.unknown()), description: 'OpenAPI 3.1 document' } },
 ];
 

@@ -74,3 +74,23 @@ export const sessionLiftSortKey = (e: { accountId: string; cutoff: string; userI
   `${e.liftAt}#${e.accountId}#${e.cutoff}#${e.userId}#${e.grantId}`;
 export const PENDING_CUTS_PARTITION = layout.STATE_MACHINE_SUBSTITUTIONS.SessionsPendingKey;
 export const pendingCutKey = (grantId: string): TableKey => ({ pk: PENDING_CUTS_PARTITION, sk: grantId });
+/** The reconciler's cursor: where the current pass stands. */
+export const reconcileCursorKey = (): TableKey => ({ pk: `${KEY_PREFIX.reconcile}${layout.RECONCILE.cursor}`, sk: SORT_KEY.reconcile });
+/** The partition of finished reconcile passes, sorted by when they finished. */
+export const RECONCILE_PASSES_PARTITION = `${KEY_PREFIX.reconcile}${layout.RECONCILE.passes}`;
+export const reconcilePassKey = (finishedAt: string, passId: string): TableKey => ({ pk: RECONCILE_PASSES_PARTITION, sk: `${finishedAt}#${passId}` });
+
+/** Access inventory: one item per assignment (account partition) or membership (group partition). */
+export const inventoryAssignmentKey = (accountId: string, permissionSetArn: string, principalType: string, principalId: string): TableKey => ({
+  pk: `${KEY_PREFIX.inventory}ACCOUNT#${accountId}`,
+  sk: `${permissionSetArn}#${principalType}#${principalId}`,
+});
+export const inventoryMembershipKey = (groupId: string, userId: string): TableKey => ({ pk: `${KEY_PREFIX.inventory}GROUP#${groupId}`, sk: `USER#${userId}` });
+/** Partitions of the inventory: in the table (account, group) and in the indexes (principal on byPrincipal, permission set on byStatus, all on byPendingRule). */
+export const inventoryAccountPartition = (accountId: string) => inventoryAssignmentKey(accountId, '', '', '').pk;
+export const inventoryGroupPartition = (groupId: string) => inventoryMembershipKey(groupId, '').pk;
+export const inventoryPrincipalPartition = (principalId: string) => `${KEY_PREFIX.inventory}PRINCIPAL#${principalId}`;
+export const inventoryPermissionSetPartition = (permissionSetArn: string) => `${KEY_PREFIX.inventory}PS#${permissionSetArn}`;
+export const INVENTORY_ALL_PARTITION = `${KEY_PREFIX.inventory}${layout.RECONCILE.inventoryAll}`;
+/** Which index holds which inventory partition. */
+export const INVENTORY_INDEX = { principal: 'byPrincipal', permissionSet: 'byStatus', all: 'byPendingRule' } as const satisfies Record<string, IndexName>;

@@ -23,6 +23,14 @@
  *                                                                sk CUT#<cutoff>#<userId>#<grantId> (a deny entry)
  *                byStatus      SESSIONLIFT / <liftAt>#<accountId>#<cutoff>#<userId>#<grantId>   entries by lift time
  *   pending cut  pk SESSIONS#PENDING                             sk <grantId>   cuts the sweeper retries
+ *   access seen by the reconciler (the access inventory):
+ *     assignment pk INVENTORY#ACCOUNT#<account>   sk <permission set ARN>#<USER|GROUP>#<principal id>
+ *     membership pk INVENTORY#GROUP#<group id>    sk USER#<user id>
+ *                byPrincipal   INVENTORY#PRINCIPAL#<principal id> / <pk>#<sk>   a user's (or group's) access
+ *                byStatus      INVENTORY#PS#<permission set ARN> / <pk>#<sk>    one permission set everywhere (assignments)
+ *                byPendingRule INVENTORY / <pk>#<sk>                            the whole inventory (freshness sweep, report)
+ *   reconcile    pk RECONCILE#CURSOR                              sk RECONCILE  where the current pass stands
+ *                pk RECONCILE#PASSES                              sk <finishedAt>#<passId>  finished passes (TTL)
  */
 'use strict';
 
@@ -54,6 +62,9 @@ const KEY_PREFIX = {
   auditAccount: 'AUDITACCOUNT#',
   /** Session revocation: an account's cut entries and lease, and the pending cuts. */
   sessions: 'SESSIONS#',
+  /** Access inventory items and their index partitions (INVENTORY#ACCOUNT#, #GROUP#, #PRINCIPAL#, #PS#). */
+  inventory: 'INVENTORY#',
+  reconcile: 'RECONCILE#',
 };
 
 /** Sort key of each kind of item (every kind has one item per partition). */
@@ -70,6 +81,11 @@ const SORT_KEY = {
 
 /** Session revocation's fixed partitions: the pending cuts (pk SESSIONS#PENDING) and the lift index partition. */
 const SESSION_PARTITION = { pending: 'PENDING', lift: 'SESSIONLIFT' };
+  reconcile: 'RECONCILE',
+};
+
+/** The reconciler's items: its cursor, the partition of finished passes, the whole inventory's index partition. */
+const RECONCILE = { cursor: 'CURSOR', passes: 'PASSES', inventoryAll: 'INVENTORY' };
 
 /** The partition of the slot waiters (next to the slots: pk SLOT#WAITERS), in the order they are served. */
 const SLOT_WAITERS = 'WAITERS';
@@ -133,6 +149,7 @@ module.exports = {
   SLOT_WAITERS,
   SLOT_WAITER_PRIORITY,
   SESSION_PARTITION,
+  RECONCILE,
   ALL_PARTITION,
   PRIMARY_KEY,
   INDEX,

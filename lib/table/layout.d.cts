@@ -10,8 +10,9 @@ interface KeySchemaElement {
 declare const layout: {
   readonly SLOT_COUNT: number;
   readonly SLOTS_RESERVED_FOR_REVOCATIONS: number;
-  readonly KEY_PREFIX: Readonly<Record<'grant' | 'user' | 'status' | 'pending' | 'holder' | 'slot' | 'idempotency' | 'slackMessage' | 'slackReplay' | 'audit' | 'auditUser' | 'auditAccount' | 'sessions', string>>;
-  readonly SORT_KEY: Readonly<Record<'grant' | 'holder' | 'slot' | 'idempotency' | 'slack' | 'sessionLease' | 'sessionCut', string>>;
+  readonly KEY_PREFIX: Readonly<Record<'grant' | 'user' | 'status' | 'pending' | 'holder' | 'slot' | 'idempotency' | 'slackMessage' | 'slackReplay' | 'audit' | 'auditUser' | 'auditAccount' | 'sessions' | 'inventory' | 'reconcile', string>>;
+  readonly SORT_KEY: Readonly<Record<'grant' | 'holder' | 'slot' | 'idempotency' | 'slack' | 'sessionLease' | 'sessionCut' | 'reconcile', string>>;
+  readonly RECONCILE: Readonly<Record<'cursor' | 'passes' | 'inventoryAll', string>>;
   readonly SLOT_WAITERS: string;
   readonly SLOT_WAITER_PRIORITY: Readonly<Record<'revoke' | 'activate', string>>;
   readonly SESSION_PARTITION: Readonly<Record<'pending' | 'lift', string>>;

@@ -125,7 +125,7 @@ export function createIdentityCenterEmulator(options: IdcEmulatorOptions): Ident
       state.restore(s);
       state.changed();
     },
-    stats: () => ({ ...state.stats, calls: { ...state.stats.calls } }),
+    stats: () => ({ ...state.stats, calls: { ...state.stats.calls }, callsPerSecond: { ...state.stats.callsPerSecond } }),
     userId: (userName) => byName(fixture.users, (u) => u.userName, userName, 'user').id,
     groupId: (displayName) => byName(fixture.groups, (g) => g.displayName, displayName, 'group').id,
     permissionSetArn: (name) => byName(fixture.permissionSets, (p) => p.name, name, 'permission set').arn,

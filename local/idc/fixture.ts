@@ -99,6 +99,8 @@ export const orgFixtureSchema = z.strictObject({
         id: z.string().min(1).optional(),
         /** User names. These memberships pre-exist and are marked as such. */
         members: z.array(z.string().min(1)).default([]),
+        /** Set on groups an identity provider provisions by SCIM (Entra ID, Okta, Google): the IdP's name and its id for the group. */
+        externalIds: z.array(z.strictObject({ issuer: z.string().min(1), id: z.string().min(1) })).optional(),
       }),
     )
     .default([]),
@@ -112,6 +114,12 @@ export const orgFixtureSchema = z.strictObject({
       }),
     )
     .default([]),
+  /**
+   * Permission sets provisioned to accounts beyond those an assignment provisions (Identity
+   * Center provisions a permission set to an account with its first assignment there, and keeps
+   * it provisioned after the last one goes).
+   */
+  provisioned: z.array(z.strictObject({ account: accountIdSchema, permissionSets: z.array(z.string().min(1)) })).default([]),
 });
 
 export type OrgFixtureInput = z.input<typeof orgFixtureSchema>;
@@ -149,6 +157,7 @@ export interface ResolvedGroup {
   id: string;
   displayName: string;
   description?: string;
+  externalIds?: { issuer: string; id: string }[];
 }
 export interface ResolvedAssignment {
   accountId: string;
@@ -173,6 +182,8 @@ export interface OrgFixture {
   groups: ResolvedGroup[];
   assignments: ResolvedAssignment[];
   memberships: ResolvedMembership[];
+  /** Account × permission set pairs provisioned beyond the assignments' own. */
+  provisioned: { accountId: string; permissionSetArn: string }[];
 }
 
 export class FixtureError extends Error {
@@ -333,6 +344,7 @@ function resolveReferences(f: ParsedFixture, at: (path: PathSegment[], message: 
     if (groups.some((h) => h.displayName === g.displayName)) at(['groups', i, 'displayName'], `duplicate group ${g.displayName}`);
     const group: ResolvedGroup = { id: g.id ?? identityStoreObjectId(storeId, 'group', g.displayName), displayName: g.displayName };
     if (g.description) group.description = g.description;
+    if (g.externalIds?.length) group.externalIds = g.externalIds;
     groups.push(group);
     g.members.forEach((m, j) => {
       const user = users.find((u) => u.userName === m);
@@ -362,6 +374,16 @@ function resolveReferences(f: ParsedFixture, at: (path: PathSegment[], message: 
     if (ps && principalId) assignments.push({ accountId: a.account, permissionSetArn: ps.arn, principalType, principalId });
   });
 
+  const provisioned: { accountId: string; permissionSetArn: string }[] = [];
+  f.provisioned.forEach((p, i) => {
+    if (!accountIds.has(p.account)) at(['provisioned', i, 'account'], `account ${p.account} is not listed under accounts`);
+    p.permissionSets.forEach((name, j) => {
+      const ps = permissionSets.find((q) => q.name === name);
+      if (!ps) at(['provisioned', i, 'permissionSets', j], `no permission set named "${name}"`);
+      else provisioned.push({ accountId: p.account, permissionSetArn: ps.arn });
+    });
+  });
+
   return {
     instance: {
       arn: f.instance.arn,
@@ -384,5 +406,6 @@ function resolveReferences(f: ParsedFixture, at: (path: PathSegment[], message: 
     groups,
     assignments,
     memberships,
+    provisioned,
   };
 }

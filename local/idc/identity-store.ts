@@ -43,6 +43,19 @@ export function createIdentityStore(state: IdcState): JsonService {
     };
   };
 
+  const groupView = (g: (typeof fixture.groups)[number]) => ({
+    GroupId: g.id,
+    DisplayName: g.displayName,
+    ...(g.description ? { Description: g.description } : {}),
+    // A group an IdP provisions by SCIM carries the IdP's id for it.
+    ...(g.externalIds?.length ? { ExternalIds: g.externalIds.map((e) => ({ Issuer: e.issuer, Id: e.id })) } : {}),
+    IdentityStoreId: storeId,
+  });
+
+  const noFilters = (input: Record<string, unknown>) => {
+    if (input.Filters !== undefined) throw validation('Filters are deprecated and not supported by the local Identity Store: use GetUserId / GetGroupId');
+  };
+
   const memberUserId = (input: Record<string, unknown>) => {
     const member = requireObject(input, 'MemberId');
     if (typeof member.UserId !== 'string' || !member.UserId) throw validation('MemberId must have a UserId');
@@ -86,7 +99,17 @@ export function createIdentityStore(state: IdcState): JsonService {
       const id = requireString(input, 'GroupId');
       const g = groupsById.get(id);
       if (!g) throw notFound('GROUP', id);
-      return { GroupId: g.id, DisplayName: g.displayName, ...(g.description ? { Description: g.description } : {}), IdentityStoreId: storeId };
+      return groupView(g);
+    },
+    ListUsers: (input) => {
+      checkStore(input);
+      noFilters(input);
+      return page('Users', fixture.users.map((u) => describeUser(u.id)), input);
+    },
+    ListGroups: (input) => {
+      checkStore(input);
+      noFilters(input);
+      return page('Groups', fixture.groups.map(groupView), input);
     },
     CreateGroupMembership: (input) => {
       checkStore(input);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AwsError, epochSeconds, requireString, type JsonService } from '../protocol/aws.ts';
-import { assignmentKey, identityCenterPage as page, validation, type IdcState, type OperationKind, type OperationView, type Operations } from './state.ts';
+import { assignmentKey, identityCenterPage as page, provisionedKey, validation, type IdcState, type OperationKind, type OperationView, type Operations } from './state.ts';
 
 export const SSO_ADMIN_TARGET_PREFIX = 'SWBExternalService';
 
@@ -153,6 +153,18 @@ export function createSsoAdmin(state: IdcState): JsonService {
         .filter((a) => a.accountId === accountId && a.permissionSetArn === ps.arn)
         .map((a) => ({ AccountId: a.accountId, PermissionSetArn: a.permissionSetArn, PrincipalType: a.principalType, PrincipalId: a.principalId }));
       return page('AccountAssignments', rows, input);
+    },
+    ListPermissionSetsProvisionedToAccount: (input) => {
+      checkInstance(input);
+      const accountId = requireString(input, 'AccountId');
+      if (!/^\d{12}$/.test(accountId)) throw validation(`AccountId ${accountId} is not a valid account id`);
+      const status = input.ProvisioningStatus;
+      if (status !== undefined && status !== 'LATEST_PERMISSION_SET_PROVISIONED' && status !== 'LATEST_PERMISSION_SET_NOT_PROVISIONED') {
+        throw validation('ProvisioningStatus must be LATEST_PERMISSION_SET_PROVISIONED or LATEST_PERMISSION_SET_NOT_PROVISIONED');
+      }
+      // Every provisioned set here is at its latest version (the emulator does not edit permission sets).
+      const arns = status === 'LATEST_PERMISSION_SET_NOT_PROVISIONED' ? [] : fixture.permissionSets.map((p) => p.arn).filter((arn) => state.provisioned.has(provisionedKey(accountId, arn)));
+      return page('PermissionSets', arns, input);
     },
     ListAccountAssignmentsForPrincipal: (input) => {
       checkInstance(input);

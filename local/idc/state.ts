@@ -65,10 +65,14 @@ export interface IdcSnapshot {
   organizationPolicies?: PoliciesSnapshot;
   /** Role sessions the access portal issued (absent: none). */
   roleSessions?: RoleSession[];
+  /** `<account>|<permission set ARN>` pairs provisioned (absent in snapshots written before it was kept). */
+  provisioned?: string[];
 }
 
 export interface IdcStats {
   calls: Record<string, number>;
+  /** Calls into the throttle bucket per second (epoch second → count), the last CALL_WINDOWS_KEPT seconds: how fast callers really went. */
+  callsPerSecond: Record<number, number>;
   throttled: number;
   quotaRejected: number;
   injected: number;
@@ -90,6 +94,11 @@ export type Operations = Record<string, (input: Record<string, unknown>) => unkn
 
 export function assignmentKey(a: { accountId: string; permissionSetArn: string; principalType: string; principalId: string }): string {
   return `${a.accountId}|${a.permissionSetArn}|${a.principalType}|${a.principalId}`;
+}
+
+/** An account × permission set pair as the provisioned set keys it. */
+export function provisionedKey(accountId: string, permissionSetArn: string): string {
+  return `${accountId}|${permissionSetArn}`;
 }
 
 export function validation(message: string): AwsError {
@@ -137,13 +146,16 @@ const INJECTED_ERRORS: Record<string, { message: string; status: number }> = {
   ConcurrentModificationException: { message: 'The target of the operation is currently being modified by a different request. Try again later.', status: 400 },
 };
 
+/** Seconds of per-second call counts kept. */
+const CALL_WINDOWS_KEPT = 600;
+
 const systemClock: EmulatorClock = { now: () => Date.now() };
 
 export class IdcState {
   readonly fixture: OrgFixture;
   readonly clock: EmulatorClock;
   readonly random: () => number;
-  readonly stats: IdcStats = { calls: {}, throttled: 0, quotaRejected: 0, injected: 0 };
+  readonly stats: IdcStats = { calls: {}, callsPerSecond: {}, throttled: 0, quotaRejected: 0, injected: 0 };
   readonly usersById: Map<string, OrgFixture['users'][number]>;
   readonly groupsById: Map<string, OrgFixture['groups'][number]>;
   readonly accountsById: Map<string, OrgFixture['accounts'][number]>;
@@ -155,6 +167,8 @@ export class IdcState {
   readonly organizationPolicies: OrganizationPolicies;
   /** Role sessions by access key id. */
   roleSessions = new Map<string, RoleSession>();
+  /** Permission sets provisioned to accounts: by the fixture, and by every assignment created (deleting it leaves the set provisioned, as in AWS). */
+  provisioned = new Set<string>();
   private currentKnobs: IdcKnobs;
   private faultFired: number[];
   private readonly bucket = { tokens: 0, last: 0 };
@@ -177,6 +191,7 @@ export class IdcState {
     this.assignments = new Map(f.assignments.map((a) => [assignmentKey(a), { ...a, preExisting: true }]));
     this.memberships = new Map(f.memberships.map((m) => [m.membershipId, { ...m, preExisting: true }]));
     this.organizationPolicies = new OrganizationPolicies(f, () => this.clock.now(), () => this.currentKnobs.scpPropagationSeconds * 1000);
+    this.provisioned = new Set([...f.assignments, ...f.provisioned].map((a) => provisionedKey(a.accountId, a.permissionSetArn)));
     if (options.snapshot) this.restore(options.snapshot);
   }
 
@@ -207,6 +222,7 @@ export class IdcState {
       }
       const key = assignmentKey(op);
       if (op.kind === 'CREATE') {
+        this.provisioned.add(provisionedKey(op.accountId, op.permissionSetArn));
         if (!this.assignments.has(key)) {
           this.assignments.set(key, {
             accountId: op.accountId,
@@ -269,6 +285,7 @@ export class IdcState {
       operations: [...this.operations.values()].map((o) => ({ ...o })),
       organizationPolicies: this.organizationPolicies.snapshot(),
       roleSessions: [...this.roleSessions.values()].map((r) => ({ ...r })),
+      provisioned: [...this.provisioned],
     };
   }
 
@@ -283,11 +300,14 @@ export class IdcState {
     this.operations = new Map(s.operations.map((o) => [o.requestId, { ...o }]));
     this.organizationPolicies.restore(s.organizationPolicies);
     this.roleSessions = new Map((s.roleSessions ?? []).map((r) => [r.accessKeyId, { ...r }]));
+    for (const pair of s.provisioned ?? []) this.provisioned.add(pair);
+    for (const a of s.assignments) this.provisioned.add(provisionedKey(a.accountId, a.permissionSetArn));
   }
 
   private enter(operation: string, input: Record<string, unknown>, throttled: boolean): void {
     this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
     this.settle();
+    if (throttled) this.countSecond();
     if (throttled && !this.takeToken()) {
       this.stats.throttled++;
       throw new AwsError('ThrottlingException', 'Rate exceeded');
@@ -297,6 +317,13 @@ export class IdcState {
       const known = INJECTED_ERRORS[effect.code];
       throw new AwsError(effect.code, effect.message ?? known?.message ?? effect.code, known?.status ?? 400);
     }
+  }
+
+  private countSecond(): void {
+    const second = Math.floor(this.clock.now() / 1000);
+    const windows = this.stats.callsPerSecond;
+    windows[second] = (windows[second] ?? 0) + 1;
+    for (const key of Object.keys(windows)) if (Number(key) <= second - CALL_WINDOWS_KEPT) delete windows[Number(key)];
   }
 
   private refillBucket(): void {

@@ -5,11 +5,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DeleteGroupMembershipCommand, GetGroupIdCommand, IdentitystoreClient, ListGroupMembershipsCommand } from '@aws-sdk/client-identitystore';
+import { DeleteGroupMembershipCommand, DescribeGroupCommand, GetGroupIdCommand, IdentitystoreClient, ListGroupMembershipsCommand, ListGroupsCommand, ListUsersCommand } from '@aws-sdk/client-identitystore';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { grantKey } from '../../lib/table/keys.ts';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileReport } from '../../lib/backstops/reconciler.ts';
@@ -141,6 +141,10 @@ describe('functions/reconcileAccess', () => {
     queryByPartition({ HOLDER: [], 'STATUS#ACTIVE': [] });
     ddb.on(GetCommand).resolves({});
     identityStore.on(GetGroupIdCommand).resolves({ GroupId: GROUP_ID, IdentityStoreId: 'd-9067c0ffee' });
+    // The pass counts principals to choose how to list; with no account target, per account (nothing to list but the group) wins.
+    identityStore.on(ListUsersCommand).resolves({ Users: [{ IdentityStoreId: 'd-9067c0ffee', UserId: 'u-1', UserName: 'u1' }] });
+    identityStore.on(ListGroupsCommand).resolves({ Groups: [{ IdentityStoreId: 'd-9067c0ffee', GroupId: GROUP_ID, DisplayName: 'G' }] });
+    identityStore.on(DescribeGroupCommand).resolves({ IdentityStoreId: 'd-9067c0ffee', GroupId: GROUP_ID, DisplayName: 'G' });
     identityStore
       .on(ListGroupMembershipsCommand, { NextToken: undefined })
       .resolves({ GroupMemberships: [{ IdentityStoreId: 'd-9067c0ffee', MembershipId: 'm-1', GroupId: GROUP_ID, MemberId: { UserId: 'u-1' } }], NextToken: 'page-2' })
@@ -162,5 +166,10 @@ describe('functions/reconcileAccess', () => {
       ['unmanaged', `group#${GROUP_ID}#u-2`],
     ]);
     expect(identityStore.commandCalls(DeleteGroupMembershipCommand)).toHaveLength(0);
+    expect(report.pass).toMatchObject({ strategy: 'per-account', finished: true, unitsDone: 1, unitsTotal: 1 });
+    // What the pass saw went to the inventory, and the finished pass was recorded.
+    const puts = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item as Record<string, unknown>);
+    expect(puts.filter((i) => String(i.pk).startsWith('INVENTORY#GROUP#')).map((i) => i.userId)).toEqual(['u-1', 'u-2']);
+    expect(puts.filter((i) => i.pk === 'RECONCILE#PASSES')).toEqual([expect.objectContaining({ passId: report.pass.passId, runs: 1 })]);
   });
 });

@@ -97,7 +97,7 @@ export async function startBackstopCloud(): Promise<BackstopCloud> {
       writeFileSync(file, policyText);
       return createRuntime({ ...process.env, POLICY_PATH: file });
     },
-    env: (overrides = {}) => ({ ...loadBackstopEnv({}), RECONCILE_MAX_TPS: 20, ...overrides }),
+    env: (overrides = {}) => ({ ...loadBackstopEnv({}), RECONCILE_QUOTA_SHARE: 1, ...overrides }),
     target,
     async putGrant(userName, spec, fields, history) {
       const user = idc.fixture.users.find((u) => u.userName === userName);

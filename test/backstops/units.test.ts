@@ -1,7 +1,7 @@
 /** Pure parts of the backstops: execution names, status age, pacing, settings, the policy's reconcile section. */
 import { describe, expect, it } from 'vitest';
 import { Pacer } from '../../lib/backstops/pacer.ts';
-import { loadBackstopEnv, sweeperSettings } from '../../lib/config.ts';
+import { loadBackstopEnv, reconcileCallsPerSecond, sweeperSettings } from '../../lib/config.ts';
 import { statusSince, sweepRevokeExecutionName } from '../../lib/backstops/sweeper.ts';
 import type { Grant } from '../../lib/domain/grant.ts';
 import { ConfigError } from '../../lib/errors.ts';
@@ -58,14 +58,15 @@ describe('Pacer', () => {
 });
 
 describe('backstop settings', () => {
-  it('defaults: 20 s grace after expiry, 10 s in REVOKING and 20 s in ACTIVATING with no workflow running, 1 min attempt windows, 5 Identity Center calls/s', () => {
+  it('defaults: 20 s grace after expiry, 10 s in REVOKING and 20 s in ACTIVATING with no workflow running, 1 min attempt windows, a quarter of the Identity Center quota (5 calls/s)', () => {
     const env = loadBackstopEnv({});
     expect(sweeperSettings(env)).toMatchObject({ activeGraceMs: 20_000, revokingGraceMs: 10_000, activatingRestartMs: 20_000, attemptWindowMs: 60_000 });
-    expect(env.RECONCILE_MAX_TPS).toBe(5);
+    expect(reconcileCallsPerSecond(env)).toBe(5);
+    expect(env.RECONCILE_STRATEGY).toBe('auto');
   });
 
   it('names every bad variable', () => {
-    expect(() => loadBackstopEnv({ SWEEP_ACTIVE_GRACE_SECONDS: 'soon', RECONCILE_MAX_TPS: '50' })).toThrow(ConfigError);
+    expect(() => loadBackstopEnv({ SWEEP_ACTIVE_GRACE_SECONDS: 'soon', RECONCILE_QUOTA_SHARE: '1.5' })).toThrow(ConfigError);
     expect(() => loadBackstopEnv({ SWEEP_ACTIVE_GRACE_SECONDS: 'soon' })).toThrow(/SWEEP_ACTIVE_GRACE_SECONDS/);
   });
 });

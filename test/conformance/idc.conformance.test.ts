@@ -15,6 +15,8 @@
  * - GetUserId by emails.value in another case: the emulator matches case-insensitively, moto exactly
  *   (the adapter's as-given-then-lower-cased lookup is compared on both below).
  * - CreateAccountAssignment for an assignment that exists: AWS succeeds idempotently, moto adds a duplicate row.
+ * - ListPermissionSetsProvisionedToAccount: moto ignores AccountId and knows only ProvisionPermissionSet,
+ *   not the provisioning a first assignment does (AWS and the emulator provision with it).
  * - IN_PROGRESS / FAILED, ConflictException on a racing write, the 20 TPS throttle and the
  *   10-outstanding quota: moto has no async provisioning and no quotas (test/local/idc.test.ts).
  * - Service control policies (test/local/organization-policies.test.ts): moto checks neither the
@@ -36,6 +38,7 @@ import {
   ListAccountAssignmentsForPrincipalCommand,
   ListInstancesCommand,
   ListPermissionSetsCommand,
+  ListPermissionSetsProvisionedToAccountCommand,
   SSOAdminClient,
   type AccountAssignmentOperationStatus,
 } from '@aws-sdk/client-sso-admin';
@@ -52,6 +55,8 @@ import {
   IdentitystoreClient,
   IsMemberInGroupsCommand,
   ListGroupMembershipsForMemberCommand,
+  ListGroupsCommand,
+  ListUsersCommand,
 } from '@aws-sdk/client-identitystore';
 import {
   CreateAccountCommand,
@@ -431,6 +436,27 @@ describe('identitystore', () => {
     });
   });
 
+  it('ListUsers and ListGroups, one row a page', async () => {
+    const listed = await same(async (c) => {
+      const users: [string | undefined, string][] = [];
+      const groups: [string | undefined, string, boolean][] = [];
+      let token: string | undefined;
+      do {
+        const out = await c.ids.send(new ListUsersCommand({ IdentityStoreId: c.storeId, MaxResults: 1, ...(token ? { NextToken: token } : {}) }));
+        users.push(...(out.Users ?? []).map((u) => [u.UserName, c.nameOf(u.UserId)] as [string | undefined, string]));
+        token = out.NextToken;
+      } while (token);
+      do {
+        const out = await c.ids.send(new ListGroupsCommand({ IdentityStoreId: c.storeId, MaxResults: 1, ...(token ? { NextToken: token } : {}) }));
+        groups.push(...(out.Groups ?? []).map((g) => [g.DisplayName, c.nameOf(g.GroupId), (g.ExternalIds ?? []).length > 0] as [string | undefined, string, boolean]));
+        token = out.NextToken;
+      } while (token);
+      return { users: sortBy(users, (u) => u[1]), groups: sortBy(groups, (g) => g[1]) };
+    });
+    expect(listed.users.map((u) => u[0])).toEqual(['alice', 'bob']);
+    expect(listed.groups).toEqual([['BreakGlass', 'BreakGlass', false], ['Developers', 'Developers', false]]);
+  });
+
   it('CreateGroupMembership is synchronous; DeleteGroupMembership removes it', async () => {
     await same(async (c) => {
       const groupId = must(c.groups.get('BreakGlass'), 'group');
@@ -460,6 +486,15 @@ describe('identitystore', () => {
       new GetUserIdCommand({ IdentityStoreId: c.storeId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: 'BOB@example.com' } } }),
     );
     expect(mixed.UserId).toBe(bob);
+  });
+});
+
+describe('sso-admin, emulator only', () => {
+  it('ListPermissionSetsProvisionedToAccount: the sets an assignment (or the fixture) provisioned there; a bad account id is ValidationException', async () => {
+    const list = (accountId: string) => local.sso.send(new ListPermissionSetsProvisionedToAccountCommand({ InstanceArn: local.instanceArn, AccountId: accountId }));
+    expect(((await list(must(local.accounts.get('payments-dev'), 'acct'))).PermissionSets ?? []).map((arn) => local.nameOf(arn))).toEqual(['ReadOnlyAccess']);
+    expect((await list(must(local.accounts.get('cardholder'), 'acct'))).PermissionSets).toEqual([]);
+    expect(await errorOf(list('12345'))).toBe('ValidationException');
   });
 });
 

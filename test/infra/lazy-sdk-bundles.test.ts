@@ -38,7 +38,7 @@ describe('function bundles at import', () => {
     expect(probeImport(await bundleFunction('getOpenApi', outDir)).clientsAtImport).toEqual([]);
   }, 60_000);
 
-  it('deployPortal (the portal's deploy-time custom resource) loads S3 and nothing else', async () => {
+  it("deployPortal (the portal's deploy-time custom resource) loads S3 and nothing else", async () => {
     expect(probeImport(await bundleFunction('deployPortal', outDir)).clientsAtImport).toEqual(['client-s3']);
   }, 60_000);
 });

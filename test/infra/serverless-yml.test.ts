@@ -136,6 +136,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   getGrant: [...LOGS, ...TABLE_READ],
   listGrants: [...LOGS, ...TABLE_READ, 'secretsmanager:GetSecretValue'],
   getEligibility: [...LOGS, ...TABLE_READ],
+  getAccess: [...LOGS, ...TABLE_READ],
   slackCommands: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES, 'ssm:GetParameter'],
   slackInteractions: [...LOGS, ...TABLE_WRITE, ...START_WORKFLOW, ...SCHEDULES, 'ssm:GetParameter'],
 };
@@ -150,7 +151,20 @@ const OWN_ROLE_ONLY_ACTIONS: Record<string, [string[], string[]]> = {
   // ... and retries pending session cuts and lifts due ones.
   sweepGrants: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...START_WORKFLOW, 'states:ListExecutions', ...SESSION_TABLE], [...DIRECTORY_READ, ...SESSION_SCPS]],
   cutSessions: [[...LOGS, ...TABLE_WRITE, ...SESSION_TABLE], [...DIRECTORY_READ, ...SESSION_SCPS]],
-  reconcileAccess: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER], [...DIRECTORY_READ, ...WORKFLOW_IDENTITY_CENTER, 'identitystore:ListGroupMemberships']],
+  // It lists what exists: principals, provisioned permission sets, assignments per principal, groups and their members.
+  reconcileAccess: [
+    [...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER],
+    [
+      ...DIRECTORY_READ,
+      ...WORKFLOW_IDENTITY_CENTER,
+      'identitystore:ListGroupMemberships',
+      'identitystore:DescribeGroup',
+      'identitystore:ListUsers',
+      'identitystore:ListGroups',
+      'sso:ListPermissionSetsProvisionedToAccount',
+      'sso:ListAccountAssignmentsForPrincipal',
+    ],
+  ],
   // The revocation schedule (or a short grant's revoke) before any access exists.
   prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
   // ACTIVE: the revocation schedule, or the revoke workflow at once for a short grant.
@@ -331,6 +345,7 @@ describe('serverless.yml functions and routes', () => {
       'POST /grants/{id}/extend': 'extendGrant',
       'POST /grants/{id}/cancel': 'cancelGrant',
       'GET /eligibility': 'getEligibility',
+      'GET /access': 'getAccess',
       'GET /openapi.json': 'getOpenApi',
     };
     for (const [routeKey, functionName] of Object.entries(contract)) {

@@ -15,8 +15,12 @@ const write = (name: string, text: string) => {
 };
 
 describe('npm run policy:check', () => {
-  it('passes the demo policy against the demo org', async () => {
-    expect((await checkPolicy([resolve(ROOT, 'config/policy.local.yaml'), '--org', ORG])).problems).toEqual([]);
+  it('passes the demo policy against the demo org, warning about its SCIM-provisioned group target only', async () => {
+    const { problems, warnings } = await checkPolicy([resolve(ROOT, 'config/policy.local.yaml'), '--org', ORG]);
+    expect(problems).toEqual([]);
+    expect(warnings).toEqual([
+      'rule oncall: group target OktaOnCall is provisioned by SCIM from https://example.okta.com: a membership this system adds is not synced back and the IdP\'s next push can undo it; use a group created in Identity Center for JIT',
+    ]);
   });
 
   it('lists names that do not resolve, and the management account for a delegated admin', async () => {

@@ -58,7 +58,7 @@ describe('config/policy.local.yaml against local/org.example.yaml', () => {
     expect(admin.rule.id).toBe('prod-admin');
     expect(engine.approvalFor(admin.rule).quorum).toBe(2);
     expect(await engine.rulesApprovableBy(alice)).toContain('prod-admin');
-    expect(await engine.rulesApprovableBy(dave)).toEqual(['prod-poweruser', 'prod-admin', 'break-glass']);
+    expect(await engine.rulesApprovableBy(dave)).toEqual(['prod-poweruser', 'prod-admin', 'break-glass', 'oncall']);
 
     const glass = await engine.matchRequest(bob, { type: 'group', group: 'BreakGlass' }, 'PT30M');
     expect(glass.rule.id).toBe('break-glass');

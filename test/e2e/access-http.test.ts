@@ -1,0 +1,3 @@
+import { accessOverHttp } from './access-http.suite.ts';
+
+accessOverHttp({ packaged: false });
