@@ -77,12 +77,11 @@ const SORT_KEY = {
   sessionLease: 'LEASE',
   /** Prefix of a cut entry's sort key. */
   sessionCut: 'CUT#',
+  reconcile: 'RECONCILE',
 };
 
 /** Session revocation's fixed partitions: the pending cuts (pk SESSIONS#PENDING) and the lift index partition. */
 const SESSION_PARTITION = { pending: 'PENDING', lift: 'SESSIONLIFT' };
-  reconcile: 'RECONCILE',
-};
 
 /** The reconciler's items: its cursor, the partition of finished passes, the whole inventory's index partition. */
 const RECONCILE = { cursor: 'CURSOR', passes: 'PASSES', inventoryAll: 'INVENTORY' };
