@@ -11,7 +11,9 @@ import type { CustomResourceResponse } from '../portal/custom-resource.ts';
 
 const ATTEMPTS = 5;
 
-class RetryableResponseError extends Error {}
+class RetryableResponseError extends Error {
+  override readonly name = 'RetryableResponseError';
+}
 
 function put(url: string, body: string): Promise<void> {
   return new Promise((resolve, reject) => {

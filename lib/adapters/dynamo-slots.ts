@@ -125,10 +125,13 @@ export class DynamoCreateSlots implements CreateSlots {
     await this.doc.send(new PutCommand({ TableName: this.options.tableName, Item: waiter }));
     const second = await this.tryAcquire(owner, leaseMs);
     if (!second) return { queued: { sk: key.sk } };
-    // A slot came free meanwhile. Leave the line; if a releaser already claimed this waiter, the
-    // slot it gives too is given back with the others when this owner's work ends (releaseOwnedBy).
-    await ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' })));
-    return { lease: second };
+    // A slot came free meanwhile: leave the line. If a releaser claimed this waiter first, it is
+    // giving it a slot (or putting it back in its place): give this one back and take that one up
+    // as any waiter does (its state machine finds the waiter item gone and looks again).
+    const left = await ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' })));
+    if (left) return { lease: second };
+    await this.release(second);
+    return { queued: { sk: key.sk } };
   }
 
   async releaseOwnedBy(owner: string): Promise<void> {

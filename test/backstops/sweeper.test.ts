@@ -10,6 +10,7 @@ import { sweepRevokeExecutionName, type SweepReport } from '../../lib/backstops/
 import { addDuration } from '../../lib/domain/duration.ts';
 import { assignmentKey, type Grant } from '../../lib/domain/grant.ts';
 import { workflowDeps } from '../../lib/composition/workflow.ts';
+import type { SlotLease } from '../../lib/ports/index.ts';
 import { ENDED, memoryLog, startBackstopCloud, type BackstopCloud } from './support.ts';
 
 let b: BackstopCloud;
@@ -29,6 +30,18 @@ function sweep(at: () => Date = () => new Date(), overrides: Parameters<Backstop
 }
 
 const itemsOf = (report: SweepReport, grant: Grant) => report.items.filter((i) => i.grantId === grant.id);
+
+/** Every slot leased to test occupants, once the earlier tests' workflows have given theirs back. */
+async function holdEverySlot(): Promise<SlotLease[]> {
+  await b.cloud.stepFunctions.idle();
+  const held: SlotLease[] = [];
+  for (let i = 0; i < 10; i++) {
+    const lease = await workflowDeps(b.runtime).slots.tryAcquire(`test#occupant-${i}`, 3600_000);
+    expect(lease, `slot ${i} is free`).toBeDefined();
+    held.push(lease!);
+  }
+  return held;
+}
 
 describe('sweeper: ACTIVE grants past expiry (invariant 1)', () => {
   it('schedule deleted behind our back → the sweep revokes: assignment gone, grant EXPIRED', async () => {
@@ -144,8 +157,7 @@ describe('sweeper: workflows that died', () => {
     const expired = await b.expireNow(active, 1_000);
     // Every slot held by someone else: the revoke reaches REVOKING and waits for a slot, access still in place.
     const slots = workflowDeps(b.runtime).slots;
-    const held = [];
-    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire(`test#occupant-${i}`, 3600_000))!);
+    const held = await holdEverySlot();
     expect(new Set(held.map((l) => l?.slot)).size).toBe(10);
     try {
       await b.runtime.workflows.startRevoke(expired, 'expiry');
@@ -180,8 +192,7 @@ describe('sweeper: workflows that died', () => {
     await b.deleteRevocationSchedule(active.id);
     const expired = await b.expireNow(active, 60_000);
     const slots = workflowDeps(b.runtime).slots;
-    const held = [];
-    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire(`test#occupant-${i}`, 3600_000))!);
+    const held = await holdEverySlot();
     try {
       await b.runtime.workflows.startRevoke(expired, 'expiry');
       const report = await sweep().run();
@@ -197,8 +208,7 @@ describe('sweeper: workflows that died', () => {
 describe('sweeper: killed activations', () => {
   it('an activation killed mid-way: its expiry and revocation were fixed before any access, the sweep resumes it 20 s on, and the access ends at that expiry', async () => {
     const slots = workflowDeps(b.runtime).slots;
-    const held = [];
-    for (let i = 0; i < 10; i++) held.push((await slots.tryAcquire(`test#occupant-${i}`, 3600_000))!);
+    const held = await holdEverySlot();
     const now = new Date().toISOString();
     const grant = await b.putGrant('dave', { account: '555555555555', permissionSet: 'PowerUserAccess' }, { status: 'APPROVED', duration: 'PT1H' }, [
       { at: now, action: 'requested', from: null, to: 'PENDING_APPROVAL' },

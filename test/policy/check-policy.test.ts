@@ -15,10 +15,11 @@ const write = (name: string, text: string) => {
 };
 
 describe('npm run policy:check', () => {
-  it('passes the demo policy against the demo org, warning about its SCIM-provisioned group target only', async () => {
+  it('passes the demo policy against the demo org, warning about the session that outlives a dev-readonly grant and its SCIM-provisioned group target', async () => {
     const { problems, warnings } = await checkPolicy([resolve(ROOT, 'config/policy.local.yaml'), '--org', ORG]);
     expect(problems).toEqual([]);
     expect(warnings).toEqual([
+      "rule dev-readonly: permission set ReadOnlyAccess has SessionDuration PT8H, longer than the rule's max duration PT4H; unless session revocation is on (sessionRevocation: scp), a session started during a grant outlives it",
       'rule oncall: group target OktaOnCall is provisioned by SCIM from https://example.okta.com: a membership this system adds is not synced back and the IdP\'s next push can undo it; use a group created in Identity Center for JIT',
     ]);
   });
