@@ -7,6 +7,7 @@
  */
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { sendDynamoInternalError } from './dynamodb.ts';
 import type { DynamoHandler } from './edge.ts';
 import { readText } from './protocol/http.ts';
@@ -55,6 +56,29 @@ export function matchesFilter(pattern: unknown, value: unknown): boolean {
   return pattern === value;
 }
 
+/** Whether a filter pattern looks at nothing but the record's keys (so the keys alone decide it). */
+function keysOnly(pattern: unknown): boolean {
+  if (!pattern || typeof pattern !== 'object' || Array.isArray(pattern)) return false;
+  const top = Object.keys(pattern);
+  if (top.length !== 1 || top[0] !== 'dynamodb') return false;
+  const inner = (pattern as { dynamodb: unknown }).dynamodb;
+  return !!inner && typeof inner === 'object' && !Array.isArray(inner) && Object.keys(inner).length === 1 && 'Keys' in inner;
+}
+
+/**
+ * Whether some consumer may want the record of a write to `Keys`. Lambda drops records that
+ * no filter matches before any invocation; when every filter of every consumer reads only the
+ * keys, a write none of them matches needs no stream record, so its images are not read
+ * (the table's slot, holder and audit items would otherwise cost two extra reads a write).
+ */
+export function mayConcern(consumers: StreamConsumer[], Keys: AttributeMap): boolean {
+  return consumers.some((consumer) => {
+    const filters = consumer.filterPatterns ?? [];
+    if (filters.length === 0 || !filters.every(keysOnly)) return true;
+    return filters.some((f) => matchesFilter(f, { dynamodb: { Keys } }));
+  });
+}
+
 export function withStreams(dynamo: DynamoHandler & { url: string }, consumers: () => StreamConsumer[], log: (line: string) => void): DynamoHandler {
   let sequence = 0;
   const queues = new Map<string, Promise<unknown>>();
@@ -99,6 +123,10 @@ export function withStreams(dynamo: DynamoHandler & { url: string }, consumers: 
         const raw = await readText(req);
         const input = JSON.parse(raw || '{}') as { TableName?: string; Key?: AttributeMap; Item?: AttributeMap };
         const key = input.Key ?? (input.Item ? { pk: input.Item.pk, sk: input.Item.sk } : undefined);
+        if (key && !mayConcern(consumers(), key)) {
+          const replay = Object.assign(Readable.from([Buffer.from(raw, 'utf8')]), { headers: req.headers, method: req.method, url: req.url }) as unknown as IncomingMessage;
+          return dynamo.handle(replay, res);
+        }
         const before = key && input.TableName ? await image(input.TableName, key) : undefined;
         const headers = Object.fromEntries(FORWARDED_HEADERS.filter((h) => req.headers[h]).map((h) => [h, String(req.headers[h])]));
         const answer = await fetch(dynamo.url, { method: 'POST', headers, body: raw });
