@@ -235,16 +235,16 @@ export class DynamoStore implements GrantStore, HolderStore {
     return holderFromItem(updated ?? {});
   }
 
-  async joinHolder(key: string, grantId: string, expectedVersion: number): Promise<Holder> {
-    const current = await this.getHolder(key);
-    if (!current || current.version !== expectedVersion || !canJoin(current)) throw holderChanged(key);
+  // The version condition makes the holder as read the expectation: a holder changed since fails it.
+  async joinHolder(current: Holder, grantId: string): Promise<Holder> {
+    const { key, version: expectedVersion } = current;
+    if (!canJoin(current)) throw holderChanged(key);
     if (current.grantIds.includes(grantId)) return current;
     return this.updateHolder(key, expectedVersion, 'SET grantIds = list_append(grantIds, :g)', { ':g': [grantId], ':present': 'PRESENT' }, ' AND #state = :present');
   }
 
-  async leaveHolder(key: string, grantId: string, expectedVersion: number): Promise<Holder | undefined> {
-    const current = await this.getHolder(key);
-    if (!current || current.version !== expectedVersion) throw holderChanged(key);
+  async leaveHolder(current: Holder, grantId: string): Promise<Holder | undefined> {
+    const { key, version: expectedVersion } = current;
     const after = afterLeaving(current, grantId);
     if (after) return this.updateHolder(key, expectedVersion, 'SET grantIds = :ids, #state = :state', { ':ids': after.grantIds, ':state': after.state });
     const forgotten = await ifConditionHolds(() =>

@@ -46,10 +46,13 @@ export interface HolderStore {
   getHolder(key: string): Promise<Holder | undefined>;
   /** Creates the holder for the first grant. Throws ConflictError if one exists. */
   createHolder(holder: Omit<Holder, 'version'>): Promise<Holder>;
-  /** Adds a grant to an existing PRESENT holder. Throws ConflictError if it changed or is DELETING. */
-  joinHolder(key: string, grantId: string, expectedVersion: number): Promise<Holder>;
-  /** Removes a grant; when none is left: managed → DELETING, unmanaged → item removed. Returns the new state (undefined = removed). */
-  leaveHolder(key: string, grantId: string, expectedVersion: number): Promise<Holder | undefined>;
+  /** Adds a grant to `holder` as it was read (PRESENT). Throws ConflictError if it changed since, or is DELETING. */
+  joinHolder(holder: Holder, grantId: string): Promise<Holder>;
+  /**
+   * Removes a grant from `holder` as it was read; when none is left: managed → DELETING,
+   * unmanaged → item removed. Returns the new state (undefined = removed). Throws ConflictError if it changed since.
+   */
+  leaveHolder(holder: Holder, grantId: string): Promise<Holder | undefined>;
   /** Deletes a DELETING holder once the access is gone. */
   removeDeletedHolder(key: string): Promise<void>;
   setMembershipId(key: string, membershipId: string, expectedVersion: number): Promise<Holder>;

@@ -175,7 +175,7 @@ async function takeHolder(deps: WorkflowDeps, grant: Grant): Promise<{ needsCrea
       return { needsCreate: !found.exists, covered: found.exists };
     }
     if (!canJoin(holder)) throw holderBusy(key);
-    if (!holder.grantIds.includes(grant.id)) holder = await deps.store.joinHolder(key, grant.id, holder.version);
+    if (!holder.grantIds.includes(grant.id)) holder = await deps.store.joinHolder(holder, grant.id);
     if (!holder.managed) return { needsCreate: false, covered: true };
     // A managed holder's create may still be in flight (or may have failed): make sure the access
     // exists. Creating an existing assignment is harmless; AWS answers with a request that SUCCEEDS.

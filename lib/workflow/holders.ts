@@ -3,7 +3,7 @@
  * (the rules are lib/domain/holder.ts). Every change is conditional on the holder's
  * version, so a lost race is a ConflictError that the caller answers by reading again.
  */
-import { outcomeOfLeft, type LeaveOutcome } from '../domain/holder.ts';
+import { outcomeOfLeft, type Holder, type LeaveOutcome } from '../domain/holder.ts';
 import { ConflictError } from '../errors.ts';
 import type { WorkflowDeps } from '../ports/index.ts';
 
@@ -30,12 +30,15 @@ export async function onConflictRetry<T>(deps: Pick<WorkflowDeps, 'sleep' | 'ran
  * Removes `grantId` from the holder. Idempotent: when a previous run already left,
  * the outcome is read from the holder's current state.
  */
-export function leaveHolder(deps: WorkflowDeps, key: string, grantId: string): Promise<LeaveOutcome> {
+export function leaveHolder(deps: WorkflowDeps, key: string, grantId: string, read?: Promise<Holder | undefined>): Promise<LeaveOutcome> {
+  let first = read;
   return onConflictRetry(deps, async () => {
-    const holder = await deps.store.getHolder(key);
+    // A read already under way (started beside an earlier write) serves the first attempt; a lost race reads again.
+    const holder = await (first ?? deps.store.getHolder(key));
+    first = undefined;
     if (!holder) return { kind: 'none' };
     if (!holder.grantIds.includes(grantId)) return outcomeOfLeft(holder);
-    const next = await deps.store.leaveHolder(key, grantId, holder.version);
+    const next = await deps.store.leaveHolder(holder, grantId);
     return next ? outcomeOfLeft(next) : { kind: 'keep-unmanaged' };
   });
 }

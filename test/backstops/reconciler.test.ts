@@ -109,7 +109,7 @@ describe('reconciler', () => {
     const key = assignmentKey(active.principal, active.target);
     const holder = (await b.runtime.store.getHolder(key))!;
     // The revoke left the holder (DELETING), then died before deleting; the grant was ended by hand later.
-    await b.runtime.store.leaveHolder(key, active.id, holder.version);
+    await b.runtime.store.leaveHolder(holder, active.id);
     await endBehindTheHoldersBack(active);
     expect((await b.runtime.store.getHolder(key))?.state).toBe('DELETING');
     const report = await reconcile().run();

@@ -121,13 +121,13 @@ export function dynamoStoreSuite(startTable: () => Promise<TestTable>): void {
       const key = `h-${Date.now()}-managed`;
       const h1 = await store.createHolder({ key, target, principalId: 'u', grantIds: ['A'], managed: true, state: 'PRESENT' });
       await expect(store.createHolder({ key, target, principalId: 'u', grantIds: ['B'], managed: true, state: 'PRESENT' })).rejects.toBeInstanceOf(ConflictError);
-      const h2 = await store.joinHolder(key, 'B', h1.version);
+      const h2 = await store.joinHolder(h1, 'B');
       expect(h2.grantIds).toEqual(['A', 'B']);
-      const h3 = await store.leaveHolder(key, 'A', h2.version);
+      const h3 = await store.leaveHolder(h2, 'A');
       expect(h3).toMatchObject({ grantIds: ['B'], state: 'PRESENT' });
-      const h4 = await store.leaveHolder(key, 'B', h3!.version);
+      const h4 = await store.leaveHolder(h3!, 'B');
       expect(h4).toMatchObject({ grantIds: [], state: 'DELETING' });
-      await expect(store.joinHolder(key, 'C', h4!.version)).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.joinHolder(h4!, 'C')).rejects.toBeInstanceOf(ConflictError);
       await store.removeDeletedHolder(key);
       expect(await store.getHolder(key)).toBeUndefined();
       await store.removeDeletedHolder(key); // a retry is harmless
@@ -136,14 +136,14 @@ export function dynamoStoreSuite(startTable: () => Promise<TestTable>): void {
     it('forgets unmanaged (pre-existing) access when its last holder leaves, never marking it for deletion', async () => {
       const key = `h-${Date.now()}-unmanaged`;
       const h1 = await store.createHolder({ key, target, principalId: 'u', grantIds: ['A'], managed: false, state: 'PRESENT' });
-      expect(await store.leaveHolder(key, 'A', h1.version)).toBeUndefined();
+      expect(await store.leaveHolder(h1, 'A')).toBeUndefined();
       expect(await store.getHolder(key)).toBeUndefined();
     });
 
     it('refuses a stale version so two leavers cannot both leave', async () => {
       const key = `h-${Date.now()}-race`;
       const h1 = await store.createHolder({ key, target, principalId: 'u', grantIds: ['A', 'B'], managed: true, state: 'PRESENT' });
-      const results = await Promise.allSettled([store.leaveHolder(key, 'A', h1.version), store.leaveHolder(key, 'B', h1.version)]);
+      const results = await Promise.allSettled([store.leaveHolder(h1, 'A'), store.leaveHolder(h1, 'B')]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       expect((await store.getHolder(key))!.grantIds).toHaveLength(1);
     });
