@@ -147,12 +147,14 @@ export class StepFunctionsWorkflows implements Workflows {
 
   async deleteSchedules(grant: Grant): Promise<void> {
     const [client, { DeleteScheduleCommand }] = await Promise.all([this.scheduler(), lazySdk.scheduler()]);
-    for (const Name of [scheduleNames.activation(grant.id), scheduleNames.revocation(grant.id)]) {
-      try {
-        await client.send(new DeleteScheduleCommand({ Name, GroupName: this.options.scheduleGroup }));
-      } catch (err) {
-        if (errorName(err) !== 'ResourceNotFoundException') throw err;
-      }
-    }
+    await Promise.all(
+      [scheduleNames.activation(grant.id), scheduleNames.revocation(grant.id)].map(async (Name) => {
+        try {
+          await client.send(new DeleteScheduleCommand({ Name, GroupName: this.options.scheduleGroup }));
+        } catch (err) {
+          if (errorName(err) !== 'ResourceNotFoundException') throw err;
+        }
+      }),
+    );
   }
 }

@@ -17,7 +17,8 @@
  */
 import { assignmentKey, isTerminal, SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
-import type { PreparedWrite, SlotLeaseRequest, TransitionRequest, WorkflowDeps } from '../ports/index.ts';
+import type { Holder } from '../domain/holder.ts';
+import type { PreparedWrite, SlotLease, SlotLeaseRequest, TransitionRequest, WorkflowDeps } from '../ports/index.ts';
 import { slotKey } from '../table/keys.ts';
 import { accessPlan, type AccessPlan, type InstanceIds } from './access-plan.ts';
 import { SLOT_LEASE_MS, slotLeaseRequest } from './activation.ts';
@@ -67,13 +68,20 @@ function terminalTransition(grant: Grant, at: string, detail: string): Transitio
   };
 }
 
-/** Moves the grant to REVOKING when this run is entitled to; returns the reason to stop otherwise. */
-async function enterRevoking(deps: WorkflowDeps, input: RevocationInput): Promise<Grant | string> {
+/**
+ * Moves the grant to REVOKING when this run is entitled to; returns the reason to stop otherwise.
+ * `beside` is called with the grant read before its REVOKING write, so reads that do not depend on
+ * that write go out with it.
+ */
+async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside: (grant: Grant) => void): Promise<Grant | string> {
   for (let round = 0; ; round++) {
     const grant = await deps.store.get(input.grantId);
     if (!grant) return 'grant does not exist';
     if (isTerminal(grant.status)) return `grant is already ${grant.status}`;
-    if (grant.status === 'REVOKING') return grant;
+    if (grant.status === 'REVOKING') {
+      beside(grant);
+      return grant;
+    }
     if (grant.status === 'ACTIVATING' && input.mode !== 'early' && grant.expiresAt && Date.parse(grant.expiresAt) <= deps.clock.now().getTime()) {
       // Its expiry came while its activation is still under way (it waited long for a slot, or its
       // execution died and is being resumed): retried until it is ACTIVE (then revoked) or FAILED.
@@ -89,6 +97,7 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput): Promis
       // Extended after this run was scheduled: the extension's own schedule will end it (no early removal).
       if (current > enforced) return `grant was extended to ${grant.expiresAt}; a newer schedule ends it`;
     }
+    beside(grant);
     try {
       return await deps.store.transition({
         current: grant,
@@ -109,25 +118,36 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput): Promis
 }
 
 export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput): Promise<RevocationPlan> {
-  const ids = await deps.identityCenter.instance();
-  const entered = await enterRevoking(deps, input);
+  // Every step after expiresAt delays the delete: reads go out beside the writes they do not depend on.
+  let holderRead: Promise<Holder | undefined> | undefined;
+  const [ids, entered] = await Promise.all([
+    deps.identityCenter.instance(),
+    enterRevoking(deps, input, (read) => {
+      holderRead ??= deps.store.getHolder(assignmentKey(read.principal, read.target));
+      holderRead.catch(() => undefined);
+    }),
+  ]);
   if (typeof entered === 'string') return { ...accessPlan(input.grantId, ids), action: 'stop', reason: entered, membershipId: '', holderKey: '' };
   const grant = entered;
   const key = assignmentKey(grant.principal, grant.target);
 
-  const left = await leaveHolder(deps, key, grant.id);
+  // A slot is tried while the holder is left: the last holder of an assignment (the usual case)
+  // deletes at once; any other outcome gives the slot straight back.
+  const slotLease = grant.target.type === 'account' ? slotLeaseRequest(deps, `revoke#${grant.id}`) : undefined;
+  const [left, early] = await Promise.all([leaveHolder(deps, key, grant.id, holderRead), slotLease ? deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS) : undefined]);
+  if (early && left.kind !== 'delete') await deps.slots.release(early);
   // Whatever happens next, no schedule of this grant can do anything useful any more: they are
   // deleted while the slot is taken, not before it.
   const schedulesGone = deps.workflows.deleteSchedules(grant);
   schedulesGone.catch(() => undefined);
   try {
-    return await planRemoval(deps, grant, key, left, ids);
+    return await planRemoval(deps, grant, key, left, ids, left.kind === 'delete' ? early : undefined);
   } finally {
     await schedulesGone;
   }
 }
 
-async function planRemoval(deps: WorkflowDeps, grant: Grant, key: string, left: LeaveOutcome, ids: InstanceIds): Promise<RevocationPlan> {
+async function planRemoval(deps: WorkflowDeps, grant: Grant, key: string, left: LeaveOutcome, ids: InstanceIds, taken?: SlotLease): Promise<RevocationPlan> {
   const t = grant.target;
   const plan: RevocationPlan = { ...accessPlan(grant.id, ids, grant), action: 'done', membershipId: '', holderKey: key };
   const at = deps.clock.now().toISOString();
@@ -141,7 +161,7 @@ async function planRemoval(deps: WorkflowDeps, grant: Grant, key: string, left: 
       // Expiry is the deadline that matters: a slot now, or a place in the line ahead of every
       // activation, served earliest expiry first.
       const slotLease = slotLeaseRequest(deps, `revoke#${grant.id}`);
-      const admission = await deps.slots.acquireOrQueue(slotLease.owner, { kind: 'revoke', place: grant.expiresAt ?? at }, SLOT_LEASE_MS);
+      const admission = taken ? { lease: taken } : await deps.slots.acquireOrQueue(slotLease.owner, { kind: 'revoke', place: grant.expiresAt ?? at }, SLOT_LEASE_MS);
       const slotOrPlace = 'lease' in admission ? { slot: { pk: slotKey(admission.lease.slot).pk } } : { waiter: admission.queued };
       return { ...plan, action: 'deleteAssignment', slotLease, ...slotOrPlace, ...finish };
     }

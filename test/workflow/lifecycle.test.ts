@@ -77,6 +77,8 @@ describe('overlapping grants on one assignment (invariant 2)', () => {
     expect(await cloud.waitForStatus(a.id, ENDED)).toMatchObject({ status: 'EXPIRED' });
     expect(hasAssignment('dave', '555555555555', 'ReadOnlyAccess')).toBe(true);
     expect((await cloud.runtime.store.get(b.id))?.status).toBe('ACTIVE');
+    // The slot A's revocation tried while it left the holder went straight back: nothing to delete.
+    expect(await cloud.slotOwners()).not.toContain(`revoke#${a.id}`);
     expect(await cloud.waitForStatus(b.id, ENDED)).toMatchObject({ status: 'EXPIRED' });
     expect(hasAssignment('dave', '555555555555', 'ReadOnlyAccess')).toBe(false);
   }, 30_000);
@@ -102,6 +104,7 @@ describe('pre-existing access (invariant 3)', () => {
     expect(cloud.idc.operations().filter((o) => o.principalId === cloud.idc.userId('bob') && o.accountId === '444444444444')).toEqual([]);
     expect(await cloud.waitForStatus(active.id, ENDED)).toMatchObject({ status: 'EXPIRED' });
     expect(hasAssignment('bob', '444444444444', 'ReadOnlyAccess')).toBe(true);
+    expect(await cloud.slotOwners()).not.toContain(`revoke#${active.id}`);
     expect(await cloud.runtime.store.getHolder(assignmentKey(active.principal, active.target))).toBeUndefined();
   }, 30_000);
 
