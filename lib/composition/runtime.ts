@@ -69,7 +69,8 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
   const clock = overrides.clock ?? systemClock;
   const policyDocument = loadPolicyFileSync(config.POLICY_PATH);
 
-  const retry = { maxAttempts: 8, retryMode: 'adaptive' as const };
+  // Standard retries (backoff with jitter per call); see createIdentityCenterClients.
+  const retry = { maxAttempts: 8, retryMode: 'standard' as const };
   const dynamodb = new DynamoDBClient(retry);
   const sfn = lazy(async () => new (await lazySdk.sfn()).SFNClient(retry));
   const scheduler = lazy(async () => new (await lazySdk.scheduler()).SchedulerClient(retry));
