@@ -627,12 +627,14 @@ export async function runWorkflowsBench(): Promise<void> {
   const lifecycleCosts = (lifecycles: ExecutionRecord[][]) =>
     lifecycles.map((rs) => {
       const c = rs.map((r) => executionCost(r.history));
-      return { transitions: c.reduce((s, x) => s + x.transitions, 0), lambda: c.reduce((s, x) => s + x.lambdaInvocations, 0), failed: c.reduce((s, x) => s + x.failedTasks, 0), executions: rs.length };
+      const path = rs.map((r) => r.history.filter((e) => e.type.endsWith('StateEntered')).map((e) => String(e.details?.value.name)).join(' → ')).join('; then ');
+      return { transitions: c.reduce((s, x) => s + x.transitions, 0), lambda: c.reduce((s, x) => s + x.lambdaInvocations, 0), failed: c.reduce((s, x) => s + x.failedTasks, 0), executions: rs.length, path };
     });
   const costs = lifecycleCosts(lifecycleRecords);
   const loadedCosts = lifecycleCosts(loadedLifecycleRecords);
   const happy = costs.filter((c) => c.failed === 0 && c.executions === 2);
   const th = summarize(happy.map((c) => c.transitions));
+  const longestHappy = happy.reduce<(typeof happy)[number] | undefined>((x, y) => (!x || y.transitions > x.transitions ? y : x), undefined);
   const lh = summarize(happy.map((c) => c.lambda));
   const stormCosts = storms.flatMap((s) => s.records.map((r) => executionCost(r.history)));
   const ts = summarize(stormCosts.map((c) => c.transitions));
@@ -739,6 +741,8 @@ export async function runWorkflowsBench(): Promise<void> {
     '|---|---|---|---|---|---|',
     `| state transitions | ${happy.length}, ${fmt(th.max, 0)} | ${costCells(costs, 'transitions')} | ${costCells(loadedCosts, 'transitions')} | ${p50p99max(ts)} | ≤ 30 (happy max, storm p99): ${verdict(transitionsOk)} |`,
     `| Lambda invocations | ${happy.length}, ${fmt(lh.max, 0)} | ${costCells(costs, 'lambda')} | ${costCells(loadedCosts, 'lambda')} | ${p50p99max(ls)} | ≤ 3 (happy max, storm p99): ${verdict(lambdaOk)} |`,
+    '',
+    ...(longestHappy ? [`The longest happy lifecycle (${longestHappy.transitions} transitions), grant execution; then revoke execution: ${longestHappy.path}.`] : []),
     '',
     `Targets of this run: approval → ACTIVE ${verdict(activationOk)}, revocation lateness alone ${verdict(alone.ok)} and during the storm ${verdict(loaded.ok && lateStormOk)}, storms ${verdict(stormsOk)}, storm with faults ${verdict(faultStormOk)}, transitions ${verdict(transitionsOk)}, Lambda invocations ${verdict(lambdaOk)}.`,
   ];
