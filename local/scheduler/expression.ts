@@ -12,12 +12,17 @@ const AT = /^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$/;
 const RATE = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/;
 const CRON = /^cron\(\s*\S+(\s+\S+){5}\s*\)$/;
 
+/** Zones already found valid: building a DateTimeFormat per schedule is costly in a storm of schedules. */
+const validTimeZones = new Set<string>();
+
 export function assertTimeZone(timeZone: string): void {
+  if (validTimeZones.has(timeZone)) return;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
     throw new InvalidExpression(`Invalid ScheduleExpressionTimezone: ${timeZone}`);
   }
+  validTimeZones.add(timeZone);
 }
 
 export function parseScheduleExpression(expression: string, timeZone = 'UTC'): ParsedExpression {
