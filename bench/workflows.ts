@@ -20,6 +20,10 @@
  * (1000,5000), BENCH_FAULT_STORM (1000), BENCH_FAULT_RATE (0.05), BENCH_LATENESS_STORM (500). BENCH_RUN_LABEL
  * names the run in its section id, so several runs' sections stay side by side. BENCH_FUNCTION_LOG_LEVEL=ERROR
  * prints the functions' error logs (what a 5xx answer was).
+ *
+ * The functions run from the sources inside the local cloud's process; BENCH_PACKAGED=1 runs them as
+ * deployed instead: the zips `sls package` builds, each in a container process of its own, under the
+ * template's IAM roles (the local cloud's packaged mode).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +50,7 @@ const STORM_HTTP_CONCURRENCY = 25;
 /** Expiry grants last 70–90 s: the storm of the lateness-under-load phase starts when the first fall due. */
 const FIRST_EXPIRY_S = 70;
 const WALL_TARGET = 1.15;
+const PACKAGED = process.env.BENCH_PACKAGED === '1';
 
 /** Requesters of the recovery bench's org and the least any run gets. */
 const USERS = 60;
@@ -523,6 +528,7 @@ export async function runWorkflowsBench(): Promise<void> {
     dataDir: false,
     port: 0,
     edgePort: 0,
+    packaged: PACKAGED,
     log: edge.log,
     observe: slotRequests.observe,
     orgFixture: writeBenchOrg(dir, users),
@@ -659,7 +665,7 @@ export async function runWorkflowsBench(): Promise<void> {
     '',
     machineLine(),
     '',
-    `Whole local cloud in one process (gateway with real JWTs → handlers → dynalite; the statemachines/ files on local Step Functions; local Scheduler; Identity Center emulator with the real quotas: ${knobs.throttleTps} TPS collective throttle, ${knobs.maxOutstandingAsync} outstanding async operations, provisioning delay uniform ${knobs.provisioningDelayMs.minMs}–${knobs.provisioningDelayMs.maxMs} ms). Requests and approvals go through the HTTP API; Retry pauses are the definitions' own. Every grant is a distinct assignment (generated org: ${users} requesters × ${ACCOUNTS} accounts × ${PERMISSION_SETS.length} permission sets). Whole run ${fmt((Date.now() - started) / 60_000, 1)} min.`,
+    `${PACKAGED ? 'The functions as deployed: the zips `sls package` builds, each in a container process of its own, under the template\'s IAM roles, enforced; the rest of the local cloud in one process' : 'Whole local cloud in one process, the functions run from the sources'} (gateway with real JWTs → handlers → dynalite; the statemachines/ files on local Step Functions; local Scheduler; Identity Center emulator with the real quotas: ${knobs.throttleTps} TPS collective throttle, ${knobs.maxOutstandingAsync} outstanding async operations, provisioning delay uniform ${knobs.provisioningDelayMs.minMs}–${knobs.provisioningDelayMs.maxMs} ms). Requests and approvals go through the HTTP API; Retry pauses are the definitions' own. Every grant is a distinct assignment (generated org: ${users} requesters × ${ACCOUNTS} accounts × ${PERMISSION_SETS.length} permission sets). Whole run ${fmt((Date.now() - started) / 60_000, 1)} min.`,
     '',
     `Sizes of this run: ${ACTIVATIONS} approvals; ${EXPIRIES} expiries on their own and ${EXPIRIES} more during a storm of ${LATENESS_STORM}; storms of ${STORMS.join(', ')} grants; a storm of ${FAULT_STORM} with ${fmt(FAULT_RATE * 100, 0)} % faults. A target counts as met only when two runs both meet it; this section is one run.`,
     '',
