@@ -38,7 +38,8 @@ export function sessionCutDeps(runtime: Runtime, overrides: Partial<SessionCutDe
 /** The revoke workflow's CutSessions task, bound to the container's runtime. */
 export function cutSessionsTask(runtime: Runtime = getRuntime()): (input: CutSessionsInput) => ReturnType<typeof cutSessions> {
   const deps = sessionCutDeps(runtime);
-  // Reached with revocation off only by a repeat run of an ended grant (statemachines/revoke.asl.json FinishGrant).
+  // With revocation off the revoke workflow has no CutSessions state (statemachines/definitions.cjs); an execution
+  // started under the scp definition before the stack switched to off may still reach it.
   if (runtime.config.SESSION_REVOCATION === 'off') return async () => ({ outcome: 'nothing-to-cut', accounts: [], detail: 'session revocation is off' });
   return (input) => cutSessions(deps, input);
 }

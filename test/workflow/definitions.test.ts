@@ -15,11 +15,11 @@ const aslValidator = createRequire(import.meta.url)('asl-validator') as (definit
 const ROOT = resolve(import.meta.dirname, '../..');
 const files = { GrantStateMachine: 'statemachines/grant.asl.json', RevokeStateMachine: 'statemachines/revoke.asl.json' } as const;
 const read = (path: string) => JSON.parse(readFileSync(resolve(ROOT, path), 'utf8')) as Record<string, unknown>;
-/** Placeholders that name a state, chosen by a deploy parameter (serverless.yml), with every value they take. */
-const STATE_CHOICES: Record<string, string[]> = { AfterRevocation: ['CutSessions', 'Ended'] };
-/** The file with each state-choosing placeholder set to its n-th value. */
-const withChoice = (path: string, n: number) =>
-  JSON.parse(JSON.stringify(read(path)).replace(/\$\{([A-Za-z]+)\}/g, (whole, name: string) => STATE_CHOICES[name]?.[n] ?? whole)) as Record<string, unknown>;
+const definitions = createRequire(import.meta.url)('../../statemachines/definitions.cjs') as { withoutSessionCut: (definition: unknown) => Record<string, unknown> };
+/** What serverless.yml deploys by default (sessionRevocation off): the revoke workflow ends at the grant's final write. */
+const deployed = (path: string) => (path.includes('revoke') ? definitions.withoutSessionCut(read(path)) : read(path));
+/** Every definition a deploy parameter may choose. */
+const variants = (path: string) => (path.includes('revoke') ? [read(path), deployed(path)] : [read(path)]);
 
 describe('state machine definitions', () => {
   for (const [logicalId, path] of Object.entries(files)) {
@@ -35,9 +35,9 @@ describe('state machine definitions', () => {
       expect(tasks.length).toBeGreaterThan(2);
     });
 
-    it(`${path} is valid ASL (with each state a deploy parameter may choose)`, () => {
-      for (const n of [0, 1]) {
-        const { isValid, errors } = aslValidator(withChoice(path, n) as never);
+    it(`${path} is valid ASL (in each variant a deploy parameter may choose)`, () => {
+      for (const variant of variants(path)) {
+        const { isValid, errors } = aslValidator(variant as never);
         expect(errors).toEqual([]);
         expect(isValid).toBe(true);
       }
@@ -52,11 +52,10 @@ describe('state machine definitions', () => {
       expect(loaded).toBeDefined();
       // The file with each `${Placeholder}` allowed to be any resolved value must match what runs.
       // The table layout's placeholders stand for fixed values; the others for resolved resources.
-      const fileText = JSON.stringify(read(path)).replace(/\$\{([A-Za-z]+)\}/g, (whole, name: string) => STATE_MACHINE_SUBSTITUTIONS[name] ?? whole);
+      const fileText = JSON.stringify(deployed(path)).replace(/\$\{([A-Za-z]+)\}/g, (whole, name: string) => STATE_MACHINE_SUBSTITUTIONS[name] ?? whole);
       const parts = fileText.split(/\$\{[A-Za-z]+\}/);
       expect(parts.length).toBeGreaterThan(1);
-      const choices = Object.values(STATE_CHOICES).flat().join('|');
-      const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join(`(?:resolved:[A-Za-z]+:(?:Arn|Ref)|${choices})`)}$`);
+      const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('resolved:[A-Za-z]+:(?:Arn|Ref)')}$`);
       expect(JSON.stringify(loaded!.definition)).toMatch(pattern);
     });
 
@@ -74,7 +73,7 @@ describe('state machine definitions', () => {
     });
   }
 
-  it('the revoke workflow enters CutSessions after FinishGrant only with sessionRevocation=scp; with off it ends there, as before', () => {
+  it('the revoke workflow enters CutSessions after FinishGrant only with sessionRevocation=scp; with off it ends at FinishGrant', () => {
     const finishGrant = (sessionRevocation: string) => {
       const revoke = loadStateMachinesFromServerless(resolve(ROOT, 'serverless.yml'), {
         stage: 'dev',
@@ -83,11 +82,17 @@ describe('state machine definitions', () => {
         // The CloudFormation parameter takes the deploy parameter's value (its Default).
         resolve: (id, attribute) => (id === 'SessionRevocation' ? sessionRevocation : `resolved:${id}:${attribute ?? 'Ref'}`),
       }).find((m) => m.logicalId === 'RevokeStateMachine')!;
-      return (revoke.definition as { States: Record<string, { Next?: string; Type?: string }> }).States;
+      return (revoke.definition as { States: Record<string, { Next?: string; End?: boolean; Type?: string; Catch?: Array<{ Next: string }> }> }).States;
     };
     const off = finishGrant('off');
-    expect(off.FinishGrant!.Next).toBe('Ended');
-    expect(off.Ended!.Type).toBe('Succeed');
-    expect(finishGrant('scp').FinishGrant!.Next).toBe('CutSessions');
+    expect(off.FinishGrant!.End).toBe(true);
+    expect(off.FinishGrant!.Next).toBeUndefined();
+    // A repeat run's failed final write ends too; no session state is left to reach.
+    expect(off.FinishGrant!.Catch!.map((c) => c.Next)).toEqual(['Ended']);
+    expect(Object.keys(off)).not.toContain('CutSessions');
+    expect(Object.keys(off)).not.toContain('RecordSessionsPending');
+    const scp = finishGrant('scp');
+    expect(scp.FinishGrant!.Next).toBe('CutSessions');
+    expect(scp.CutSessions!.Type).toBe('Task');
   });
 });
