@@ -12,7 +12,7 @@
  *
  * The instance ARN and identity store id come from options or, when absent,
  * from ListInstances (the first instance). Clients retry throttling with the
- * SDK's standard mode (maxAttempts 8); ConflictException, which the SDK does not
+ * SDK's adaptive mode (maxAttempts 8); ConflictException, which the SDK does not
  * retry, goes through `withAwsRetry`. Optionally every client uses credentials
  * from STS AssumeRole (role ARN + external ID) in the account that holds
  * Identity Center.
@@ -56,7 +56,7 @@ export interface IdentityCenterConfig {
   assumeRole?: AssumeRoleConfig;
   /** SDK attempts per call, throttling included (default 8). */
   maxAttempts?: number;
-  /** Default 'standard': backoff with jitter per call (the 20 TPS quota is shared by every container, so a client-side limiter would not coordinate it). */
+  /** Default 'adaptive': client-side rate limiting once throttled (the 20 TPS quota is shared). */
   retryMode?: 'standard' | 'adaptive';
 }
 
@@ -141,9 +141,7 @@ export function createIdentityCenterClients(config: IdentityCenterConfig = {}, e
     (common ??= {
       ...(config.region ? { region: config.region } : {}),
       maxAttempts: config.maxAttempts ?? 8,
-      // Standard: each throttled call backs off with jitter. Identity Center's throttle is shared by every
-      // container, so adaptive mode's client-side limiter would only hold back this container's other calls.
-      retryMode: config.retryMode ?? 'standard',
+      retryMode: config.retryMode ?? 'adaptive',
       ...(config.assumeRole ? { credentials: assumeRoleCredentials(config.assumeRole, config.region ? { region: config.region } : {}) } : {}),
     });
   return {

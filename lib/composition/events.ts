@@ -14,7 +14,7 @@ import { getRuntime, type Runtime } from './runtime.ts';
 
 /** The stream function's dependencies; call it at cold start (it validates the environment). */
 export function grantEventsPublishing(runtime: Runtime = getRuntime()): PublishHandlerDeps {
-  const client = async () => new (await lazySdk.eventBridge()).EventBridgeClient({ maxAttempts: 8, retryMode: 'standard' });
+  const client = async () => new (await lazySdk.eventBridge()).EventBridgeClient({ maxAttempts: 8, retryMode: 'adaptive' });
   return {
     publisher: new EventBridgePublisher(client, { eventBusName: runtime.config.EVENT_BUS_NAME }),
     audit: new DynamoAuditTrail(runtime.clients.dynamodb, runtime.config.GRANTS_TABLE),

@@ -69,8 +69,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
   const clock = overrides.clock ?? systemClock;
   const policyDocument = loadPolicyFileSync(config.POLICY_PATH);
 
-  // Standard retries (backoff with jitter per call); see createIdentityCenterClients.
-  const retry = { maxAttempts: 8, retryMode: 'standard' as const };
+  const retry = { maxAttempts: 8, retryMode: 'adaptive' as const };
   const dynamodb = new DynamoDBClient(retry);
   const sfn = lazy(async () => new (await lazySdk.sfn()).SFNClient(retry));
   const scheduler = lazy(async () => new (await lazySdk.scheduler()).SchedulerClient(retry));
