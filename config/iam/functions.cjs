@@ -49,8 +49,9 @@ const FUNCTIONS = {
   prepareActivation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['assignments'] },
   // Short grants start the revoke workflow at once; the others get their revocation schedule.
   completeActivation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', startWorkflows: ['revoke'], schedules: 'write', identityCenter: ['assignments'] },
-  // A revoked grant's activation/revocation schedules can do nothing useful any more.
-  beginRevocation: { grantsTable: 'readWrite+slots', schedules: 'delete', identityCenter: ['assignments'] },
+  // A revoked grant's activation/revocation schedules can do nothing useful any more; a slot taken
+  // for a delete that is not needed goes on to the next waiter.
+  beginRevocation: { grantsTable: 'readWrite+slots', slotWaiters: 'wake', schedules: 'delete', identityCenter: ['assignments'] },
   // Session revocation: cut entries, leases and the stack's SCPs; SessionDuration and the management account from the directory reads.
   cutSessions: { grantsTable: 'readWrite', sessionRevocation: 'scp', identityCenter: ['directory'] },
   // Backstops: the sweeper queries by status, writes status, lists the running workflows and starts

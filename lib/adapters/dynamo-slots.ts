@@ -13,9 +13,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, CreateSlots, SlotAdmission, SlotLease, SlotQueuePlace, SlotRepairReport, SlotWaker } from '../ports/index.ts';
+import { logger } from '../logger.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
 import { INDEX, indexKeys, isActivationWaiter, SLOT_COUNT, SLOT_WAITERS_PARTITION, SLOTS_RESERVED_FOR_REVOCATIONS, slotKey, slotWaiterKey, statusPartition } from '../table/keys.ts';
-import { slotGiveWrite, slotLeaseWrite, slotReclaimWrite, slotReleaseWrite } from '../table/prepared-writes.ts';
+import { slotGiveWrite, slotLeaseWrite, slotReclaimWrite, slotReleaseWrite, slotTakenUpWrite } from '../table/prepared-writes.ts';
 
 /** How many waiters one release tries before it gives up handing its slot on (each failed try means someone else served that waiter). */
 const HAND_OVER_TRIES = 5;
@@ -209,7 +210,17 @@ export class DynamoCreateSlots implements CreateSlots {
       }
       // Not waiting on a token yet: it finds the slot as its own when its state machine looks again.
       if (!claimed.wakeToken || claimed.wakeToken === NO_WAKE_TOKEN || !this.options.waker) return true;
-      if ((await this.options.waker.wake(claimed.wakeToken, await this.wakeOutput(claimed.owner, slot))) === 'woken') return true;
+      let woken: 'woken' | 'gone';
+      try {
+        woken = await this.options.waker.wake(claimed.wakeToken, await this.wakeOutput(claimed.owner, slot));
+      } catch (err) {
+        // Whether the waiter heard is unknown: the slot stays handed over, marked, and the sweeper's
+        // repair wakes it again (a task already woken answers 'gone'). Failing this release would not
+        // help: a retry finds no slot of its own to hand over.
+        logger.error('could not wake the waiter handed a slot; the sweeper wakes it', { slot, owner: claimed.owner, error: err instanceof Error ? err.message : String(err) });
+        return true;
+      }
+      if (woken === 'woken') return true;
       // Its task no longer waits (the execution ended): take the slot back for the next waiter.
       const reclaimed = await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotReclaimWrite(slot, claimed!.owner, now) })));
       if (!reclaimed) return true;
@@ -273,6 +284,8 @@ export class DynamoCreateSlots implements CreateSlots {
           const token = stillWaiting?.wakeToken ?? item.wakeToken!;
           if (stillWaiting) await ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: { pk: stillWaiting.pk, sk: stillWaiting.sk }, ConditionExpression: 'attribute_exists(pk)' })));
           if ((await this.options.waker.wake(token, { pk: slotKey(slot).pk })) === 'woken') report.woken++;
+          // Its token is gone and its owner alive: it took the slot up; the marks go, so no later repair wakes it again.
+          else if (!stillWaiting) await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotTakenUpWrite(slot, item.owner!, item.handedOverAt!) })));
         }
         continue;
       }

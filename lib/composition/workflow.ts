@@ -24,7 +24,7 @@ export function workflowDeps(runtime: Runtime): WorkflowDeps {
         waker: new StepFunctionsSlotWaker(runtime.clients.sfn),
         handOverLeaseMs: SLOT_LEASE_MS,
         // A woken activation is told its plan on the slot, so its prepare task does not run twice.
-        wakeOutput: async (owner, slot) => (await planOnHandedSlot(self, owner)) ?? slot,
+        wakeOutput: async (owner, slot) => (await planOnHandedSlot(self, owner, slot)) ?? slot,
       }),
       revocationWrites: new DynamoRevocationWrites(runtime.config.CLOSED_GRANT_RETENTION_DAYS),
       workflows: runtime.workflows,

@@ -125,6 +125,17 @@ export function slotGiveWrite(slot: number, owner: string, leaseExpiresAt: strin
   };
 }
 
+/** Clears the hand-over marks of a slot its waiter has taken up (its wake-up token answers 'gone'), unless it was handed over again since. */
+export function slotTakenUpWrite(slot: number, owner: string, handedOverAt: string): TableWrite {
+  return {
+    Key: slotKey(slot),
+    UpdateExpression: 'REMOVE #wakeToken, #handedOverAt',
+    ConditionExpression: '#owner = :owner AND #handedOverAt = :handedOverAt',
+    ExpressionAttributeNames: SLOT_NAMES,
+    ExpressionAttributeValues: { ':owner': owner, ':handedOverAt': handedOverAt },
+  };
+}
+
 /** Takes back a slot handed to a waiter (at `handedOverAt`) whose task no longer waits, unless that waiter has taken it up meanwhile. */
 export function slotReclaimWrite(slot: number, owner: string, handedOverAt: string): TableWrite {
   return {

@@ -264,20 +264,19 @@ export async function prepareActivation(deps: WorkflowDeps, input: ActivationInp
  * has anything else to do (it is no longer activating, its access exists, its holder is busy,
  * a call failed): it is then woken with the slot's key alone and its prepare task decides.
  */
-export async function planOnHandedSlot(deps: WorkflowDeps, owner: string): Promise<ActivationPlan | undefined> {
+export async function planOnHandedSlot(deps: WorkflowDeps, owner: string, slot: { pk: string }): Promise<ActivationPlan | undefined> {
   if (!owner.startsWith(slotOwner(''))) return undefined;
   const grantId = owner.slice(slotOwner('').length);
   try {
     const grant = await deps.store.get(grantId);
     if (!grant || grant.status !== 'ACTIVATING' || grant.target.type !== 'account') return undefined;
     if (!(await holderNeedsCheck(deps, assignmentKey(grant.principal, grant.target)))) return undefined;
-    // The handed slot is found as this grant's own, and its lease renewed.
-    const lease = await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
-    if (!lease) return undefined;
+    // The slot was handed over with a full lease; its hand-over marks stay until the waiter is
+    // woken, so a wake-up that does not go out is found by the sweeper's repair.
     const { needsCreate, covered } = await takeHolder(deps, grant);
     if (!needsCreate) return undefined;
     const plan = basePlan(grant.id, await deps.identityCenter.instance(), grant);
-    return { ...plan, coveredByExistingAccess: covered, action: 'createAssignment', leasedSlot: { pk: slotKey(lease.slot).pk } };
+    return { ...plan, coveredByExistingAccess: covered, action: 'createAssignment', leasedSlot: { pk: slot.pk } };
   } catch (err) {
     logger.warn('could not plan the activation of a woken waiter; it plans on its own', { grantId, error: err instanceof Error ? err.message : String(err) });
     return undefined;

@@ -51,6 +51,12 @@ describe('function roles generated from config/iam/functions.cjs', () => {
     }
   });
 
+  it('lets every function that leases slots wake a waiter: giving a slot back hands it to the first in line and wakes it', () => {
+    const leasing = Object.entries(table.functions).filter(([, row]) => row.grantsTable === 'readWrite+slots');
+    expect(leasing.map(([name]) => name)).toContain('beginRevocation');
+    for (const [name, row] of leasing) expect(row.slotWaiters, name).toBe('wake');
+  });
+
   it('refuses a word or a value it does not know, so a typo never drops a permission silently', () => {
     expect(() => functionIamResources({ f: { grantsTabel: 'read' } })).toThrow(/unknown capability "grantsTabel"/);
     expect(() => functionIamResources({ f: { grantsTable: 'write' } })).toThrow(/grantsTable has no "write"/);

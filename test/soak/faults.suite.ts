@@ -9,9 +9,12 @@
  *   4. every grant is in a terminal status and its history is a chain of allowed edges.
  * Run from the sources and, as deployed, from the packaged artifacts with IAM enforced.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canTransition, isTerminal, type Grant } from '../../lib/domain/grant.ts';
 import type { LocalCloud } from '../../local/cloud.ts';
+import { slotKey } from '../../lib/table/keys.ts';
 import { startFastLocalCloud } from '../support/local-cloud.ts';
 
 export function faultInjectionSoak(mode: { packaged: boolean }): void {
@@ -51,6 +54,19 @@ export function faultInjectionSoak(mode: { packaged: boolean }): void {
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: (await res.json()) as Grant };
+  }
+
+  /** What a grant left unfinished waits on: its running executions' last states, and every slot and waiter. */
+  async function diagnosis(open: Grant[]): Promise<string> {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: cloud.dynamo.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+    const slots = await doc.send(new ScanCommand({ TableName: cloud.tableName, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': slotKey(0).pk.replace(/0$/, '') }, ConsistentRead: true }));
+    const running = cloud.stepFunctions.listExecutionRecords().filter((e) => e.status === 'RUNNING' && open.some((g) => e.input.includes(g.id)));
+    const executions = running.map((e) => ({
+      name: e.name,
+      grant: open.find((g) => e.input.includes(g.id))?.id,
+      last: e.history.slice(-4).map((h) => `${new Date(h.timestamp).toISOString()} ${h.type} ${JSON.stringify(h.details?.value ?? {}).slice(0, 160)}`),
+    }));
+    return JSON.stringify({ now: new Date().toISOString(), slots: slots.Items, executions }, null, 1);
   }
 
   const systemCreatedAccess = () =>
@@ -93,7 +109,10 @@ export function faultInjectionSoak(mode: { packaged: boolean }): void {
           await cloud.invoke('sweepGrants', { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} });
           sweptAt = Date.now();
         }
-        if (Date.now() > deadline) throw new Error(`not all grants ended: ${JSON.stringify(all.map(({ body }) => [body.id, body.status]))}`);
+        if (Date.now() > deadline) {
+          const open = all.map(({ body }) => body).filter((g) => !isTerminal(g.status));
+          throw new Error(`not all grants ended: ${JSON.stringify(open.map((g) => [g.id, g.status, g.expiresAt]))}\n${await diagnosis(open)}`);
+        }
         await new Promise((r) => setTimeout(r, 500));
       }
 

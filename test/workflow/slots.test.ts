@@ -10,7 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { SLOT_COUNT, SLOTS_RESERVED_FOR_REVOCATIONS } from '../../lib/table/keys.ts';
 import { assignmentKey } from '../../lib/domain/grant.ts';
 import { logger } from '../../lib/logger.ts';
-import { completeActivation } from '../../lib/workflow/activation.ts';
+import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
+import { StepFunctionsSlotWaker } from '../../lib/adapters/slot-waker.ts';
+import { completeActivation, planOnHandedSlot, SLOT_LEASE_MS } from '../../lib/workflow/activation.ts';
 import { workflowDeps } from '../../lib/composition/workflow.ts';
 import { startWorkflowCloud, type WorkflowCloud } from './support/cloud.ts';
 
@@ -230,6 +232,44 @@ describe('slot leases in the state machines', () => {
     const report = await workflowDeps(cloud.runtime).slots.repair(() => true);
     expect(report).toMatchObject({ handedOver: 1, waiting: 0 });
     expect((await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
+  }, 30_000);
+
+  it('a wake-up that does not go out (SendTaskSuccess refused) loses nobody: the release succeeds, the slot stays handed over, and the sweeper\'s repair wakes the waiter', async () => {
+    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
+    const grant = await cloud.approvedGrant('alice', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
+    await cloud.runtime.workflows.startGrant(grant);
+    await untilWaiting(grant.id, 'WaitForSlot');
+    const deps = workflowDeps(cloud.runtime);
+    const refused = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const releaser = new DynamoCreateSlots(cloud.runtime.clients.dynamodb, {
+      tableName: table(),
+      clock: cloud.runtime.clock,
+      handOverLeaseMs: SLOT_LEASE_MS,
+      waker: {
+        wake: async () => {
+          throw Object.assign(new Error('User is not authorized to perform: states:SendTaskSuccess'), { name: 'AccessDeniedException' });
+        },
+      },
+      // The plan is made on the handed slot, as the deployed releasers do.
+      wakeOutput: async (owner, slot) => (await planOnHandedSlot(deps, owner, slot)) ?? slot,
+    });
+    await releaser.release({ slot: 4, owner: others(4) });
+    expect(refused).toHaveBeenCalledWith(expect.stringContaining('could not wake'), expect.objectContaining({ owner: `activate#${grant.id}` }));
+    refused.mockRestore();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(waitingIn(grant.id, 'WaitForSlot')).toBe(true);
+    expect(await cloud.slotOwners()).toContain(`activate#${grant.id}`);
+
+    // A repair sooner than the stall limit leaves it alone; once it is stalled, the repair wakes it.
+    const repairAt = (ms: number) =>
+      new DynamoCreateSlots(cloud.runtime.clients.dynamodb, { tableName: table(), clock: { now: () => new Date(Date.now() + ms) }, waker: new StepFunctionsSlotWaker(cloud.runtime.clients.sfn) }).repair(() => true);
+    expect(await repairAt(0)).toMatchObject({ woken: 0, reclaimed: 0 });
+    expect(waitingIn(grant.id, 'WaitForSlot')).toBe(true);
+    expect(await repairAt(31_000)).toMatchObject({ woken: 1, reclaimed: 0 });
+    const active = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
+    expect(active.status, active.failureReason).toBe('ACTIVE');
+    await cloud.sfn.idle();
+    expect(await cloud.slotOwners()).not.toContain(`activate#${grant.id}`);
   }, 30_000);
 
   it('activations leave the reserved slots to revocations: with activations holding all they may, a grant waits though a slot is free; a revocation takes that slot at once', async () => {
