@@ -169,7 +169,8 @@ const OWN_ROLE_ONLY_ACTIONS: Record<string, [string[], string[]]> = {
   prepareActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
   // ACTIVE: the revocation schedule, or the revoke workflow at once for a short grant.
   completeActivation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, ...SCHEDULES, ...START_WORKFLOW], WORKFLOW_IDENTITY_CENTER],
-  beginRevocation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, 'scheduler:DeleteSchedule'], WORKFLOW_IDENTITY_CENTER],
+  // A slot taken for a delete that is not needed goes on to the next waiter.
+  beginRevocation: [[...LOGS, ...TABLE_WRITE, ...WORKFLOW_TABLE, ...WAKE_WAITER, 'scheduler:DeleteSchedule'], WORKFLOW_IDENTITY_CENTER],
 };
 
 describe('serverless.yml IAM', () => {
