@@ -7,10 +7,9 @@
  */
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import { sendDynamoInternalError } from './dynamodb.ts';
 import type { DynamoHandler } from './edge.ts';
-import { readText } from './protocol/http.ts';
+import { readText, replayRequest } from './protocol/http.ts';
 
 type AttributeMap = Record<string, unknown>;
 
@@ -124,7 +123,7 @@ export function withStreams(dynamo: DynamoHandler & { url: string }, consumers: 
         const input = JSON.parse(raw || '{}') as { TableName?: string; Key?: AttributeMap; Item?: AttributeMap };
         const key = input.Key ?? (input.Item ? { pk: input.Item.pk, sk: input.Item.sk } : undefined);
         if (key && !mayConcern(consumers(), key)) {
-          const replay = Object.assign(Readable.from([Buffer.from(raw, 'utf8')]), { headers: req.headers, method: req.method, url: req.url }) as unknown as IncomingMessage;
+          const replay = replayRequest(req, raw);
           return dynamo.handle(replay, res);
         }
         const before = key && input.TableName ? await image(input.TableName, key) : undefined;

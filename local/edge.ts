@@ -11,7 +11,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import {
   AwsError,
   LOCAL_ACCOUNT_ID,
@@ -28,7 +27,7 @@ import {
   type QueryService,
   type RestService,
 } from './protocol/aws.ts';
-import { closer, header, listen, send } from './protocol/http.ts';
+import { closer, header, listen, replayRequest, send } from './protocol/http.ts';
 
 export interface EdgeRequestLog {
   service: string;
@@ -177,7 +176,7 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Edge> {
       log({ service: 'dynamodb', operation, status: awsError.status, ms: performance.now() - started, error: awsError.code });
       return;
     }
-    const replay = Object.assign(Readable.from([Buffer.from(raw, 'utf8')]), { headers: req.headers, method: req.method, url: req.url }) as unknown as IncomingMessage;
+    const replay = replayRequest(req, raw);
     res.on('finish', () => log({ service: 'dynamodb', operation, status: res.statusCode, ms: performance.now() - started }));
     options.dynamodb!.handle(replay, res);
   }

@@ -133,21 +133,25 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
 
   // A slot is tried while the holder is left: the last holder of an assignment (the usual case)
   // deletes at once; any other outcome gives the slot straight back.
-  const slotLease = grant.target.type === 'account' ? slotLeaseRequest(deps, `revoke#${grant.id}`) : undefined;
-  const [left, early] = await Promise.all([leaveHolder(deps, key, grant.id, holderRead), slotLease ? deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS) : undefined]);
-  if (early && left.kind !== 'delete') await deps.slots.release(early);
+  const slotLease = slotLeaseRequest(deps, `revoke#${grant.id}`);
+  const [leaving, taking] = await Promise.allSettled([leaveHolder(deps, key, grant.id, holderRead), grant.target.type === 'account' ? deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS) : undefined]);
+  const early = taking.status === 'fulfilled' ? taking.value : undefined;
+  // A slot not needed for a delete (or taken by a run that could not leave the holder) goes straight back.
+  if (early && !(leaving.status === 'fulfilled' && leaving.value.kind === 'delete')) await deps.slots.release(early);
+  if (leaving.status === 'rejected') throw leaving.reason;
+  const left = leaving.value;
   // Whatever happens next, no schedule of this grant can do anything useful any more: they are
   // deleted while the slot is taken, not before it.
   const schedulesGone = deps.workflows.deleteSchedules(grant);
   schedulesGone.catch(() => undefined);
   try {
-    return await planRemoval(deps, grant, key, left, ids, left.kind === 'delete' ? early : undefined);
+    return await planRemoval(deps, grant, key, left, ids, slotLease, left.kind === 'delete' ? early : undefined);
   } finally {
     await schedulesGone;
   }
 }
 
-async function planRemoval(deps: WorkflowDeps, grant: Grant, key: string, left: LeaveOutcome, ids: InstanceIds, taken?: SlotLease): Promise<RevocationPlan> {
+async function planRemoval(deps: WorkflowDeps, grant: Grant, key: string, left: LeaveOutcome, ids: InstanceIds, slotLease: SlotLeaseRequest, taken?: SlotLease): Promise<RevocationPlan> {
   const t = grant.target;
   const plan: RevocationPlan = { ...accessPlan(grant.id, ids, grant), action: 'done', membershipId: '', holderKey: key };
   const at = deps.clock.now().toISOString();
@@ -160,7 +164,6 @@ async function planRemoval(deps: WorkflowDeps, grant: Grant, key: string, left: 
     if (t.type === 'account') {
       // Expiry is the deadline that matters: a slot now, or a place in the line ahead of every
       // activation, served earliest expiry first.
-      const slotLease = slotLeaseRequest(deps, `revoke#${grant.id}`);
       const admission = taken ? { lease: taken } : await deps.slots.acquireOrQueue(slotLease.owner, { kind: 'revoke', place: grant.expiresAt ?? at }, SLOT_LEASE_MS);
       const slotOrPlace = 'lease' in admission ? { slot: { pk: slotKey(admission.lease.slot).pk } } : { waiter: admission.queued };
       return { ...plan, action: 'deleteAssignment', slotLease, ...slotOrPlace, ...finish };

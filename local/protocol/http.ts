@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 
 /** The whole request body, or undefined once it passes `limit` bytes (the rest is left unread). */
 export async function readBytes(req: IncomingMessage, limit = Number.POSITIVE_INFINITY): Promise<Buffer | undefined> {
@@ -24,6 +25,11 @@ export async function readText(req: IncomingMessage): Promise<string> {
 }
 
 /** A request header's (first) value. */
+/** A request whose body was already read, as a fresh stream with the same method, url and headers, to hand on to another handler. */
+export function replayRequest(req: IncomingMessage, body: string): IncomingMessage {
+  return Object.assign(Readable.from([Buffer.from(body, 'utf8')]), { headers: req.headers, method: req.method, url: req.url }) as unknown as IncomingMessage;
+}
+
 export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionNames } from '../../lib/adapters/workflows.ts';
 import { assignmentKey, type Grant } from '../../lib/domain/grant.ts';
+import { workflowDeps } from '../../lib/composition/workflow.ts';
 import { ConflictError } from '../../lib/errors.ts';
+import { beginRevocation } from '../../lib/workflow/revocation.ts';
 import { executionCost, startWorkflowCloud, type WorkflowCloud } from './support/cloud.ts';
 
 let cloud: WorkflowCloud;
@@ -81,6 +83,25 @@ describe('overlapping grants on one assignment (invariant 2)', () => {
     expect(await cloud.slotOwners()).not.toContain(`revoke#${a.id}`);
     expect(await cloud.waitForStatus(b.id, ENDED)).toMatchObject({ status: 'EXPIRED' });
     expect(hasAssignment('dave', '555555555555', 'ReadOnlyAccess')).toBe(false);
+  }, 30_000);
+
+  it('a revocation that cannot leave the holder keeps no slot: its task fails (and is retried), the slot it tried goes back', async () => {
+    const grant = await activate('bob', { account: '555555555555', permissionSet: 'PowerUserAccess' }, 'PT1H');
+    const deps = workflowDeps(cloud.runtime);
+    const store = new Proxy(deps.store, {
+      get: (target, name, receiver) =>
+        name === 'leaveHolder'
+          ? async () => {
+              throw Object.assign(new Error('Internal server error'), { name: 'InternalServerError' });
+            }
+          : Reflect.get(target, name, receiver),
+    });
+    await expect(beginRevocation({ ...deps, store }, { grantId: grant.id, mode: 'early' })).rejects.toThrow('Internal server error');
+    expect(await cloud.slotOwners()).not.toContain(`revoke#${grant.id}`);
+    // The retry (here a fresh execution) finds REVOKING and finishes the job.
+    await cloud.runtime.workflows.startRevoke((await cloud.runtime.store.get(grant.id))!, 'early');
+    expect(await cloud.waitForStatus(grant.id, ENDED)).toMatchObject({ status: 'REVOKED' });
+    expect(hasAssignment('bob', '555555555555', 'PowerUserAccess')).toBe(false);
   }, 30_000);
 
   it('early revoke of A while B is active → access stays', async () => {
