@@ -123,7 +123,8 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
   const [ids, entered] = await Promise.all([
     deps.identityCenter.instance(),
     enterRevoking(deps, input, (read) => {
-      holderRead ??= deps.store.getHolder(assignmentKey(read.principal, read.target));
+      // Each round reads the holder afresh beside its own write: a read from a lost round may be stale.
+      holderRead = deps.store.getHolder(assignmentKey(read.principal, read.target));
       holderRead.catch(() => undefined);
     }),
   ]);
