@@ -10,7 +10,7 @@ const PROBLEM_STATUSES: Record<number, string> = {
   404: 'No such grant',
   409: 'The grant changed concurrently or is in a status that does not allow this',
   422: 'Well-formed, but policy or the current state refuses it',
-  503: 'AWS throttled the service (quotas are shared); nothing changed, retry after Retry-After seconds',
+  503: 'AWS throttled the service (quotas are shared; nothing changed) or did not answer in time (repeat with the same Idempotency-Key); retry after Retry-After seconds',
 };
 
 let cachedDocument: unknown;

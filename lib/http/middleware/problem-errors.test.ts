@@ -60,6 +60,16 @@ describe('problemErrors', () => {
     expect(res.headers).toMatchObject({ 'retry-after': '2', 'content-type': 'application/problem+json' });
   });
 
+  it('turns a handler that ran out of time (AWS too slow to answer) into a 503 that says the outcome is unknown, not a 500', async () => {
+    const log = logger();
+    const slow = middy<never, APIGatewayProxyStructuredResultV2>(() => new Promise<APIGatewayProxyStructuredResultV2>((resolve) => setTimeout(() => resolve({ statusCode: 201 }), 500)), { timeoutEarlyInMillis: 5 }).use(problemErrors(log));
+    const res = await slow(event, { getRemainingTimeInMillis: () => 50 } as never);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers).toMatchObject({ 'retry-after': '2', 'content-type': 'application/problem+json' });
+    expect(JSON.parse(res.body as string)).toMatchObject({ type: 'https://identity-center-jit.dev/problems/timed-out', detail: expect.stringContaining('same Idempotency-Key') });
+    expect(log.error).toHaveBeenCalledWith('request ran out of time waiting on AWS', expect.anything());
+  });
+
   it('hides unexpected errors behind a 500 and logs them', async () => {
     const log = logger();
     const handler = failing(new Error('secret internals')).use(problemErrors(log));

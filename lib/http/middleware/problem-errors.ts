@@ -1,6 +1,7 @@
 /**
  * Maps every error to application/problem+json. AppErrors keep their status; AWS
- * throttling that outlasted the SDK's retries is a 503 with Retry-After; anything
+ * throttling that outlasted the SDK's retries, or AWS too slow for the function's time,
+ * is a 503 with Retry-After; anything
  * else is logged and becomes a 500 that reveals nothing internal.
  */
 import type middy from '@middy/core';
@@ -14,6 +15,11 @@ export interface ErrorLogger {
 }
 
 const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'Throttling']);
+
+/** The function's time ran out (middy's early timeout) or an AWS call's did (the SDK's request timeout). */
+function isOutOfTime(err: unknown): boolean {
+  return (err as { name?: string } | undefined)?.name === 'TimeoutError';
+}
 
 function isThrottling(err: unknown): boolean {
   const e = err as { name?: string; $retryable?: { throttling?: boolean } } | undefined;
@@ -31,6 +37,20 @@ export function problemErrors(logger: ErrorLogger): middy.MiddlewareObj<APIGatew
         logger.warn('request throttled by AWS after retries', { error: (err as Error).name });
         request.response = problemResponse(
           { type: PROBLEM_TYPE_BASE + 'throttled', title: 'Busy', status: 503, detail: 'AWS is throttling this service right now; nothing was changed, retry in a few seconds', ...(instance ? { instance } : {}) },
+          { 'retry-after': '2' },
+        );
+      } else if (isOutOfTime(err)) {
+        // AWS too slow to answer within the integration's time (its quotas are shared, busiest in a storm):
+        // whether the request took effect is unknown, so it is repeated with the same Idempotency-Key.
+        logger.error('request ran out of time waiting on AWS', { error: err });
+        request.response = problemResponse(
+          {
+            type: PROBLEM_TYPE_BASE + 'timed-out',
+            title: 'Busy',
+            status: 503,
+            detail: 'AWS did not answer in time; the request may or may not have taken effect: repeat it with the same Idempotency-Key, or read the resource, in a few seconds',
+            ...(instance ? { instance } : {}),
+          },
           { 'retry-after': '2' },
         );
       } else if (err instanceof AppError) {
