@@ -207,6 +207,22 @@ export async function getGrant(b: Bench, id: string, as: string): Promise<GrantV
 const executionArn = (machineArn: string, name: string) => `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /** The closed execution, once it exists and has ended; undefined past the deadline. */
+/** A grant's status and each of its executions with the state it is in (or how it ended): what a failure line shows. */
+async function whereItStands(b: Bench, grantId: string, user: string): Promise<string> {
+  const status = await getGrant(b, grantId, user).then(
+    (g) => g.status,
+    (e: unknown) => `unread: ${(e as Error).message}`,
+  );
+  const executions = b.cloud.stepFunctions
+    .listExecutionRecords()
+    .filter((r) => r.name.includes(grantId))
+    .map((r) => {
+      const entered = r.history.filter((h) => h.type.endsWith('StateEntered')).at(-1)?.details?.value.name;
+      return `${r.name} ${r.status}${r.status === 'RUNNING' ? ` in ${String(entered)}` : r.error ? ` ${r.error}` : ''}`;
+    });
+  return `grant ${status}; executions: ${executions.join(', ') || 'none'}`;
+}
+
 async function closedExecution(b: Bench, arn: string, deadline: number, pollMs = 100): Promise<ExecutionRecord | undefined> {
   for (;;) {
     let waiting: Promise<ExecutionRecord> | undefined;
@@ -348,7 +364,7 @@ async function expiryPhase(b: Bench, items: Combo[]): Promise<{ samples: ExpiryS
         if (active.status !== 'ACTIVE' || !active.expiresAt) throw new Error(`grant ${active.id} is ${active.status}: ${active.failureReason ?? ''}`);
         const revokeArn = executionArn(b.revokeMachineArn, executionNames.revoke(active.id, active.expiresAt));
         const revoke = await closedExecution(b, revokeArn, Date.parse(active.expiresAt) + 120_000, 500);
-        if (!revoke) throw new Error(`grant ${active.id}: no revoke execution ended within 120 s of expiry`);
+        if (!revoke) throw new Error(`grant ${active.id}: no revoke execution ended within 120 s of expiry (${await whereItStands(b, active.id, c.user)})`);
         const grant = await getGrant(b, active.id, c.user);
         if (grant.status !== 'EXPIRED') throw new Error(`grant ${grant.id} ended ${grant.status}`);
         ended.push({ grant, active, revoke });
