@@ -206,7 +206,6 @@ export async function getGrant(b: Bench, id: string, as: string): Promise<GrantV
 
 const executionArn = (machineArn: string, name: string) => `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
-/** The closed execution, once it exists and has ended; undefined past the deadline. */
 /** A grant's status and each of its executions with the state it is in (or how it ended): what a failure line shows. */
 async function whereItStands(b: Bench, grantId: string, user: string): Promise<string> {
   const status = await getGrant(b, grantId, user).then(
@@ -223,6 +222,7 @@ async function whereItStands(b: Bench, grantId: string, user: string): Promise<s
   return `grant ${status}; executions: ${executions.join(', ') || 'none'}`;
 }
 
+/** The closed execution, once it exists and has ended; undefined past the deadline. */
 async function closedExecution(b: Bench, arn: string, deadline: number, pollMs = 100): Promise<ExecutionRecord | undefined> {
   for (;;) {
     let waiting: Promise<ExecutionRecord> | undefined;
