@@ -200,7 +200,7 @@ export async function requestGrant(b: Bench, c: Combo, duration: string, counter
 
 export async function getGrant(b: Bench, id: string, as: string): Promise<GrantView> {
   const res = await call(b, 'GET', `/grants/${id}`, as);
-  if (res.status !== 200) throw new Error(`GET /grants/${id} answered ${res.status}`);
+  if (res.status !== 200) throw new Error(`GET /grants/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body as GrantView;
 }
 
