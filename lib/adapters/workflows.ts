@@ -20,6 +20,12 @@ import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
 
 /** The Scheduler fires up to this much late; schedules are set this much early. */
 export const SCHEDULER_PRECISION_MS = 60_000;
+/**
+ * A revocation's task begins this much ahead of the expiry (`beginAt`): its invocation and reads are
+ * done by then, even on a busy day, and it waits inside for the exact instant, so only its writes
+ * and the delete come after the expiry.
+ */
+export const REVOCATION_LEAD_MS = 5_000;
 /** Universal target: lets the schedule name the execution it starts. */
 export const START_EXECUTION_TARGET = 'arn:aws:scheduler:::aws-sdk:sfn:startExecution';
 
@@ -28,6 +34,13 @@ export interface WorkflowInput {
   /** For revocations: the expiry this execution enforces (an extension makes it stale). */
   expiresAt?: string;
   mode?: 'expiry' | 'early' | 'sweep';
+  /** For expiries: when the revoke workflow starts its task (REVOCATION_LEAD_MS ahead of expiresAt). */
+  beginAt?: string;
+}
+
+/** The revoke workflow's input for the expiry at `expiresAt`. */
+export function expiryInput(grantId: string, expiresAt: string): WorkflowInput {
+  return { grantId, expiresAt, mode: 'expiry', beginAt: new Date(Date.parse(expiresAt) - REVOCATION_LEAD_MS).toISOString() };
 }
 
 export interface StepFunctionsWorkflowsOptions {
@@ -96,8 +109,8 @@ export class StepFunctionsWorkflows implements Workflows {
 
   startRevoke(grant: Grant, mode: 'expiry' | 'early'): Promise<void> {
     const expiresAt = grant.expiresAt ?? this.options.clock.now().toISOString();
-    const name = mode === 'early' ? executionNames.earlyRevoke(grant.id) : executionNames.revoke(grant.id, expiresAt);
-    return this.start(this.options.revokeStateMachineArn, name, { grantId: grant.id, expiresAt, mode });
+    if (mode === 'early') return this.start(this.options.revokeStateMachineArn, executionNames.earlyRevoke(grant.id), { grantId: grant.id, expiresAt, mode });
+    return this.start(this.options.revokeStateMachineArn, executionNames.revoke(grant.id, expiresAt), expiryInput(grant.id, expiresAt));
   }
 
   private scheduleInput(name: string, fireAtMs: number, stateMachineArn: string, executionName: string, input: WorkflowInput): CreateScheduleCommandInput {
@@ -137,11 +150,7 @@ export class StepFunctionsWorkflows implements Workflows {
     // Too close for a schedule: the revoke workflow itself waits until expiresAt.
     if (fireAt <= this.options.clock.now().getTime()) return this.startRevoke(grant, 'expiry');
     await this.upsertSchedule(
-      this.scheduleInput(scheduleNames.revocation(grant.id), fireAt, this.options.revokeStateMachineArn, executionNames.revoke(grant.id, grant.expiresAt), {
-        grantId: grant.id,
-        expiresAt: grant.expiresAt,
-        mode: 'expiry',
-      }),
+      this.scheduleInput(scheduleNames.revocation(grant.id), fireAt, this.options.revokeStateMachineArn, executionNames.revoke(grant.id, grant.expiresAt), expiryInput(grant.id, grant.expiresAt)),
     );
   }
 

@@ -1,9 +1,10 @@
 /**
- * The revoke workflow's one Lambda task (statemachines/revoke.asl.json), run at the
- * exact expiry (or at once for an early revoke or a sweep):
+ * The revoke workflow's one Lambda task (statemachines/revoke.asl.json), begun a few
+ * seconds ahead of the expiry (or at once for an early revoke or a sweep):
  *
  *  - re-read the grant: ended → stop; ACTIVE with a later expiresAt (extended) → stop,
- *    a newer schedule exists; ACTIVE and due → REVOKING;
+ *    a newer schedule exists; ACTIVE → wait for the exact expiry (the reads and the
+ *    invocation are done by then), then REVOKING;
  *  - leave the holder: other holders remain → no delete (invariant 2); last holder of
  *    pre-existing access → holder forgotten, no delete (invariant 3); last holder of
  *    access the system created → holder DELETING and the state machine leases a slot,
@@ -68,12 +69,21 @@ function terminalTransition(grant: Grant, at: string, detail: string): Transitio
   };
 }
 
+/** Until `at` (a past instant: at once). */
+function sleepUntil(deps: WorkflowDeps, at: number): Promise<void> {
+  const ms = at - deps.clock.now().getTime();
+  if (!(ms > 0)) return Promise.resolve();
+  return (deps.sleep ?? ((n: number) => new Promise<void>((r) => setTimeout(r, n))))(ms);
+}
+
 /**
  * Moves the grant to REVOKING when this run is entitled to; returns the reason to stop otherwise.
- * `beside` is called with the grant read before its REVOKING write, so reads that do not depend on
- * that write go out with it.
+ * `beside` is called with the grant read, at or after the expiry, right before its REVOKING write,
+ * so work that does not depend on that write goes out with it.
  */
 async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside: (grant: Grant) => void): Promise<Grant | string> {
+  // An expiry run begins ahead of the instant it enforces; nothing is written before that instant.
+  const due = (input.mode ?? 'expiry') === 'expiry' && input.expiresAt ? Date.parse(input.expiresAt) : Number.NaN;
   for (let round = 0; ; round++) {
     const grant = await deps.store.get(input.grantId);
     if (!grant) return 'grant does not exist';
@@ -81,6 +91,11 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside:
     if (grant.status === 'REVOKING') {
       beside(grant);
       return grant;
+    }
+    if (grant.status === 'ACTIVATING' && due > deps.clock.now().getTime()) {
+      // Still activating ahead of its expiry: decide at the expiry, as the rule below does.
+      await sleepUntil(deps, due);
+      continue;
     }
     if (grant.status === 'ACTIVATING' && input.mode !== 'early' && grant.expiresAt && Date.parse(grant.expiresAt) <= deps.clock.now().getTime()) {
       // Its expiry came while its activation is still under way (it waited long for a slot, or its
@@ -97,6 +112,10 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside:
       // Extended after this run was scheduled: the extension's own schedule will end it (no early removal).
       if (current > enforced) return `grant was extended to ${grant.expiresAt}; a newer schedule ends it`;
     }
+    // The access lasts until the expiry: the grant read ahead of it is written at it (an extension or
+    // an early revoke meanwhile makes the write lose its race, and the next round decides anew).
+    await sleepUntil(deps, due);
+    const at = deps.clock.now();
     beside(grant);
     try {
       return await deps.store.transition({
@@ -104,7 +123,7 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside:
         to: 'REVOKING',
         ...(mode === 'early' ? { set: { revokeReason: 'revoked early' } } : {}),
         entry: {
-          at: now.toISOString(),
+          at: at.toISOString(),
           actor: mode === 'sweep' ? SYSTEM_ACTORS.sweeper : SYSTEM_ACTORS.revoker,
           action: mode === 'early' ? 'revoke requested' : 'expiry reached',
           detail: mode === 'sweep' ? `expired at ${grant.expiresAt}; its scheduled revocation did not run` : `expired at ${grant.expiresAt}`,
@@ -118,35 +137,53 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside:
 }
 
 export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput): Promise<RevocationPlan> {
-  // Every step after expiresAt delays the delete: reads go out beside the writes they do not depend on.
+  // Every step after expiresAt delays the delete: the reads are done ahead of it, and the rest goes
+  // out beside the writes it does not depend on.
+  const slotLease = slotLeaseRequest(deps, `revoke#${input.grantId}`);
   let holderRead: Promise<Holder | undefined> | undefined;
-  const [ids, entered] = await Promise.all([
-    deps.identityCenter.instance(),
-    enterRevoking(deps, input, (read) => {
-      // Each round reads the holder afresh beside its own write: a read from a lost round may be stale.
-      holderRead = deps.store.getHolder(assignmentKey(read.principal, read.target));
-      holderRead.catch(() => undefined);
-    }),
-  ]);
-  if (typeof entered === 'string') return { ...accessPlan(input.grantId, ids), action: 'stop', reason: entered, membershipId: '', holderKey: '' };
+  let slotTried: Promise<SlotLease | undefined> | undefined;
+  const giveBackSlot = async () => {
+    const taken = await slotTried?.catch(() => undefined);
+    if (taken) await deps.slots.release(taken);
+  };
+  let ids: InstanceIds;
+  let entered: Grant | string;
+  try {
+    [ids, entered] = await Promise.all([
+      deps.identityCenter.instance(),
+      enterRevoking(deps, input, (read) => {
+        // Each round reads the holder afresh beside its own write: a read from a lost round may be stale.
+        holderRead = deps.store.getHolder(assignmentKey(read.principal, read.target));
+        holderRead.catch(() => undefined);
+        // The slot for an assignment's delete is tried beside the REVOKING write (once): the last
+        // holder (the usual case) deletes at once; any other outcome gives it straight back.
+        if (read.target.type === 'account' && !slotTried) {
+          slotTried = deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
+          slotTried.catch(() => undefined);
+        }
+      }),
+    ]);
+  } catch (err) {
+    await giveBackSlot();
+    throw err;
+  }
+  if (typeof entered === 'string') {
+    await giveBackSlot();
+    return { ...accessPlan(input.grantId, ids), action: 'stop', reason: entered, membershipId: '', holderKey: '' };
+  }
   const grant = entered;
   const key = assignmentKey(grant.principal, grant.target);
-
-  // A slot is tried while the holder is left: the last holder of an assignment (the usual case)
-  // deletes at once; any other outcome gives the slot straight back.
-  const slotLease = slotLeaseRequest(deps, `revoke#${grant.id}`);
-  const [leaving, taking] = await Promise.allSettled([leaveHolder(deps, key, grant.id, holderRead), grant.target.type === 'account' ? deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS) : undefined]);
-  const early = taking.status === 'fulfilled' ? taking.value : undefined;
-  // A slot not needed for a delete (or taken by a run that could not leave the holder) goes straight back.
-  if (early && !(leaving.status === 'fulfilled' && leaving.value.kind === 'delete')) await deps.slots.release(early);
-  if (leaving.status === 'rejected') throw leaving.reason;
-  const left = leaving.value;
-  // Whatever happens next, no schedule of this grant can do anything useful any more: they are
-  // deleted while the slot is taken, not before it.
+  // REVOKING: no schedule of this grant can do anything useful any more; they go while the holder is left.
   const schedulesGone = deps.workflows.deleteSchedules(grant);
   schedulesGone.catch(() => undefined);
   try {
-    return await planRemoval(deps, grant, key, left, ids, slotLease, left.kind === 'delete' ? early : undefined);
+    const [leaving, taking] = await Promise.allSettled([leaveHolder(deps, key, grant.id, holderRead), slotTried]);
+    const taken = taking.status === 'fulfilled' ? taking.value : undefined;
+    // A slot not needed for a delete (or taken by a run that could not leave the holder) goes straight back.
+    if (taken && !(leaving.status === 'fulfilled' && leaving.value.kind === 'delete')) await deps.slots.release(taken);
+    if (leaving.status === 'rejected') throw leaving.reason;
+    const left = leaving.value;
+    return await planRemoval(deps, grant, key, left, ids, slotLease, left.kind === 'delete' ? taken : undefined);
   } finally {
     await schedulesGone;
   }

@@ -56,7 +56,7 @@ describe('StepFunctionsWorkflows', () => {
     expect(target).toEqual({
       StateMachineArn: 'arn:revoke',
       Name: `revoke-${g.id}-${Math.floor(Date.parse(expiresAt) / 1000)}`,
-      Input: JSON.stringify({ grantId: g.id, expiresAt, mode: 'expiry' }),
+      Input: JSON.stringify({ grantId: g.id, expiresAt, mode: 'expiry', beginAt: '2030-05-01T12:59:55.000Z' }),
     });
   });
 

@@ -8,6 +8,7 @@ import { executionNames } from '../../lib/adapters/workflows.ts';
 import { assignmentKey, type Grant } from '../../lib/domain/grant.ts';
 import { workflowDeps } from '../../lib/composition/workflow.ts';
 import { ConflictError } from '../../lib/errors.ts';
+import { ActivationInProgress } from '../../lib/workflow/errors.ts';
 import { beginRevocation } from '../../lib/workflow/revocation.ts';
 import { executionCost, startWorkflowCloud, type WorkflowCloud } from './support/cloud.ts';
 
@@ -215,6 +216,58 @@ describe('extension racing expiry', () => {
       expect(after?.status).toBe('EXPIRED');
       expect(hasAssignment('carol', '555555555555', 'AdministratorAccess')).toBe(false);
     }
+  }, 30_000);
+});
+
+describe('a revocation begun ahead of its expiry', () => {
+  const setExpiry = (grant: Grant, expiresAt: string) =>
+    cloud.runtime.store.transition({ current: grant, to: grant.status, set: { expiresAt }, entry: { at: new Date().toISOString(), actor: { id: 'u', name: 'u' }, action: 'expiry set' } });
+
+  it('writes nothing before the expiry: the grant stays ACTIVE with its access until then, REVOKING and the delete come after it', async () => {
+    const active = await activate('alice', { account: '666666666666', permissionSet: 'AdministratorAccess' }, 'PT1H');
+    const expiresAt = new Date(Date.now() + 3000).toISOString();
+    const due = await setExpiry(active, expiresAt);
+    // beginAt is expiresAt − 5 s, already past: the task begins at once and waits inside.
+    await cloud.runtime.workflows.startRevoke(due, 'expiry');
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresAt) - Date.now() - 600)));
+    const revocation = cloud.executionsOf(active.id).find((r) => r.name.startsWith('revoke-'));
+    expect(revocation?.history.some((e) => e.type === 'TaskStateEntered' && e.details?.value.name === 'BeginRevocation')).toBe(true);
+    expect((await cloud.runtime.store.get(active.id))?.status).toBe('ACTIVE');
+    expect(hasAssignment('alice', '666666666666', 'AdministratorAccess')).toBe(true);
+    expect(Date.now(), 'the checks above ran before the expiry').toBeLessThan(Date.parse(expiresAt));
+
+    const ended = await cloud.waitForStatus(active.id, ENDED);
+    expect(ended.status).toBe('EXPIRED');
+    const revoking = ended.history.find((h) => h.to === 'REVOKING')!;
+    expect(Date.parse(revoking.at)).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    const deletion = cloud.idc.operations().find((o) => o.kind === 'DELETE' && o.principalId === active.principal.userId && o.accountId === '666666666666');
+    expect(deletion).toBeDefined();
+    expect(deletion!.createdAt).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    expect(hasAssignment('alice', '666666666666', 'AdministratorAccess')).toBe(false);
+  }, 30_000);
+
+  it('an extension while it waits for the expiry wins: the access stays', async () => {
+    const active = await activate('bob', { account: '666666666666', permissionSet: 'AdministratorAccess' }, 'PT1H');
+    const expiresAt = new Date(Date.now() + 2500).toISOString();
+    const due = await setExpiry(active, expiresAt);
+    await cloud.runtime.workflows.startRevoke(due, 'expiry');
+    await new Promise((r) => setTimeout(r, 1000));
+    await setExpiry(due, new Date(Date.now() + 600_000).toISOString());
+    expect(Date.now(), 'extended before the expiry').toBeLessThan(Date.parse(expiresAt));
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresAt) - Date.now() + 1500)));
+    await cloud.sfn.idle();
+    expect((await cloud.runtime.store.get(active.id))?.status).toBe('ACTIVE');
+    expect(hasAssignment('bob', '666666666666', 'AdministratorAccess')).toBe(true);
+    expect(await cloud.slotOwners()).not.toContain(`revoke#${active.id}`);
+  }, 30_000);
+
+  it('finds the grant still activating: it decides at the expiry (waits for the activation), not before', async () => {
+    const approved = await cloud.approvedGrant('carol', { account: '666666666666', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+    const expiresAt = new Date(Date.now() + 1500).toISOString();
+    const activating = await cloud.runtime.store.transition({ current: approved, to: 'ACTIVATING', set: { expiresAt }, entry: { at: new Date().toISOString(), actor: { id: 'system:workflow', name: 'wf' }, action: 'activating' } });
+    await expect(beginRevocation(workflowDeps(cloud.runtime), { grantId: activating.id, expiresAt, mode: 'expiry' })).rejects.toBeInstanceOf(ActivationInProgress);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    expect((await cloud.runtime.store.get(activating.id))?.status).toBe('ACTIVATING');
   }, 30_000);
 });
 
