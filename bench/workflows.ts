@@ -336,10 +336,10 @@ interface ExpirySample {
   deleteProvisioningMs: number;
   revokeStartBeforeExpiryMs: number;
   viaSchedule: boolean;
-  /** The wait before BeginRevocation left − the instant it waits for (beginAt, or expiresAt without it): the timer's own lateness. */
+  /** The wait before BeginRevocation left − the instant it waits for (beginAt, or expiresAt without it) or the execution's start, whichever is later: the timer's own lateness. */
   waitLagMs: number;
-  /** expiresAt − BeginRevocation entered: how far ahead of the expiry the task began (negative: after it). */
-  beginLeadMs: number;
+  /** BeginRevocation entered − beginAt: the part of its lead it lost (a late start or a late timer). */
+  beginLostLeadMs: number;
   /** BeginRevocation left − expiresAt: its work after the expiry (REVOKING, holder, slot or place in line). */
   beginAfterMs: number;
 }
@@ -397,9 +397,9 @@ async function expiryPhase(b: Bench, items: Combo[]): Promise<{ samples: ExpiryS
       viaSchedule: revoke.startDate >= scheduledFor && revoke.startDate - activatedAt > 5_000,
       waitLagMs:
         stateEvent(revoke, 'WaitStateExited', 'WaitUntilBeginAt') !== undefined
-          ? stateEvent(revoke, 'WaitStateExited', 'WaitUntilBeginAt')! - (expiresAt - REVOCATION_LEAD_MS)
-          : (stateEvent(revoke, 'WaitStateExited', 'WaitUntilExpiresAt') ?? Number.NaN) - expiresAt,
-      beginLeadMs: expiresAt - (stateEvent(revoke, 'TaskStateEntered', 'BeginRevocation') ?? Number.NaN),
+          ? stateEvent(revoke, 'WaitStateExited', 'WaitUntilBeginAt')! - Math.max(expiresAt - REVOCATION_LEAD_MS, revoke.startDate)
+          : (stateEvent(revoke, 'WaitStateExited', 'WaitUntilExpiresAt') ?? Number.NaN) - Math.max(expiresAt, revoke.startDate),
+      beginLostLeadMs: (stateEvent(revoke, 'TaskStateEntered', 'BeginRevocation') ?? Number.NaN) - (expiresAt - REVOCATION_LEAD_MS),
       beginAfterMs: (stateEvent(revoke, 'TaskStateExited', 'BeginRevocation') ?? Number.NaN) - expiresAt,
     });
   }
@@ -634,7 +634,7 @@ export async function runWorkflowsBench(): Promise<void> {
     delProv: summarize(phase.samples.map((s) => s.deleteProvisioningMs)),
     early: summarize(phase.samples.map((s) => s.revokeStartBeforeExpiryMs / 1000)),
     waitLag: summarize(phase.samples.map((s) => s.waitLagMs)),
-    beginLead: summarize(phase.samples.map((s) => s.beginLeadMs)),
+    beginLostLead: summarize(phase.samples.map((s) => s.beginLostLeadMs)),
     beginAfter: summarize(phase.samples.map((s) => s.beginAfterMs)),
     viaSchedule: phase.samples.filter((s) => s.viaSchedule).length,
     ok: phase.failures.length === 0 && phase.samples.length > 0 && summarize(phase.samples.map((s) => s.latenessMs)).p99 <= 3000,
@@ -716,8 +716,8 @@ export async function runWorkflowsBench(): Promise<void> {
     latenessRows('lateness: deleted − expiresAt, ms', (l) => l.late, 'ms', `p99 ≤ 3000 ms: alone ${verdict(alone.ok)}, during the storm ${verdict(loaded.ok)}`),
     latenessRows('of which: delete issued − expiresAt, ms', (l) => l.issue),
     latenessRows(`… in which: BeginRevocation left − expiresAt (its work after the expiry: REVOKING, holder, slot or place in line), ms`, (l) => l.beginAfter),
-    latenessRows(`BeginRevocation began ahead of expiresAt (planned ${REVOCATION_LEAD_MS} ms; it reads the grant, then waits inside for the expiry), ms`, (l) => l.beginLead),
-    latenessRows('its Wait state left − the instant it waits for (timer lateness), ms', (l) => l.waitLag),
+    latenessRows(`BeginRevocation entered − beginAt (of its ${REVOCATION_LEAD_MS} ms lead, what a late start or a late timer took; it reads the grant, then waits inside for the expiry), ms`, (l) => l.beginLostLead),
+    latenessRows('… in which: its Wait state left − the later of beginAt and the execution\'s start (timer lateness), ms', (l) => l.waitLag),
     latenessRows('of which: delete provisioning delay (emulator), ms', (l) => l.delProv),
     latenessRows('revoke execution started before expiresAt (Scheduler delay), s', (l) => l.early, 's'),
     ...failureLines('Failures, alone', expiry.failures),

@@ -8,6 +8,14 @@
  * write races an earlier one that has not propagated yet: that one is ours.
  */
 
+/**
+ * Every SDK client's retries: 8 attempts with the standard mode's jittered backoff. Not the
+ * adaptive mode: its client-side rate limiter is shared by every call the client has in flight,
+ * and once throttled it queues them behind one another: with Identity Center's 20 TPS shared by
+ * a storm, a few throttled lookups held API requests until their 28 s timeout.
+ */
+export const SDK_RETRY = { maxAttempts: 8, retryMode: 'standard' } as const;
+
 export interface RetryOptions {
   /** Total attempts including the first (default 6). */
   maxAttempts?: number;

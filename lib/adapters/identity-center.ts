@@ -12,7 +12,7 @@
  *
  * The instance ARN and identity store id come from options or, when absent,
  * from ListInstances (the first instance). Clients retry throttling with the
- * SDK's adaptive mode (maxAttempts 8); ConflictException, which the SDK does not
+ * SDK's standard mode (SDK_RETRY); ConflictException, which the SDK does not
  * retry, goes through `withAwsRetry`. Optionally every client uses credentials
  * from STS AssumeRole (role ARN + external ID) in the account that holds
  * Identity Center.
@@ -38,7 +38,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import { ConfigError } from '../errors.ts';
 import type { AccountInfo, Directory, IdentityUser } from '../ports/index.ts';
 import { TtlCache } from '../ttl-cache.ts';
-import { errorName, withAwsRetry, type RetryOptions } from './aws-retry.ts';
+import { errorName, SDK_RETRY, withAwsRetry, type RetryOptions } from './aws-retry.ts';
 import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
 
 export interface AssumeRoleConfig {
@@ -56,7 +56,7 @@ export interface IdentityCenterConfig {
   assumeRole?: AssumeRoleConfig;
   /** SDK attempts per call, throttling included (default 8). */
   maxAttempts?: number;
-  /** Default 'adaptive': client-side rate limiting once throttled (the 20 TPS quota is shared). */
+  /** Default 'standard' (SDK_RETRY: why not adaptive). */
   retryMode?: 'standard' | 'adaptive';
 }
 
@@ -140,8 +140,8 @@ export function createIdentityCenterClients(config: IdentityCenterConfig = {}, e
   const settings = () =>
     (common ??= {
       ...(config.region ? { region: config.region } : {}),
-      maxAttempts: config.maxAttempts ?? 8,
-      retryMode: config.retryMode ?? 'adaptive',
+      maxAttempts: config.maxAttempts ?? SDK_RETRY.maxAttempts,
+      retryMode: config.retryMode ?? SDK_RETRY.retryMode,
       ...(config.assumeRole ? { credentials: assumeRoleCredentials(config.assumeRole, config.region ? { region: config.region } : {}) } : {}),
     });
   return {

@@ -21,6 +21,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { SDK_RETRY } from '../adapters/aws-retry.ts';
 import { cursorKeyLoader } from '../adapters/cursor-key.ts';
 import { DynamoStore } from '../adapters/dynamo-store.ts';
 import { createIdentityCenterClients, IdentityCenterDirectory, IdentityCenterWriter, type IdentityCenterClients, type IdentityCenterConfig } from '../adapters/identity-center.ts';
@@ -69,7 +70,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
   const clock = overrides.clock ?? systemClock;
   const policyDocument = loadPolicyFileSync(config.POLICY_PATH);
 
-  const retry = { maxAttempts: 8, retryMode: 'adaptive' as const };
+  const retry = SDK_RETRY;
   const dynamodb = new DynamoDBClient(retry);
   const sfn = lazy(async () => new (await lazySdk.sfn()).SFNClient(retry));
   const scheduler = lazy(async () => new (await lazySdk.scheduler()).SchedulerClient(retry));

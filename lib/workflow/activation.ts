@@ -33,7 +33,7 @@ import { slotKey } from '../table/keys.ts';
 import { accessPlan, type AccessPlan, type InstanceIds } from './access-plan.ts';
 import { HolderBusy, SlotsBusy } from './errors.ts';
 import { describeActivationFailure } from './failure-reason.ts';
-import { leaveHolder, onConflictRetry } from './holders.ts';
+import { leaveHolder, onConflictRetry, sleeper } from './holders.ts';
 import type { SlotLease, SlotLeaseRequest, WorkflowDeps } from '../ports/index.ts';
 
 /**
@@ -88,10 +88,6 @@ export interface CompleteActivationOutput {
 }
 
 const ACTIVATABLE: readonly GrantStatus[] = ['APPROVED', 'SCHEDULED'];
-
-function sleeper(deps: WorkflowDeps): (ms: number) => Promise<void> {
-  return deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-}
 
 /** Leases a slot in-process, waiting up to `waitMs`, else SlotsBusy. Only for rare callers (the reconciler); the workflows lease slots in their state machines. */
 export async function acquireSlot(deps: WorkflowDeps, owner: string, waitMs = SLOT_WAIT_MS): Promise<SlotLease> {

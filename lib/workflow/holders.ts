@@ -11,9 +11,14 @@ export type { LeaveOutcome };
 
 const MAX_RACES = 8;
 
+/** The deps' sleep, or the timer's. */
+export function sleeper(deps: Pick<WorkflowDeps, 'sleep'>): (ms: number) => Promise<void> {
+  return deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+}
+
 /** Runs `attempt` again when it lost a race (ConflictError), with a short jittered pause. */
 export async function onConflictRetry<T>(deps: Pick<WorkflowDeps, 'sleep' | 'random'>, attempt: () => Promise<T>): Promise<T> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = sleeper(deps);
   const random = deps.random ?? Math.random;
   for (let i = 0; ; i++) {
     try {

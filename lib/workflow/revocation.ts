@@ -24,7 +24,7 @@ import { slotKey } from '../table/keys.ts';
 import { accessPlan, type AccessPlan, type InstanceIds } from './access-plan.ts';
 import { SLOT_LEASE_MS, slotLeaseRequest } from './activation.ts';
 import { ActivationInProgress } from './errors.ts';
-import { leaveHolder, onConflictRetry, type LeaveOutcome } from './holders.ts';
+import { leaveHolder, onConflictRetry, sleeper, type LeaveOutcome } from './holders.ts';
 
 export type RevocationMode = 'expiry' | 'early' | 'sweep';
 
@@ -73,7 +73,7 @@ function terminalTransition(grant: Grant, at: string, detail: string): Transitio
 function sleepUntil(deps: WorkflowDeps, at: number): Promise<void> {
   const ms = at - deps.clock.now().getTime();
   if (!(ms > 0)) return Promise.resolve();
-  return (deps.sleep ?? ((n: number) => new Promise<void>((r) => setTimeout(r, n))))(ms);
+  return sleeper(deps)(ms);
 }
 
 /**
