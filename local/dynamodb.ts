@@ -1,26 +1,17 @@
 /**
- * Embedded DynamoDB for the local cloud: dynalite (pure JS, LevelDB-backed).
+ * DynamoDB for the local cloud: dynalite (pure JS, LevelDB-backed), in a process of its own
+ * (local/dynamodb-process.mjs), so that on a busy machine it has a core of its own rather than
+ * a share of the one event loop the rest of the local cloud runs on.
  * With `path` the tables persist in that folder across restarts; without, in memory.
  *
- * The edge hands DynamoDB requests straight to dynalite's request handler (no
- * proxy hop); dynalite also listens on its own loopback port so it can be used
- * directly and so that `close()` shuts its store down cleanly (dynalite only
- * closes LevelDB when its HTTP server closes).
+ * The edge hands DynamoDB requests to `handle`, which passes them on over a kept-alive
+ * loopback connection; dynalite also serves its own port directly (`url`).
  */
-import { createRequire } from 'node:module';
+import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { closer, listen, send } from './protocol/http.ts';
-
-interface DynaliteOptions {
-  path?: string;
-  createTableMs?: number;
-  deleteTableMs?: number;
-  updateTableMs?: number;
-}
-
-const require = createRequire(import.meta.url);
-const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
+import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { send } from './protocol/http.ts';
 
 export interface StartDynamoOptions {
   /** Folder for the LevelDB store. Absent: in memory. */
@@ -46,45 +37,39 @@ export function sendDynamoInternalError(res: ServerResponse, status: number, mes
 
 export async function startDynamo(options: StartDynamoOptions = {}): Promise<LocalDynamo> {
   if (options.path) mkdirSync(options.path, { recursive: true });
-  const server = dynalite({
+  const settings = {
     ...(options.path ? { path: options.path } : {}),
     createTableMs: options.createTableMs ?? 0,
     deleteTableMs: options.deleteTableMs ?? 0,
     updateTableMs: options.updateTableMs ?? 0,
-  });
-  const port = await listen(server, 0);
-  // Requests still being served when close() is called must finish first: dynalite
-  // answers them from a setImmediate that would otherwise hit a closed LevelDB and throw.
-  let inFlight = 0;
-  let stopping = false;
-  const dynaliteListeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (stopping) {
-      sendDynamoInternalError(res, 503, 'the local DynamoDB is shutting down');
-      return;
-    }
-    inFlight++;
-    res.once('close', () => inFlight--);
-    for (const listener of dynaliteListeners) listener.call(server, req, res);
-  });
-  const drained = async (timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   };
-  const closeServer = closer(server);
+  // Plain node (no loader flags of the parent's): the child is JavaScript.
+  const child = fork(fileURLToPath(new URL('./dynamodb-process.mjs', import.meta.url)), [JSON.stringify(settings)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port));
+    child.once('exit', (code) => reject(new Error(`the local DynamoDB process exited (code ${code}) before it listened`)));
+  });
+  const agent = new Agent({ keepAlive: true });
   let closed: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
     handle(req, res) {
-      // dynalite's handler is the server's 'request' listener.
-      server.emit('request', req, res);
+      const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', (err) => {
+        if (res.headersSent) res.destroy(err);
+        else sendDynamoInternalError(res, 500, `the local DynamoDB did not answer: ${err.message}`);
+      });
+      req.pipe(upstream);
     },
     close() {
       closed ??= (async () => {
-        await drained(5_000);
-        stopping = true;
-        await closeServer();
+        if (child.exitCode === null && child.connected) child.send('close');
+        await exited;
+        agent.destroy();
       })();
       return closed;
     },

@@ -173,8 +173,10 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
   }
   const grant = entered;
   const key = assignmentKey(grant.principal, grant.target);
-  // REVOKING: no schedule of this grant can do anything useful any more; they go while the holder is left.
-  const schedulesGone = deps.workflows.deleteSchedules(grant);
+  // REVOKING: no schedule of this grant can do anything useful any more; they go while the holder is
+  // left. An expiry's run has none left: its own schedule started it and the Scheduler deleted it
+  // after it fired (ActionAfterCompletion DELETE), or it was started directly, with none.
+  const schedulesGone = (input.mode ?? 'expiry') === 'expiry' ? Promise.resolve() : deps.workflows.deleteSchedules(grant);
   schedulesGone.catch(() => undefined);
   try {
     const [leaving, taking] = await Promise.allSettled([leaveHolder(deps, key, grant.id, holderRead), slotTried]);
