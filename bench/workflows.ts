@@ -264,6 +264,8 @@ export function succeededOp(index: Map<string, OperationView[]>, kind: 'CREATE' 
 export class EdgeCounter {
   readonly counts = new Map<string, { n: number; ms: number }>();
   readonly log = (line: string) => {
+    // A schedule whose delivery failed or was lost is a revocation that starts late: say why.
+    if (line.startsWith('[scheduler]') && /fail|LOST|dead-letter/i.test(line)) console.error(line);
     const m = /^\[aws\] (\S+) (\S+) \d+.* (\d+)ms$/.exec(line);
     if (!m) return;
     const key = `${m[1]} ${m[2]}`;
