@@ -204,6 +204,16 @@ export async function getGrant(b: Bench, id: string, as: string): Promise<GrantV
   return res.body as GrantView;
 }
 
+/** The grant once its storm is over, for the tally: a busy answer (5xx) is asked again, not counted against the grant. */
+async function settledGrant(b: Bench, id: string, as: string): Promise<GrantView> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await call(b, 'GET', `/grants/${id}`, as);
+    if (res.status === 200) return res.body as GrantView;
+    if (res.status < 500 || attempt >= 5) throw new Error(`GET /grants/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    await sleep(1000 * 2 ** attempt);
+  }
+}
+
 const executionArn = (machineArn: string, name: string) => `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /** A grant's status and each of its executions with the state it is in (or how it ended): what a failure line shows. */
@@ -469,7 +479,7 @@ async function stormPhase(b: StormBench, items: Combo[]): Promise<StormResult> {
   const statsAfter = b.cloud.idc.stats();
   const dynamodb = b.edge.since(edgeBefore, (settledAt - t0) / 1000, 'dynamodb ');
   const slotRequests = b.slotRequests.since(slotRequestsBefore);
-  const grants = await pool(started, 10, (s) => getGrant(b, s.id, s.user));
+  const grants = await pool(started, 10, (s) => settledGrant(b, s.id, s.user));
   let active = 0;
   let lastActive = t0;
   for (const g of grants) {

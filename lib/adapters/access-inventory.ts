@@ -2,7 +2,7 @@
  * The reconciler's AccessInventory port on Identity Center: sso-admin ListAccountAssignments,
  * ListPermissionSetsProvisionedToAccount and ListAccountAssignmentsForPrincipal, identitystore
  * ListGroupMemberships, ListUsers and ListGroups, one page (at most 100 rows) per call.
- * The clients retry throttling themselves (standard mode, built in lib/composition/runtime.ts);
+ * The clients retry throttling themselves (adaptive mode, built in lib/composition/runtime.ts);
  * SSO Admin loads on first use (lib/adapters/lazy-sdk.ts).
  */
 import { DescribeGroupCommand, ListGroupMembershipsCommand, ListGroupsCommand, ListUsersCommand, type Group } from '@aws-sdk/client-identitystore';

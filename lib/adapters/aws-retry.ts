@@ -9,12 +9,12 @@
  */
 
 /**
- * Every SDK client's retries: 8 attempts with the standard mode's jittered backoff. Not the
- * adaptive mode: its client-side rate limiter is shared by every call the client has in flight,
- * and once throttled it queues them behind one another: with Identity Center's 20 TPS shared by
- * a storm, a few throttled lookups held API requests until their 28 s timeout.
+ * Every SDK client's retries: 8 attempts in the adaptive mode. Once throttled, its client-side
+ * limiter spaces the client's calls out; the standard mode instead spends its retry quota on a
+ * burst of throttled calls and then fails them (Identity Center's 20 TPS, shared by a storm:
+ * dozens of API requests answered 503 where the adaptive mode had none or a few).
  */
-export const SDK_RETRY = { maxAttempts: 8, retryMode: 'standard' } as const;
+export const SDK_RETRY = { maxAttempts: 8, retryMode: 'adaptive' } as const;
 
 export interface RetryOptions {
   /** Total attempts including the first (default 6). */

@@ -1,7 +1,7 @@
 /**
  * The sweeper's ExecutionStarter port on Step Functions: starts grant and revoke
  * executions under the names the sweeper chooses, and lists the running ones.
- * The client retries throttling itself (standard mode, built in lib/composition/runtime.ts)
+ * The client retries throttling itself (adaptive mode, built in lib/composition/runtime.ts)
  * and loads on first use (lib/adapters/lazy-sdk.ts).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';

@@ -12,7 +12,7 @@
  *
  * The instance ARN and identity store id come from options or, when absent,
  * from ListInstances (the first instance). Clients retry throttling with the
- * SDK's standard mode (SDK_RETRY); ConflictException, which the SDK does not
+ * SDK's adaptive mode (SDK_RETRY); ConflictException, which the SDK does not
  * retry, goes through `withAwsRetry`. Optionally every client uses credentials
  * from STS AssumeRole (role ARN + external ID) in the account that holds
  * Identity Center.
@@ -56,7 +56,7 @@ export interface IdentityCenterConfig {
   assumeRole?: AssumeRoleConfig;
   /** SDK attempts per call, throttling included (default 8). */
   maxAttempts?: number;
-  /** Default 'standard' (SDK_RETRY: why not adaptive). */
+  /** Default 'adaptive' (SDK_RETRY): client-side rate limiting once throttled (the 20 TPS quota is shared). */
   retryMode?: 'standard' | 'adaptive';
 }
 

@@ -644,8 +644,9 @@ function classify(error: unknown): DeliveryError {
   const e = (error ?? {}) as { name?: string; message?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
   const code = e.name ?? 'Error';
   const message = e.message ?? String(error);
-  if (!e.$metadata) return new DeliveryError(code, message, true);
-  const status = e.$metadata.httpStatusCode ?? 0;
+  // No HTTP answer at all (a reset or timed-out connection): a network failure.
+  if (e.$metadata?.httpStatusCode === undefined) return new DeliveryError(code, message, true);
+  const status = e.$metadata.httpStatusCode;
   const retryable = e.$fault === 'server' || status >= 500 || status === 429 || /Throttl|TooManyRequests|ServiceUnavailable|LimitExceeded/.test(code);
   return new DeliveryError(code, message, retryable);
 }

@@ -53,14 +53,14 @@ describe('runtime clients', () => {
     mode: ((await client.config.retryStrategy()) as { mode?: string }).mode,
   });
 
-  it('keeps the retry settings (8 attempts, standard) on every client, the deferred ones built once on first use', async () => {
+  it('keeps the retry settings (8 attempts, adaptive) on every client, the deferred ones built once on first use', async () => {
     const { clients } = createRuntime(env);
     for (const get of [clients.sfn, clients.scheduler, clients.ssoAdmin, clients.organizations]) {
       const client = await get();
-      expect(await retryOf(client)).toEqual({ maxAttempts: 8, mode: 'standard' });
+      expect(await retryOf(client)).toEqual({ maxAttempts: 8, mode: 'adaptive' });
       expect(await get()).toBe(client);
     }
-    for (const client of [clients.dynamodb, clients.identityStore]) expect(await retryOf(client)).toEqual({ maxAttempts: 8, mode: 'standard' });
+    for (const client of [clients.dynamodb, clients.identityStore]) expect(await retryOf(client)).toEqual({ maxAttempts: 8, mode: 'adaptive' });
   });
 
   it('gives the Identity Center clients one assumed-role credentials provider (STS loaded on first use)', async () => {

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -226,6 +227,27 @@ describe('local EventBridge Scheduler', () => {
     await scheduler.runDue();
     expect(executionsOf()).toHaveLength(before + 1);
     expect(scheduler.deadLetters()).toHaveLength(0);
+  });
+
+  it('retries a delivery that got no answer (the connection was reset), as a network failure', async () => {
+    const resetting = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => resetting.listen(0, '127.0.0.1', r));
+    const dlq = 'arn:aws:sqs:us-east-1:000000000000:dlq-reset';
+    try {
+      const cut = newScheduler({ sfnEndpoint: () => `http://127.0.0.1:${(resetting.address() as AddressInfo).port}` });
+      const created = await cut.handle(
+        { method: 'POST', path: '/schedules/reset-1', query: new URLSearchParams(), headers: {}, body: JSON.stringify(schedule('reset-1', { Target: { Arn: machineArn, RoleArn: ROLE, DeadLetterConfig: { Arn: dlq } } })) },
+        { region: 'us-east-1', accountId: '000000000000' },
+      );
+      expect(created.status).toBe(200);
+      clock = T0 + 10 * 60_000;
+      await cut.runDue();
+      expect(cut.deadLetters(dlq)).toEqual([]);
+      // Still stored, its next attempt due after the retry pause.
+      expect(cut.listStoredSchedules().map((s) => [s.Name, s.failedAttempts])).toEqual([['reset-1', 1]]);
+    } finally {
+      resetting.close();
+    }
   });
 
   it('dead-letters a non-retryable failure at once (missing state machine)', async () => {

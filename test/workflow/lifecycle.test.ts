@@ -261,6 +261,19 @@ describe('a revocation begun ahead of its expiry', () => {
     expect(await cloud.slotOwners()).not.toContain(`revoke#${active.id}`);
   }, 30_000);
 
+  it('an expiry input without beginAt (a schedule an earlier deployment made) still waits for the expiry and revokes', async () => {
+    const active = await activate('dave', { account: '666666666666', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
+    const expiresAt = new Date(Date.now() + 1500).toISOString();
+    const due = await setExpiry(active, expiresAt);
+    await cloud.sfn.startExecution(cloud.revokeMachineArn, executionNames.revoke(due.id, expiresAt), JSON.stringify({ grantId: due.id, expiresAt, mode: 'expiry' }));
+    const ended = await cloud.waitForStatus(active.id, ENDED);
+    expect(ended.status).toBe('EXPIRED');
+    expect(Date.parse(ended.history.find((h) => h.to === 'REVOKING')!.at)).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    expect(hasAssignment('dave', '666666666666', 'ReadOnlyAccess')).toBe(false);
+    const revocation = cloud.executionsOf(active.id).find((r) => r.name === executionNames.revoke(due.id, expiresAt));
+    expect(revocation?.history.some((e) => e.type === 'WaitStateEntered' && e.details?.value.name === 'WaitUntilExpiresAt')).toBe(true);
+  }, 30_000);
+
   it('finds the grant still activating: it decides at the expiry (waits for the activation), not before', async () => {
     const approved = await cloud.approvedGrant('carol', { account: '666666666666', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
     const expiresAt = new Date(Date.now() + 1500).toISOString();
