@@ -6,7 +6,7 @@
  *
  *  1. approval → ACTIVE minus the emulator's provisioning delay of that grant's create (target p95 ≤ 1.5 s);
  *  2. revocation lateness: assignment deleted (emulator operation record) − expiresAt, through the
- *     Scheduler path (schedule at expiresAt − 60 s, fired 0–59 s late, Wait to the exact second) (target p99 ≤ 3 s),
+ *     Scheduler path (schedule at expiresAt − 65 s, fired 0–59 s late, Wait to the exact second) (target p99 ≤ 3 s),
  *     on its own and while a storm of other grants is being activated;
  *  3. storms of several sizes under the quotas: failures (target 0), wall time against the quota bound
  *     (target ≤ 1.15×), and per grant: state transitions, Lambda invocations and DynamoDB requests on the
@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { executionNames, REVOCATION_LEAD_MS } from '../lib/adapters/workflows.ts';
+import { executionNames, REVOCATION_LEAD_MS, revocationFireAt } from '../lib/adapters/workflows.ts';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.ts';
 import type { IdcStats, OperationView } from '../local/idc/index.ts';
 import type { ExecutionRecord } from '../local/stepfunctions/service.ts';
@@ -398,7 +398,7 @@ async function expiryPhase(b: Bench, items: Combo[]): Promise<{ samples: ExpiryS
     }
     const expiresAt = Date.parse(active.expiresAt!);
     const activatedAt = Date.parse(active.activatedAt!);
-    const scheduledFor = Math.floor((expiresAt - 60_000) / 1000) * 1000;
+    const scheduledFor = Math.floor(revocationFireAt(expiresAt) / 1000) * 1000;
     samples.push({
       grantId: grant.id,
       latenessMs: del.completesAt - expiresAt,
@@ -721,7 +721,7 @@ export async function runWorkflowsBench(): Promise<void> {
     '',
     `### 2. Revocation lateness (assignment deleted − expiresAt), alone and during a storm`,
     '',
-    `Twice ${EXPIRIES} grants of 70–90 s, requested ${EXPIRY_START_PER_SECOND}/s: once on their own (${fmt(expiry.wallMs / 1000, 0)} s wall), once while a storm of ${LATENESS_STORM} other grants, requested from ${FIRST_EXPIRY_S} s on (when the first expiries fall due), is being activated (${fmt(loadedExpiry.wallMs / 1000, 0)} s wall; the storm: ${lateStorm.active} / ${lateStorm.requested} ACTIVE, ${lateStorm.requests.serverErrors} POST answered 5xx, ${fmt(lateStorm.wallMs / 1000, 1)} s wall: ${verdict(lateStormOk)}). The local Scheduler fires each at(expiresAt − 60 s) schedule 0–59 s late (its default, as AWS documents); the revoke workflow waits until beginAt (expiresAt − ${REVOCATION_LEAD_MS / 1000} s), its task reads the grant and waits inside for the exact expiresAt. "Deleted" is the emulator's record of the DeleteAccountAssignment (completesAt). Started by their schedule (the rest directly): ${alone.viaSchedule}/${expiry.samples.length} alone, ${loaded.viaSchedule}/${loadedExpiry.samples.length} during the storm.`,
+    `Twice ${EXPIRIES} grants of 70–90 s, requested ${EXPIRY_START_PER_SECOND}/s: once on their own (${fmt(expiry.wallMs / 1000, 0)} s wall), once while a storm of ${LATENESS_STORM} other grants, requested from ${FIRST_EXPIRY_S} s on (when the first expiries fall due), is being activated (${fmt(loadedExpiry.wallMs / 1000, 0)} s wall; the storm: ${lateStorm.active} / ${lateStorm.requested} ACTIVE, ${lateStorm.requests.serverErrors} POST answered 5xx, ${fmt(lateStorm.wallMs / 1000, 1)} s wall: ${verdict(lateStormOk)}). The local Scheduler fires each at(beginAt − 60 s) schedule 0–59 s late (its default, as AWS documents); the revoke workflow waits until beginAt (expiresAt − ${REVOCATION_LEAD_MS / 1000} s), its task reads the grant and waits inside for the exact expiresAt. "Deleted" is the emulator's record of the DeleteAccountAssignment (completesAt). Started by their schedule (the rest directly): ${alone.viaSchedule}/${expiry.samples.length} alone, ${loaded.viaSchedule}/${loadedExpiry.samples.length} during the storm.`,
     '',
     '| figure (p50 / p99 / max) | alone | during the storm | target |',
     '|---|---|---|---|',

@@ -8,8 +8,8 @@
  *                        revoke-<id>-early                 (early revoke)
  *                        revoke-<id>-sweep-<window>        (the sweeper's retries: lib/backstops/sweeper.ts)
  *   activation schedule  <id>-start      at(startsAt)
- *   revocation schedule  <id>-revoke     at(expiresAt - 60 s): the Scheduler is only 60 s precise, the
- *                                        revoke workflow waits the rest to the exact second
+ *   revocation schedule  <id>-revoke     at(beginAt - 60 s), beginAt = expiresAt - 5 s: the Scheduler is
+ *                                        only 60 s precise, the revoke workflow waits the rest
  */
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
@@ -36,6 +36,14 @@ export interface WorkflowInput {
   mode?: 'expiry' | 'early' | 'sweep';
   /** For expiries: when the revoke workflow starts its task (REVOCATION_LEAD_MS ahead of expiresAt). */
   beginAt?: string;
+}
+
+/**
+ * When the revocation schedule fires: a full Scheduler precision ahead of `beginAt`, so that even a
+ * schedule fired at the end of its minute leaves the task its whole lead.
+ */
+export function revocationFireAt(expiresAtMs: number): number {
+  return expiresAtMs - REVOCATION_LEAD_MS - SCHEDULER_PRECISION_MS;
 }
 
 /** The revoke workflow's input for the expiry at `expiresAt`. */
@@ -146,8 +154,8 @@ export class StepFunctionsWorkflows implements Workflows {
 
   async scheduleRevocation(grant: Grant): Promise<void> {
     if (!grant.expiresAt) throw new Error(`grant ${grant.id} has no expiresAt to schedule`);
-    const fireAt = Date.parse(grant.expiresAt) - SCHEDULER_PRECISION_MS;
-    // Too close for a schedule: the revoke workflow itself waits until expiresAt.
+    const fireAt = revocationFireAt(Date.parse(grant.expiresAt));
+    // Too close for a schedule: the revoke workflow itself waits until beginAt.
     if (fireAt <= this.options.clock.now().getTime()) return this.startRevoke(grant, 'expiry');
     await this.upsertSchedule(
       this.scheduleInput(scheduleNames.revocation(grant.id), fireAt, this.options.revokeStateMachineArn, executionNames.revoke(grant.id, grant.expiresAt), expiryInput(grant.id, grant.expiresAt)),

@@ -37,7 +37,7 @@ describe('StepFunctionsWorkflows', () => {
     await expect(workflows.startGrant(makeGrant())).resolves.toBeUndefined();
   });
 
-  it('schedules revocation 60 s before expiry, naming the execution after grant and expiry', async () => {
+  it('schedules revocation 65 s before expiry (60 s of Scheduler precision ahead of the 5 s lead), naming the execution after grant and expiry', async () => {
     const expiresAt = new Date(NOW + 3600_000).toISOString();
     const g = makeGrant({ status: 'ACTIVE', expiresAt });
     await workflows.scheduleRevocation(g);
@@ -45,13 +45,13 @@ describe('StepFunctionsWorkflows', () => {
     expect(input).toMatchObject({
       Name: `${g.id}-revoke`,
       GroupName: 'jit',
-      ScheduleExpression: atExpression(NOW + 3600_000 - 60_000),
+      ScheduleExpression: atExpression(NOW + 3600_000 - 65_000),
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
       ActionAfterCompletion: 'DELETE',
       Target: { Arn: START_EXECUTION_TARGET, RoleArn: 'arn:role', DeadLetterConfig: { Arn: 'arn:dlq' } },
     });
-    expect(input.ScheduleExpression).toBe('at(2030-05-01T12:59:00)');
+    expect(input.ScheduleExpression).toBe('at(2030-05-01T12:58:55)');
     const target = JSON.parse(input.Target!.Input!);
     expect(target).toEqual({
       StateMachineArn: 'arn:revoke',
@@ -64,7 +64,7 @@ describe('StepFunctionsWorkflows', () => {
     scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
     const g = makeGrant({ status: 'ACTIVE', expiresAt: new Date(NOW + 7200_000).toISOString() });
     await workflows.scheduleRevocation(g);
-    expect(scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, { Name: `${g.id}-revoke`, ScheduleExpression: 'at(2030-05-01T13:59:00)' });
+    expect(scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, { Name: `${g.id}-revoke`, ScheduleExpression: 'at(2030-05-01T13:58:55)' });
   });
 
   it('starts the revoke workflow directly when expiry is under a minute away', async () => {
