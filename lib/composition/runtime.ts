@@ -70,10 +70,9 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
   const clock = overrides.clock ?? systemClock;
   const policyDocument = loadPolicyFileSync(config.POLICY_PATH);
 
-  const retry = SDK_RETRY;
-  const dynamodb = new DynamoDBClient(retry);
-  const sfn = lazy(async () => new (await lazySdk.sfn()).SFNClient(retry));
-  const scheduler = lazy(async () => new (await lazySdk.scheduler()).SchedulerClient(retry));
+  const dynamodb = new DynamoDBClient(SDK_RETRY);
+  const sfn = lazy(async () => new (await lazySdk.sfn()).SFNClient(SDK_RETRY));
+  const scheduler = lazy(async () => new (await lazySdk.scheduler()).SchedulerClient(SDK_RETRY));
   const idcConfig: IdentityCenterConfig = {
     ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}),
     ...(config.IDENTITY_STORE_ID ? { identityStoreId: config.IDENTITY_STORE_ID } : {}),

@@ -69,6 +69,9 @@ function terminalTransition(grant: Grant, at: string, detail: string): Transitio
   };
 }
 
+/** The run's mode: an input without one is an expiry (the schedules' input). */
+const modeOf = (input: RevocationInput): RevocationMode => input.mode ?? 'expiry';
+
 /** Until `at` (a past instant: at once). */
 function sleepUntil(deps: WorkflowDeps, at: number): Promise<void> {
   const ms = at - deps.clock.now().getTime();
@@ -83,7 +86,7 @@ function sleepUntil(deps: WorkflowDeps, at: number): Promise<void> {
  */
 async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside: (grant: Grant) => void): Promise<Grant | string> {
   // An expiry run begins ahead of the instant it enforces; nothing is written before that instant.
-  const due = (input.mode ?? 'expiry') === 'expiry' && input.expiresAt ? Date.parse(input.expiresAt) : Number.NaN;
+  const due = modeOf(input) === 'expiry' && input.expiresAt ? Date.parse(input.expiresAt) : Number.NaN;
   for (let round = 0; ; round++) {
     const grant = await deps.store.get(input.grantId);
     if (!grant) return 'grant does not exist';
@@ -104,7 +107,7 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside:
     }
     if (grant.status !== 'ACTIVE') return `grant is ${grant.status}, not active`;
 
-    const mode = input.mode ?? 'expiry';
+    const mode = modeOf(input);
     const now = deps.clock.now();
     if (mode !== 'early') {
       const current = grant.expiresAt ? Date.parse(grant.expiresAt) : Number.NaN;
@@ -176,7 +179,7 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
   // REVOKING: no schedule of this grant can do anything useful any more; they go while the holder is
   // left. An expiry's run has none left: its own schedule started it and the Scheduler deleted it
   // after it fired (ActionAfterCompletion DELETE), or it was started directly, with none.
-  const schedulesGone = (input.mode ?? 'expiry') === 'expiry' ? Promise.resolve() : deps.workflows.deleteSchedules(grant);
+  const schedulesGone = modeOf(input) === 'expiry' ? Promise.resolve() : deps.workflows.deleteSchedules(grant);
   schedulesGone.catch(() => undefined);
   try {
     const [leaving, taking] = await Promise.allSettled([leaveHolder(deps, key, grant.id, holderRead), slotTried]);
