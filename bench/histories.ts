@@ -125,6 +125,19 @@ export interface SlotRequestCounts {
 }
 
 export const SLOT_PREFIX = layout.KEY_PREFIX.slot;
+const ACTIVATION_OWNER = /activate#([A-Za-z0-9_-]+)/;
+
+/**
+ * The activation a slot write serves: the owner it names (a lease, a release, the line's waiter
+ * item, its token), and for a hand-over the waiter that receives the slot, not the releaser
+ * (`:self`). Undefined for revocations' writes.
+ */
+function servedActivation(input: unknown): string | undefined {
+  const request = input as { ExpressionAttributeValues?: Record<string, unknown> };
+  const values = request.ExpressionAttributeValues;
+  const named = values && ':self' in values ? { ...request, ExpressionAttributeValues: { ...values, ':self': undefined } } : input;
+  return ACTIVATION_OWNER.exec(JSON.stringify(named))?.[1];
+}
 const WRITES: ReadonlySet<string> = new Set(DYNAMO_WRITE_OPERATIONS);
 
 /**
@@ -133,13 +146,21 @@ const WRITES: ReadonlySet<string> = new Set(DYNAMO_WRITE_OPERATIONS);
  */
 export class SlotRequestCounter {
   private readonly counts: SlotRequestCounts = { writes: 0, queries: 0, reads: 0 };
+  private readonly writesByGrant = new Map<string, number>();
   readonly observe = (request: EdgeRequest): void => {
     if (request.service !== 'dynamodb') return;
     if (!requestPartitionKeys(request.operation, request.input).some((pk) => pk.startsWith(SLOT_PREFIX))) return;
-    if (WRITES.has(request.operation)) this.counts.writes++;
-    else if (request.operation === 'Query') this.counts.queries++;
+    if (WRITES.has(request.operation)) {
+      this.counts.writes++;
+      const grantId = servedActivation(request.input);
+      if (grantId) this.writesByGrant.set(grantId, (this.writesByGrant.get(grantId) ?? 0) + 1);
+    } else if (request.operation === 'Query') this.counts.queries++;
     else this.counts.reads++;
   };
+  /** Slot writes made for this grant's activation (see servedActivation), every attempt counted. */
+  writesFor(grantId: string): number {
+    return this.writesByGrant.get(grantId) ?? 0;
+  }
   snapshot(): SlotRequestCounts {
     return { ...this.counts };
   }

@@ -434,6 +434,8 @@ interface StormResult {
   dynamodb: string[];
   /** DynamoDB requests on the slot items from the first request to the last execution's end. */
   slotRequests: SlotRequestCounts;
+  /** Slot writes made for each grant's activation, by whether the grant waited in the line. */
+  slotWritesByGrant: { waited: number[]; atOnce: number[] };
   startedAt: number;
   /** When the last POST /grants was answered, from startedAt. */
   requestsMs: number;
@@ -490,6 +492,12 @@ async function stormPhase(b: StormBench, items: Combo[]): Promise<StormResult> {
   }
   const creates = b.cloud.idc.operations().filter((o) => !opsBefore.has(o.requestId) && o.kind === 'CREATE');
   const delta = statsDelta(statsAfter, statsBefore);
+  const slotWritesByGrant = { waited: [] as number[], atOnce: [] as number[] };
+  for (const r of records) {
+    if (!r) continue;
+    const writes = b.slotRequests.writesFor(r.name.replace(/^grant-/, ''));
+    (stateEvent(r, 'TaskStateEntered', 'WaitForSlot') !== undefined ? slotWritesByGrant.waited : slotWritesByGrant.atOnce).push(writes);
+  }
   return {
     requested: items.length,
     active,
@@ -507,6 +515,7 @@ async function stormPhase(b: StormBench, items: Combo[]): Promise<StormResult> {
     requests,
     dynamodb,
     slotRequests,
+    slotWritesByGrant,
   };
 }
 
@@ -542,6 +551,8 @@ function stormFigures(storm: StormResult, knobs: Knobs) {
     transitions: summarize(costs.map((c) => c.transitions)),
     lambda: summarize(costs.map((c) => c.lambdaInvocations)),
     slotWrites: perGrant(storm.slotRequests.writes),
+    slotWritesWaited: summarize(storm.slotWritesByGrant.waited),
+    slotWritesAtOnce: summarize(storm.slotWritesByGrant.atOnce),
     slotQueries: perGrant(storm.slotRequests.queries),
     slotReads: perGrant(storm.slotRequests.reads),
     hold: { ...summarize(holds), mean: holds.reduce((x, y) => x + y, 0) / Math.max(1, holds.length) },
@@ -746,7 +757,7 @@ export async function runWorkflowsBench(): Promise<void> {
     '',
     `### 3. Storms under the ${knobs.throttleTps} TPS / ${knobs.maxOutstandingAsync}-async quotas`,
     '',
-    `Each storm is a fresh set of distinct grants, all requested over HTTP (${STORM_HTTP_CONCURRENCY} in flight), auto-approved, default provisioning delay. Wall time = first request → last activatedAt. Quota bound = max(Σ provisioning delay of the creates / ${knobs.maxOutstandingAsync} outstanding, (Identity Center calls actually accepted − the ${knobs.throttleBurst ?? knobs.throttleTps}-call burst) / ${knobs.throttleTps} TPS), with calls counted by the emulator (sso-admin + identitystore, requests' directory lookups included, throttled calls excluded): the time no system could beat under these quotas with this many calls. Per grant: the state transitions (states entered + Retry attempts) and Lambda invocations of its grant execution; slot requests = DynamoDB requests through the edge naming an item whose pk starts with ${SLOT_PREFIX} (the slots and the line of waiters), from every caller (functions and the workflows' own DynamoDB tasks), each attempt counted, over the storm's window, divided by the grants requested. Slot held = the exit of the task that led to CreateAssignment (the PrepareActivation that took the slot, or the WaitForSlot woken with its plan on a slot handed over) → CompleteActivation entered. The last column repeats the first size with ${fmt(FAULT_RATE * 100, 0)} % of Identity Center calls answering InternalServerException and ${fmt(FAULT_RATE * 100, 0)} % of DynamoDB writes on ${SLOT_PREFIX} items dropped without an answer (the caller's SDK sees a connection reset, as on a timeout); its wall time is not held to the bound.`,
+    `Each storm is a fresh set of distinct grants, all requested over HTTP (${STORM_HTTP_CONCURRENCY} in flight), auto-approved, default provisioning delay. Wall time = first request → last activatedAt. Quota bound = max(Σ provisioning delay of the creates / ${knobs.maxOutstandingAsync} outstanding, (Identity Center calls actually accepted − the ${knobs.throttleBurst ?? knobs.throttleTps}-call burst) / ${knobs.throttleTps} TPS), with calls counted by the emulator (sso-admin + identitystore, requests' directory lookups included, throttled calls excluded): the time no system could beat under these quotas with this many calls. Per grant: the state transitions (states entered + Retry attempts) and Lambda invocations of its grant execution; slot requests = DynamoDB requests through the edge naming an item whose pk starts with ${SLOT_PREFIX} (the slots and the line of waiters), from every caller (functions and the workflows' own DynamoDB tasks), each attempt counted, over the storm's window, divided by the grants requested; a write is also charged to the grant whose activation it serves (the owner it names: its lease, release, place in the line and wake-up token, and for a hand-over the waiter that receives the slot), split by whether that grant waited in the line. Slot held = the exit of the task that led to CreateAssignment (the PrepareActivation that took the slot, or the WaitForSlot woken with its plan on a slot handed over) → CompleteActivation entered. The last column repeats the first size with ${fmt(FAULT_RATE * 100, 0)} % of Identity Center calls answering InternalServerException and ${fmt(FAULT_RATE * 100, 0)} % of DynamoDB writes on ${SLOT_PREFIX} items dropped without an answer (the caller's SDK sees a connection reset, as on a timeout); its wall time is not held to the bound.`,
     '',
     `| figure | ${columns.map((c) => c.title).join(' | ')} | target |`,
     `|---|${columns.map(() => '---|').join('')}---|`,
@@ -761,6 +772,8 @@ export async function runWorkflowsBench(): Promise<void> {
     row('state transitions per grant, p50 / p99 / max', (f) => p50p99max(f.transitions)),
     row('Lambda invocations per grant, p50 / p99 / max', (f) => p50p99max(f.lambda)),
     row('slot writes per grant (Put/Update/Delete)', (f) => fmt(f.slotWrites, 2), 'constant across sizes'),
+    row('… made for one grant that waited in the line: grants, p50 / p99 / max', (f) => `${f.slotWritesWaited.n}: ${p50p99max(f.slotWritesWaited)}`, 'constant across sizes'),
+    row('… made for one grant admitted at once: grants, p50 / p99 / max', (f) => `${f.slotWritesAtOnce.n}: ${p50p99max(f.slotWritesAtOnce)}`, 'constant across sizes'),
     row('slot queries per grant (the line)', (f) => fmt(f.slotQueries, 2), 'constant across sizes'),
     row('slot reads per grant (Get/BatchGet)', (f) => fmt(f.slotReads, 2), 'constant across sizes'),
     row('slot held, p50 / p95 / mean ms', (f) => `${fmt(f.hold.p50, 0)} / ${fmt(f.hold.p95, 0)} / ${fmt(f.hold.mean, 0)}`),
