@@ -406,11 +406,8 @@ async function expiryPhase(b: Bench, items: Combo[]): Promise<{ samples: ExpiryS
       deleteProvisioningMs: del.completesAt - del.createdAt,
       revokeStartBeforeExpiryMs: expiresAt - revoke.startDate,
       // A direct start happens at activation; a scheduled one at or after the at() time.
-      viaSchedule: revoke.startDate >= scheduledFor && revoke.startDate - activatedAt > 5_000,
-      waitLagMs:
-        stateEvent(revoke, 'WaitStateExited', 'WaitUntilBeginAt') !== undefined
-          ? stateEvent(revoke, 'WaitStateExited', 'WaitUntilBeginAt')! - Math.max(expiresAt - REVOCATION_LEAD_MS, revoke.startDate)
-          : (stateEvent(revoke, 'WaitStateExited', 'WaitUntilExpiresAt') ?? Number.NaN) - Math.max(expiresAt, revoke.startDate),
+      viaSchedule: revoke.startDate >= scheduledFor && revoke.startDate - activatedAt > 1_000,
+      waitLagMs: (stateEvent(revoke, 'WaitStateExited', 'WaitUntilBeginAt') ?? Number.NaN) - Math.max(expiresAt - REVOCATION_LEAD_MS, revoke.startDate),
       beginLostLeadMs: (stateEvent(revoke, 'TaskStateEntered', 'BeginRevocation') ?? Number.NaN) - (expiresAt - REVOCATION_LEAD_MS),
       beginAfterMs: (stateEvent(revoke, 'TaskStateExited', 'BeginRevocation') ?? Number.NaN) - expiresAt,
     });

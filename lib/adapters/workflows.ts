@@ -34,7 +34,10 @@ export interface WorkflowInput {
   /** For revocations: the expiry this execution enforces (an extension makes it stale). */
   expiresAt?: string;
   mode?: 'expiry' | 'early' | 'sweep';
-  /** For expiries: when the revoke workflow starts its task (REVOCATION_LEAD_MS ahead of expiresAt). */
+  /**
+   * For revocations (every one carries it: the revoke workflow begins with a wait until it): an
+   * expiry's is REVOCATION_LEAD_MS ahead of expiresAt, an early revoke's is when it was started.
+   */
   beginAt?: string;
 }
 
@@ -117,7 +120,10 @@ export class StepFunctionsWorkflows implements Workflows {
 
   startRevoke(grant: Grant, mode: 'expiry' | 'early'): Promise<void> {
     const expiresAt = grant.expiresAt ?? this.options.clock.now().toISOString();
-    if (mode === 'early') return this.start(this.options.revokeStateMachineArn, executionNames.earlyRevoke(grant.id), { grantId: grant.id, expiresAt, mode });
+    if (mode === 'early') {
+      const beginAt = this.options.clock.now().toISOString();
+      return this.start(this.options.revokeStateMachineArn, executionNames.earlyRevoke(grant.id), { grantId: grant.id, expiresAt, mode, beginAt });
+    }
     return this.start(this.options.revokeStateMachineArn, executionNames.revoke(grant.id, expiresAt), expiryInput(grant.id, expiresAt));
   }
 

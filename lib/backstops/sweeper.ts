@@ -240,7 +240,8 @@ export class Sweeper {
     // Listed before any grant is read: an execution that ends after the listing has written its
     // grant's status by then, and one that starts after it is a duplicate the workflows absorb.
     const running = await this.deps.executions.runningExecutionNames();
-    const revokeInput = (grant: Grant) => ({ grantId: grant.id, expiresAt: grant.expiresAt ?? now.toISOString(), mode: 'sweep' as const });
+    const beginAt = iso(windowStart(now, s.attemptWindowMs) * 1000);
+    const revokeInput = (grant: Grant) => ({ grantId: grant.id, expiresAt: grant.expiresAt ?? now.toISOString(), mode: 'sweep' as const, beginAt });
     let complete = true;
     let slots: SlotRepairReport | undefined;
     let sessions: SessionSweepReport | undefined;

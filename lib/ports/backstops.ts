@@ -3,11 +3,13 @@
  * workflow ports. SDK adapters: lib/adapters/execution-starter.ts, lib/adapters/access-inventory.ts.
  */
 
-/** The revoke workflow's input (statemachines/revoke.asl.json reads all three fields). */
+/** The revoke workflow's input (statemachines/revoke.asl.json reads every field). */
 export interface RevokeExecutionInput {
   grantId: string;
   expiresAt: string;
   mode: 'sweep';
+  /** When the workflow begins: a sweep's at once (the start of its attempt window, the same for every try in it). */
+  beginAt: string;
 }
 
 /**

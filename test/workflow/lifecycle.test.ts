@@ -152,7 +152,7 @@ describe('repeats and failures', () => {
     await Promise.all([
       cloud.runtime.workflows.startRevoke(current, 'expiry'),
       cloud.runtime.workflows.startRevoke(current, 'expiry'),
-      Promise.resolve(cloud.sfn.startExecution(cloud.revokeMachineArn, `revoke-${grant.id}-sweep-1`, JSON.stringify({ grantId: grant.id, expiresAt: current.expiresAt, mode: 'sweep' }))),
+      Promise.resolve(cloud.sfn.startExecution(cloud.revokeMachineArn, `revoke-${grant.id}-sweep-1`, JSON.stringify({ grantId: grant.id, expiresAt: current.expiresAt, mode: 'sweep', beginAt: new Date().toISOString() }))),
     ]);
     const ended = await cloud.waitForStatus(grant.id, ENDED);
     await cloud.sfn.idle();
@@ -261,17 +261,21 @@ describe('a revocation begun ahead of its expiry', () => {
     expect(await cloud.slotOwners()).not.toContain(`revoke#${active.id}`);
   }, 30_000);
 
-  it('an expiry input without beginAt (a schedule an earlier deployment made) still waits for the expiry and revokes', async () => {
+  it('every revocation begins with its one wait: an early revoke, whose beginAt is when it was started, goes on at once', async () => {
     const active = await activate('dave', { account: '666666666666', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
-    const expiresAt = new Date(Date.now() + 1500).toISOString();
-    const due = await setExpiry(active, expiresAt);
-    await cloud.sfn.startExecution(cloud.revokeMachineArn, executionNames.revoke(due.id, expiresAt), JSON.stringify({ grantId: due.id, expiresAt, mode: 'expiry' }));
+    const started = Date.now();
+    await cloud.runtime.workflows.startRevoke(active, 'early');
     const ended = await cloud.waitForStatus(active.id, ENDED);
-    expect(ended.status).toBe('EXPIRED');
-    expect(Date.parse(ended.history.find((h) => h.to === 'REVOKING')!.at)).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    expect(ended.status).toBe('REVOKED');
     expect(hasAssignment('dave', '666666666666', 'ReadOnlyAccess')).toBe(false);
-    const revocation = cloud.executionsOf(active.id).find((r) => r.name === executionNames.revoke(due.id, expiresAt));
-    expect(revocation?.history.some((e) => e.type === 'WaitStateEntered' && e.details?.value.name === 'WaitUntilExpiresAt')).toBe(true);
+    const revocation = cloud.executionsOf(active.id).find((r) => r.name === executionNames.earlyRevoke(active.id))!;
+    const input = JSON.parse(revocation.input) as { beginAt?: string };
+    expect(Date.parse(input.beginAt!)).toBeGreaterThanOrEqual(started - 1000);
+    expect(Date.parse(input.beginAt!)).toBeLessThanOrEqual(Date.now());
+    const entered = revocation.history.filter((e) => e.type.endsWith('StateEntered')).map((e) => e.details?.value.name);
+    expect(entered.slice(0, 2)).toEqual(['WaitUntilBeginAt', 'BeginRevocation']);
+    const waitedMs = revocation.history.find((e) => e.type === 'WaitStateExited')!.timestamp - revocation.history.find((e) => e.type === 'WaitStateEntered')!.timestamp;
+    expect(waitedMs).toBeLessThan(1000);
   }, 30_000);
 
   it('finds the grant still activating: it decides at the expiry (waits for the activation), not before', async () => {
