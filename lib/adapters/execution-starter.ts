@@ -32,7 +32,7 @@ export class StepFunctionsExecutionStarter implements ExecutionStarter {
 
   startRevoke(name: string, input: RevokeExecutionInput): Promise<'started' | 'exists'> {
     // Fixed key order: a repeat start of a RUNNING execution must carry the identical input to be a no-op.
-    return this.start(this.stateMachines.revoke, name, JSON.stringify({ grantId: input.grantId, expiresAt: input.expiresAt, mode: input.mode }));
+    return this.start(this.stateMachines.revoke, name, JSON.stringify({ grantId: input.grantId, expiresAt: input.expiresAt, mode: input.mode, beginAt: input.beginAt }));
   }
 
   /** The same input as Workflows.startGrant, so the canonical `grant-<id>` start stays idempotent. */

@@ -14,7 +14,7 @@
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Grant } from '../domain/grant.ts';
-import type { Clock, Workflows } from '../ports/index.ts';
+import { BEGIN_AT_ONCE, type Clock, type Workflows } from '../ports/index.ts';
 import { errorName } from './aws-retry.ts';
 import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
 
@@ -36,7 +36,7 @@ export interface WorkflowInput {
   mode?: 'expiry' | 'early' | 'sweep';
   /**
    * For revocations (every one carries it: the revoke workflow begins with a wait until it): an
-   * expiry's is REVOCATION_LEAD_MS ahead of expiresAt, an early revoke's is when it was started.
+   * expiry's is REVOCATION_LEAD_MS ahead of expiresAt, an early revoke's is BEGIN_AT_ONCE.
    */
   beginAt?: string;
 }
@@ -120,10 +120,7 @@ export class StepFunctionsWorkflows implements Workflows {
 
   startRevoke(grant: Grant, mode: 'expiry' | 'early'): Promise<void> {
     const expiresAt = grant.expiresAt ?? this.options.clock.now().toISOString();
-    if (mode === 'early') {
-      const beginAt = this.options.clock.now().toISOString();
-      return this.start(this.options.revokeStateMachineArn, executionNames.earlyRevoke(grant.id), { grantId: grant.id, expiresAt, mode, beginAt });
-    }
+    if (mode === 'early') return this.start(this.options.revokeStateMachineArn, executionNames.earlyRevoke(grant.id), { grantId: grant.id, expiresAt, mode, beginAt: BEGIN_AT_ONCE });
     return this.start(this.options.revokeStateMachineArn, executionNames.revoke(grant.id, expiresAt), expiryInput(grant.id, expiresAt));
   }
 

@@ -36,7 +36,7 @@
  */
 import { SYSTEM_ACTORS, type Grant, type GrantStatus } from '../domain/grant.ts';
 import { ConflictError } from '../errors.ts';
-import type { BackstopLog, Clock, CreateSlots, ExecutionStarter, GrantStore, RunningExecutions, SlotRepairReport } from '../ports/index.ts';
+import { BEGIN_AT_ONCE, type BackstopLog, type Clock, type CreateSlots, type ExecutionStarter, type GrantStore, type RunningExecutions, type SlotRepairReport } from '../ports/index.ts';
 import { liftDueEntries, retryPendingCuts, type SessionCutDeps } from '../workflow/session-cut.ts';
 
 export interface SweeperSettings {
@@ -240,8 +240,7 @@ export class Sweeper {
     // Listed before any grant is read: an execution that ends after the listing has written its
     // grant's status by then, and one that starts after it is a duplicate the workflows absorb.
     const running = await this.deps.executions.runningExecutionNames();
-    const beginAt = iso(windowStart(now, s.attemptWindowMs) * 1000);
-    const revokeInput = (grant: Grant) => ({ grantId: grant.id, expiresAt: grant.expiresAt ?? now.toISOString(), mode: 'sweep' as const, beginAt });
+    const revokeInput = (grant: Grant) => ({ grantId: grant.id, expiresAt: grant.expiresAt ?? now.toISOString(), mode: 'sweep' as const, beginAt: BEGIN_AT_ONCE });
     let complete = true;
     let slots: SlotRepairReport | undefined;
     let sessions: SessionSweepReport | undefined;

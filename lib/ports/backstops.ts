@@ -3,12 +3,18 @@
  * workflow ports. SDK adapters: lib/adapters/execution-starter.ts, lib/adapters/access-inventory.ts.
  */
 
+/**
+ * The `beginAt` of a revocation that begins at once (an early revoke, a sweep): an instant long
+ * past, the same on every start, so a repeated start carries the identical input and stays a no-op.
+ */
+export const BEGIN_AT_ONCE = new Date(0).toISOString();
+
 /** The revoke workflow's input (statemachines/revoke.asl.json reads every field). */
 export interface RevokeExecutionInput {
   grantId: string;
   expiresAt: string;
   mode: 'sweep';
-  /** When the workflow begins: a sweep's at once (the start of its attempt window, the same for every try in it). */
+  /** When the workflow begins: a sweep's is BEGIN_AT_ONCE. */
   beginAt: string;
 }
 

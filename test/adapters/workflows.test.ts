@@ -90,12 +90,12 @@ describe('StepFunctionsWorkflows', () => {
     expect(scheduler).toHaveReceivedCommandTimes(DeleteScheduleCommand, 2);
   });
 
-  it('early revoke uses its own execution name and begins at once (beginAt = now, not the expiry)', async () => {
+  it('early revoke uses its own execution name and begins at once (beginAt long past, not the expiry)', async () => {
     const expiresAt = new Date(NOW + 3600_000).toISOString();
     const g = makeGrant({ status: 'REVOKING', expiresAt });
     await workflows.startRevoke(g, 'early');
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: `revoke-${g.id}-early` });
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
-    expect(input).toEqual({ grantId: g.id, expiresAt, mode: 'early', beginAt: new Date(NOW).toISOString() });
+    expect(input).toEqual({ grantId: g.id, expiresAt, mode: 'early', beginAt: '1970-01-01T00:00:00.000Z' });
   });
 });
