@@ -75,11 +75,11 @@ export function faultInjectionSoak(mode: { packaged: boolean }): void {
   describe(`fault-injection soak (${mode.packaged ? 'packaged, IAM enforced' : 'sources'})`, () => {
     it('keeps the invariants through lost and doubled fires, failures and errors', { timeout: 150_000 }, async () => {
       const grants: { id: string; as: string }[] = [];
-      // Short grants (the revoke starts directly) and long ones (their schedule fires, or is lost / doubled).
+      // Short grants (the revoke starts directly) and long ones (their schedule, 65 s ahead of the expiry, fires, or is lost / doubled).
       for (let i = 0; i < 24; i++) {
         const as = USERS[i % 2]!;
         const target = TARGETS[Math.floor(i / 2) % 2]!;
-        const duration = i % 3 === 0 ? 'PT65S' : `PT${3 + (i % 5)}S`;
+        const duration = i % 3 === 0 ? 'PT70S' : `PT${3 + (i % 5)}S`;
         const res = await api('POST', '/grants', as, { target, duration, justification: `soak ${i}` });
         expect(res.status).toBe(201);
         grants.push({ id: res.body.id, as });
