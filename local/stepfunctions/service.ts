@@ -336,8 +336,8 @@ export class LocalStepFunctions implements JsonService {
     const statusFilter = optionalString(input, 'statusFilter');
     const all = [...this.executions.values()]
       .filter((e) => e.stateMachineArn === machine.arn && (!statusFilter || e.status === statusFilter))
-      .sort((a, b) => b.startDate - a.startDate);
-    const { page, nextToken } = paginate(all, input);
+      .sort(newestFirst);
+    const { page, nextToken } = pageAfterCursor(all, input);
     return {
       executions: page.map((e) => ({
         executionArn: e.executionArn,
@@ -792,6 +792,38 @@ function describeForApi(e: ExecutionRecord): Record<string, unknown> {
 const seconds = (ms: number) => ms / 1000;
 
 /** Step Functions' List* and history paging: 100 by default, at most 1000. */
+/** ListExecutions' order: newest first, then by name (a total order, so a cursor names one place in it). */
+function newestFirst(a: { startDate: number; name: string }, b: { startDate: number; name: string }): number {
+  return b.startDate - a.startDate || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/**
+ * One page of executions after the cursor in `nextToken` (the last execution of the previous page).
+ * A cursor, not an offset: executions that end or start between two pages do not shift the rest,
+ * so a listing of RUNNING executions across pages misses none that still run.
+ */
+function pageAfterCursor<T extends { startDate: number; name: string }>(items: T[], input: Record<string, unknown>): { page: T[]; nextToken?: string } {
+  const asked = Number(input.maxResults);
+  const max = Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 1000) : 100;
+  let start = 0;
+  if (input.nextToken !== undefined && input.nextToken !== null) {
+    let cursor: { startDate: number; name: string } | undefined;
+    try {
+      const parsed = JSON.parse(Buffer.from(String(input.nextToken), 'base64url').toString('utf8')) as { s?: unknown; n?: unknown };
+      if (typeof parsed.s === 'number' && typeof parsed.n === 'string') cursor = { startDate: parsed.s, name: parsed.n };
+    } catch {
+      cursor = undefined;
+    }
+    if (!cursor) throw new AwsError('InvalidToken', 'The nextToken is not valid.');
+    const after = items.findIndex((e) => newestFirst(e, cursor) > 0);
+    start = after === -1 ? items.length : after;
+  }
+  const page = items.slice(start, start + max);
+  const last = page.at(-1);
+  const nextToken = last && start + max < items.length ? Buffer.from(JSON.stringify({ s: last.startDate, n: last.name })).toString('base64url') : undefined;
+  return nextToken ? { page, nextToken } : { page };
+}
+
 function paginate<T>(items: T[], input: Record<string, unknown>): { page: T[]; nextToken?: string } {
   return paginateItems(items, { maxResults: input.maxResults, nextToken: input.nextToken }, { defaultMax: 100, maxMax: 1000 });
 }

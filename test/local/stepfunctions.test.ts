@@ -308,6 +308,30 @@ describe('local Step Functions', () => {
     expect(closed).toBeInstanceOf(ExecutionAlreadyExists);
   });
 
+  it('pages ListExecutions by cursor: executions that end between two pages make the listing skip none that still run', async () => {
+    const arn = await create('paged', { StartAt: 'Hold', States: { Hold: { Type: 'Wait', Seconds: 3600, End: true } } });
+    const started: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      started.push((await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: `paged-${i}`, input: '{}' }))).executionArn!);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const first = await client.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'RUNNING', maxResults: 3 }));
+    expect(first.executions!.map((e) => e.name)).toEqual(['paged-6', 'paged-5', 'paged-4']);
+    // Two of the first page end before the next page is asked for (an offset would now skip paged-3 and paged-2).
+    for (const arnToStop of [started[6]!, started[5]!]) await client.send(new StopExecutionCommand({ executionArn: arnToStop }));
+    const seen = first.executions!.map((e) => e.name!);
+    let nextToken = first.nextToken;
+    while (nextToken) {
+      const page = await client.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'RUNNING', maxResults: 3, nextToken }));
+      seen.push(...page.executions!.map((e) => e.name!));
+      nextToken = page.nextToken;
+    }
+    expect(seen).toEqual(['paged-6', 'paged-5', 'paged-4', 'paged-3', 'paged-2', 'paged-1', 'paged-0']);
+    const bad = await client.send(new ListExecutionsCommand({ stateMachineArn: arn, nextToken: 'not-a-token' })).catch((e: unknown) => e);
+    expect((bad as Error).name).toBe('InvalidToken');
+    for (const a of started.slice(0, 5)) await client.send(new StopExecutionCommand({ executionArn: a }));
+  });
+
   it('describes state machines and reports missing ones with AWS error codes', async () => {
     const arn = await create('described', { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
     const described = await client.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
