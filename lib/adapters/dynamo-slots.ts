@@ -30,6 +30,12 @@ const EXPIRY_LOOKAHEAD_MS = 3_000;
 const EXPIRY_LOOKBACK_MS = 30_000;
 /** A waiter holding a slot it was handed for longer than this without taking it up is woken again by the sweeper. */
 const STALLED_HAND_OVER_MS = 30_000;
+/**
+ * A waiter whose workflow the sweeper's listing of running executions does not show leaves the line
+ * only once it has waited this long: ListExecutions is eventually consistent, and a live waiter taken
+ * out of the line would sleep until its timeout. A dead one meanwhile costs a hand-over a wasted try.
+ */
+const UNLISTED_WAITER_GRACE_MS = 60_000;
 /** The token of a waiter that has not recorded its own yet (its state machine records it right after this task). */
 export const NO_WAKE_TOKEN = '-';
 
@@ -56,6 +62,8 @@ interface WaiterItem {
   owner: string;
   leaseExpiresAt: string;
   wakeToken?: string;
+  /** When it joined the line (absent on items written before this field existed). */
+  joinedAt?: string;
 }
 
 interface SlotItem {
@@ -121,7 +129,7 @@ export class DynamoCreateSlots implements CreateSlots {
     const first = await this.tryAcquire(owner, leaseMs);
     if (first) return { lease: first };
     const key = slotWaiterKey(place.kind, place.place, owner);
-    const waiter: WaiterItem = { ...key, owner, leaseExpiresAt: this.leaseUntil(leaseMs), wakeToken: NO_WAKE_TOKEN };
+    const waiter: WaiterItem = { ...key, owner, leaseExpiresAt: this.leaseUntil(leaseMs), wakeToken: NO_WAKE_TOKEN, joinedAt: this.options.clock.now().toISOString() };
     // Joining again (after a timeout) keeps the place; a token of an earlier wait is dropped with the old item.
     await this.doc.send(new PutCommand({ TableName: this.options.tableName, Item: waiter }));
     const second = await this.tryAcquire(owner, leaseMs);
@@ -257,10 +265,11 @@ export class DynamoCreateSlots implements CreateSlots {
     const report: SlotRepairReport = { reclaimed: 0, handedOver: 0, woken: 0, waitersRemoved: 0, waiting: 0 };
     const now = this.options.clock.now();
     const nowIso = now.toISOString();
-    // Waiters whose workflow is gone leave the line.
+    // Waiters whose workflow is gone leave the line (a recent one may just not be listed yet).
     const waiters: WaiterItem[] = [];
     for (const w of await this.waiters()) {
-      if (isAlive(w.owner)) waiters.push(w);
+      const recent = w.joinedAt !== undefined && now.getTime() - Date.parse(w.joinedAt) < UNLISTED_WAITER_GRACE_MS;
+      if (isAlive(w.owner) || recent) waiters.push(w);
       else if (await ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: { pk: w.pk, sk: w.sk }, ConditionExpression: 'attribute_exists(pk)' })))) report.waitersRemoved++;
     }
     const items = await this.readSlots();

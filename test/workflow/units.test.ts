@@ -198,6 +198,7 @@ describe('DynamoCreateSlots', () => {
         const crashed = (await slots.tryAcquire('activate#crashed', 3_600_000))!;
         const busy = (await slots.tryAcquire('activate#busy', 3_600_000))!;
         await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#gone', { kind: 'activate', place: '2026-03-04T00:00:01Z' }, 60_000)), 'token-gone');
+        nowMs += 60_000;
         await recordToken(t, queuedSk(await slots.acquireOrQueue('revoke#lost', { kind: 'revoke', place: '2026-03-04T00:00:02Z' }, 60_000)), 'token-lost');
         await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#next', { kind: 'activate', place: '2026-03-04T00:00:03Z' }, 60_000)), 'token-next');
 
@@ -213,6 +214,30 @@ describe('DynamoCreateSlots', () => {
             { token: 'token-next', pk: slotKey(crashed.slot).pk },
           ]),
         );
+      } finally {
+        await t.stop();
+      }
+    });
+
+    it('repair: a waiter not (yet) in the listing of running executions keeps its place while it is recent, and is served', async () => {
+      const t = await startTestTable();
+      try {
+        let nowMs = Date.parse('2026-03-05T00:00:00Z');
+        const clock = { now: () => new Date(nowMs) };
+        const waker = recordingWaker();
+        const slots = new DynamoCreateSlots(t.client, { tableName: t.tableName, reservedForRevocations: 0, slotCount: 1, clock, waker, handOverLeaseMs: 60_000 });
+        const held = (await slots.tryAcquire('activate#holder', 3_600_000))!;
+        await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#fresh', { kind: 'activate', place: '2026-03-05T00:00:01Z' }, 60_000)), 'token-fresh');
+        // A listing (eventually consistent) that does not show the waiter's execution yet, 30 s after it joined.
+        nowMs += 30_000;
+        const unlisted = (owner: string) => owner !== 'activate#fresh';
+        expect(await slots.repair(unlisted)).toMatchObject({ waitersRemoved: 0, waiting: 1 });
+        await slots.release(held);
+        expect(waker.woken).toEqual([{ token: 'token-fresh', pk: slotKey(held.slot).pk }]);
+        // Still unlisted a minute after it joined: its workflow is gone, and it leaves the line.
+        await recordToken(t, queuedSk(await slots.acquireOrQueue('activate#dead', { kind: 'activate', place: '2026-03-05T00:00:02Z' }, 60_000)), 'token-dead');
+        nowMs += 61_000;
+        expect(await slots.repair((owner) => owner !== 'activate#dead')).toMatchObject({ waitersRemoved: 1, waiting: 0 });
       } finally {
         await t.stop();
       }
