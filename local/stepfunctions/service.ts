@@ -791,7 +791,6 @@ function describeForApi(e: ExecutionRecord): Record<string, unknown> {
 
 const seconds = (ms: number) => ms / 1000;
 
-/** Step Functions' List* and history paging: 100 by default, at most 1000. */
 /** ListExecutions' order: newest first, then by name (a total order, so a cursor names one place in it). */
 function newestFirst(a: { startDate: number; name: string }, b: { startDate: number; name: string }): number {
   return b.startDate - a.startDate || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -824,6 +823,7 @@ function pageAfterCursor<T extends { startDate: number; name: string }>(items: T
   return nextToken ? { page, nextToken } : { page };
 }
 
+/** Step Functions' List* and history paging: 100 by default, at most 1000. */
 function paginate<T>(items: T[], input: Record<string, unknown>): { page: T[]; nextToken?: string } {
   return paginateItems(items, { maxResults: input.maxResults, nextToken: input.nextToken }, { defaultMax: 100, maxMax: 1000 });
 }
