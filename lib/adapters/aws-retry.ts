@@ -16,6 +16,57 @@
  */
 export const SDK_RETRY = { maxAttempts: 8, retryMode: 'adaptive' } as const;
 
+/** The part of an SDK client this module touches: its resolved retry strategy (a provider, read on every call). */
+interface RetryingClient {
+  config: { retryStrategy: () => Promise<unknown> };
+}
+
+/** What the adaptive strategy calls before every attempt: the client-side limiter's token. */
+export interface SendTokenLimiter {
+  getSendToken(): Promise<void>;
+}
+
+/**
+ * The adaptive mode's client-side limiter lets its waiters race for each token: when one client
+ * carries many calls at once (concurrent invocations in one local container, a task's parallel
+ * reads), a call can lose every race and wait without bound; a 28 s API request ran out of time
+ * that way in the workflows bench. `inTurn` hands the tokens out in the order the calls asked, so
+ * a call waits for the ones before it and no longer, at the same rate. The limiter's rate updates
+ * (after a throttle, after a success) are left alone, and unthrottled a turn is immediate.
+ *
+ * The SDK exposes the limiter as its adaptive strategy's `rateLimiter`, and reads the client's
+ * `config.retryStrategy` on every call; a strategy without that field is left as it is.
+ */
+export function retriesInOrder<C extends RetryingClient>(client: C): C {
+  const own = client.config.retryStrategy;
+  if (typeof own !== 'function') return client;
+  let resolved: Promise<unknown> | undefined;
+  client.config.retryStrategy = () =>
+    (resolved ??= own.call(client.config).then((strategy) => {
+      const limiter = (strategy as { rateLimiter?: Partial<SendTokenLimiter> } | undefined)?.rateLimiter;
+      if (typeof limiter?.getSendToken === 'function') inTurn(limiter as SendTokenLimiter);
+      return strategy;
+    }));
+  return client;
+}
+
+/** Makes the limiter's waiters take their tokens first come, first served. */
+export function inTurn(limiter: SendTokenLimiter): SendTokenLimiter {
+  const take = limiter.getSendToken.bind(limiter);
+  let tail: Promise<void> = Promise.resolve();
+  limiter.getSendToken = () => {
+    const turn = tail.then(take);
+    tail = turn.catch(() => undefined);
+    return turn;
+  };
+  return limiter;
+}
+
+/** An SDK client built with SDK_RETRY, its limiter's tokens handed out in turn. */
+export function withSdkRetry<C extends RetryingClient>(build: (config: typeof SDK_RETRY) => C): C {
+  return retriesInOrder(build(SDK_RETRY));
+}
+
 export interface RetryOptions {
   /** Total attempts including the first (default 6). */
   maxAttempts?: number;

@@ -3,7 +3,7 @@
  * trail on the grants table, the EventBridge publisher (its client loaded on first use) and
  * the audit export.
  */
-import { SDK_RETRY } from '../adapters/aws-retry.ts';
+import { withSdkRetry } from '../adapters/aws-retry.ts';
 import { DynamoAuditTrail } from '../adapters/dynamo-audit-trail.ts';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.ts';
 import { lazySdk } from '../adapters/lazy-sdk.ts';
@@ -15,7 +15,10 @@ import { getRuntime, type Runtime } from './runtime.ts';
 
 /** The stream function's dependencies; call it at cold start (it validates the environment). */
 export function grantEventsPublishing(runtime: Runtime = getRuntime()): PublishHandlerDeps {
-  const client = async () => new (await lazySdk.eventBridge()).EventBridgeClient(SDK_RETRY);
+  const client = async () => {
+    const { EventBridgeClient } = await lazySdk.eventBridge();
+    return withSdkRetry((retry) => new EventBridgeClient(retry));
+  };
   return {
     publisher: new EventBridgePublisher(client, { eventBusName: runtime.config.EVENT_BUS_NAME }),
     audit: new DynamoAuditTrail(runtime.clients.dynamodb, runtime.config.GRANTS_TABLE),

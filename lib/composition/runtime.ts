@@ -21,7 +21,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { SDK_RETRY } from '../adapters/aws-retry.ts';
+import { withSdkRetry } from '../adapters/aws-retry.ts';
 import { cursorKeyLoader } from '../adapters/cursor-key.ts';
 import { DynamoStore } from '../adapters/dynamo-store.ts';
 import { createIdentityCenterClients, IdentityCenterDirectory, IdentityCenterWriter, type IdentityCenterClients, type IdentityCenterConfig } from '../adapters/identity-center.ts';
@@ -70,9 +70,15 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, overrides: R
   const clock = overrides.clock ?? systemClock;
   const policyDocument = loadPolicyFileSync(config.POLICY_PATH);
 
-  const dynamodb = new DynamoDBClient(SDK_RETRY);
-  const sfn = lazy(async () => new (await lazySdk.sfn()).SFNClient(SDK_RETRY));
-  const scheduler = lazy(async () => new (await lazySdk.scheduler()).SchedulerClient(SDK_RETRY));
+  const dynamodb = withSdkRetry((retry) => new DynamoDBClient(retry));
+  const sfn = lazy(async () => {
+    const { SFNClient } = await lazySdk.sfn();
+    return withSdkRetry((retry) => new SFNClient(retry));
+  });
+  const scheduler = lazy(async () => {
+    const { SchedulerClient } = await lazySdk.scheduler();
+    return withSdkRetry((retry) => new SchedulerClient(retry));
+  });
   const idcConfig: IdentityCenterConfig = {
     ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}),
     ...(config.IDENTITY_STORE_ID ? { identityStoreId: config.IDENTITY_STORE_ID } : {}),
