@@ -21,6 +21,12 @@ import { slotGiveWrite, slotLeaseWrite, slotReclaimWrite, slotReleaseWrite, slot
 /** How many waiters one release tries before it gives up handing its slot on (each failed try means someone else served that waiter). */
 const HAND_OVER_TRIES = 5;
 /**
+ * How many free slots one try at a lease writes for (its own slot, on a retried task, comes on top).
+ * Every racer reads the same free slots: one that lost this many is behind a crowd, and joins the
+ * line rather than paying a conditional write for each slot it saw.
+ */
+const LEASE_TRIES = 3;
+/**
  * Expiries due this far ahead keep their slots free of new activations: an activation taking a
  * slot now holds it about this long (create, then its status polled), and a delete due meanwhile
  * must not wait behind it.
@@ -116,7 +122,7 @@ export class DynamoCreateSlots implements CreateSlots {
     // An activation leaves the reserved slots to revocations.
     if (isActivationOwner(owner) && free.length > 0 && (await this.activationsAtCap(items, now, owner))) free.length = 0;
     const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
-    for (const slot of [...mine, ...free]) {
+    for (const slot of [...mine, ...free.slice(0, LEASE_TRIES)]) {
       const leased = await ifConditionHolds(() =>
         this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotLeaseWrite(slot, owner, leaseExpiresAt, nowIso) })),
       );

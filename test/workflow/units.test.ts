@@ -1,6 +1,6 @@
 /** Small pieces of the workflow logic: the slot semaphore on dynalite, States.MathRandom as the definitions use it. (Failure reasons: test/unit/failure-reason.test.ts.) */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
 import { grantKey, INDEX, indexKeys, SLOT_COUNT, SLOT_WAITERS_PARTITION, SLOTS_RESERVED_FOR_REVOCATIONS, slotKey, statusPartition } from '../../lib/table/keys.ts';
@@ -37,6 +37,39 @@ describe('DynamoCreateSlots', () => {
 
     nowMs += 61_000; // every lease lapsed (a crashed execution cannot keep a slot)
     expect(await slots.tryAcquire('e', 60_000)).toBeDefined();
+  });
+
+  it('one try at a lease writes for at most three of the free slots it read: a racer that lost them is behind a crowd and joins the line', async () => {
+    const t = await startTestTable();
+    const client = new DynamoDBClient({ endpoint: t.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      // Every slot reads free; between that read and this racer's first write, the crowd takes them all.
+      let slotWrites = 0;
+      let crowdCame = false;
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const input = args.input as { UpdateExpression?: string; Key?: { pk?: string | { S?: string } } };
+          const pk = typeof input.Key?.pk === 'string' ? input.Key.pk : input.Key?.pk?.S;
+          if (input.UpdateExpression && pk !== undefined && pk !== SLOT_WAITERS_PARTITION && pk.startsWith(slotKey(0).pk.slice(0, -1))) {
+            slotWrites++;
+            if (!crowdCame) {
+              crowdCame = true;
+              const crowd = new DynamoCreateSlots(t.client, { tableName: t.tableName, clock });
+              for (let i = 0; i < SLOT_COUNT; i++) await crowd.tryAcquire(`revoke#crowd-${i}`, 60_000);
+            }
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'crowdBetweenReadAndWrite' },
+      );
+      const racer = new DynamoCreateSlots(client, { tableName: t.tableName, clock });
+      expect(await racer.tryAcquire('revoke#racer', 60_000)).toBeUndefined();
+      expect(crowdCame).toBe(true);
+      expect(slotWrites).toBe(3);
+    } finally {
+      client.destroy();
+      await t.stop();
+    }
   });
 
   it('activations leave the revocations as many slots as expiries fall due in the next seconds (at least the fixed reserve, never every slot)', async () => {
