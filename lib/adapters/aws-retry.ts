@@ -29,10 +29,10 @@ export interface SendTokenLimiter {
 /**
  * The adaptive mode's client-side limiter lets its waiters race for each token: when one client
  * carries many calls at once (concurrent invocations in one local container, a task's parallel
- * reads), a call can lose every race and wait without bound; a 28 s API request ran out of time
- * that way in the workflows bench. `inTurn` hands the tokens out in the order the calls asked, so
- * a call waits for the ones before it and no longer, at the same rate. The limiter's rate updates
- * (after a throttle, after a success) are left alone, and unthrottled a turn is immediate.
+ * reads), a call can lose race after race and wait far longer than the others, past an API
+ * request's 28 s. `inTurn` hands the tokens out in the order the calls asked, so a call waits for
+ * the ones before it and no longer, at the same rate. The limiter's rate updates (after a
+ * throttle, after a success) are left alone, and unthrottled a turn is immediate.
  *
  * The SDK exposes the limiter as its adaptive strategy's `rateLimiter`, and reads the client's
  * `config.retryStrategy` on every call; a strategy without that field is left as it is.
