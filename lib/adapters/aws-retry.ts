@@ -8,6 +8,8 @@
  * write races an earlier one that has not propagated yet: that one is ours.
  */
 
+import { trackCallsInFlight } from './aws-calls-in-flight.ts';
+
 /**
  * Every SDK client's retries: 8 attempts in the adaptive mode. Once throttled, its client-side
  * limiter spaces the client's calls out; the standard mode instead spends its retry quota on a
@@ -62,9 +64,16 @@ export function inTurn(limiter: SendTokenLimiter): SendTokenLimiter {
   return limiter;
 }
 
-/** An SDK client built with SDK_RETRY, its limiter's tokens handed out in turn. */
-export function withSdkRetry<C extends RetryingClient>(build: (config: typeof SDK_RETRY) => C): C {
-  return retriesInOrder(build(SDK_RETRY));
+type FinishedClient = RetryingClient & { middlewareStack: { use(plugin: never): void } };
+
+/** Where every AWS client of the functions is finished: its limiter's tokens in turn, its calls in flight tracked (for the log of a request that runs out of time). */
+export function finishClient<C extends FinishedClient>(client: C): C {
+  return trackCallsInFlight(retriesInOrder(client));
+}
+
+/** An SDK client built with SDK_RETRY and finished. */
+export function withSdkRetry<C extends FinishedClient>(build: (config: typeof SDK_RETRY) => C): C {
+  return finishClient(build(SDK_RETRY));
 }
 
 export interface RetryOptions {

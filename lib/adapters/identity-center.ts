@@ -38,7 +38,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import { ConfigError } from '../errors.ts';
 import type { AccountInfo, Directory, IdentityUser } from '../ports/index.ts';
 import { TtlCache } from '../ttl-cache.ts';
-import { errorName, retriesInOrder, SDK_RETRY, withAwsRetry, type RetryOptions } from './aws-retry.ts';
+import { errorName, finishClient, SDK_RETRY, withAwsRetry, type RetryOptions } from './aws-retry.ts';
 import { clientProvider, lazySdk, type ClientSource } from './lazy-sdk.ts';
 
 export interface AssumeRoleConfig {
@@ -145,9 +145,9 @@ export function createIdentityCenterClients(config: IdentityCenterConfig = {}, e
       ...(config.assumeRole ? { credentials: assumeRoleCredentials(config.assumeRole, config.region ? { region: config.region } : {}) } : {}),
     });
   return {
-    ssoAdmin: clientProvider(existing.ssoAdmin ?? (async () => retriesInOrder(new (await lazySdk.ssoAdmin()).SSOAdminClient(settings())))),
-    identityStore: existing.identityStore ?? retriesInOrder(new IdentitystoreClient(settings())),
-    organizations: clientProvider(existing.organizations ?? (async () => retriesInOrder(new (await lazySdk.organizations()).OrganizationsClient(settings())))),
+    ssoAdmin: clientProvider(existing.ssoAdmin ?? (async () => finishClient(new (await lazySdk.ssoAdmin()).SSOAdminClient(settings())))),
+    identityStore: existing.identityStore ?? finishClient(new IdentitystoreClient(settings())),
+    organizations: clientProvider(existing.organizations ?? (async () => finishClient(new (await lazySdk.organizations()).OrganizationsClient(settings())))),
   };
 }
 

@@ -15,6 +15,7 @@ import type { CursorCodec } from './cursor.ts';
 import { jsonBody, type ParsedBodyEvent } from './middleware/json-body.ts';
 import { withSessionTerms } from './session-terms.ts';
 import { problemErrors } from './middleware/problem-errors.ts';
+import { callsInFlight } from '../adapters/aws-calls-in-flight.ts';
 import { validationErrorFrom } from './problem.ts';
 import { idempotencyKeySchema, operation } from './schemas.ts';
 
@@ -98,6 +99,6 @@ export function apiHandler<B = undefined, Q = undefined, P = undefined>(
   return middy<Event, APIGatewayProxyStructuredResultV2>(base)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({ before: async (request) => logger.appendKeys({ requestId: request.event.requestContext?.requestId }) })
-    .use(problemErrors(logger))
+    .use(problemErrors(logger, callsInFlight))
     .use(jsonBody());
 }

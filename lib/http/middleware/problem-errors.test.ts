@@ -70,6 +70,24 @@ describe('problemErrors', () => {
     expect(log.error).toHaveBeenCalledWith('request ran out of time waiting on AWS', expect.anything());
   });
 
+  it('names in that log line the AWS calls still in flight that started since the request began', async () => {
+    const log = logger();
+    const asked: number[] = [];
+    const inFlight = [{ call: 'Identitystore.ListGroupMembershipsForMember', pendingMs: 27_000, attempts: 6, lastError: 'ThrottlingException' }];
+    const callsInFlight = (since: number) => {
+      asked.push(since);
+      return inFlight;
+    };
+    const before = Date.now();
+    const slow = middy<never, APIGatewayProxyStructuredResultV2>(() => new Promise<APIGatewayProxyStructuredResultV2>((resolve) => setTimeout(() => resolve({ statusCode: 201 }), 500)), { timeoutEarlyInMillis: 5 }).use(problemErrors(log, callsInFlight));
+    const res = await slow(event, { getRemainingTimeInMillis: () => 50 } as never);
+    expect(res.statusCode).toBe(503);
+    expect(log.error).toHaveBeenCalledWith('request ran out of time waiting on AWS', expect.objectContaining({ awsCallsInFlight: inFlight }));
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeGreaterThanOrEqual(before);
+    expect(asked[0]).toBeLessThanOrEqual(Date.now());
+  });
+
   it('hides unexpected errors behind a 500 and logs them', async () => {
     const log = logger();
     const handler = failing(new Error('secret internals')).use(problemErrors(log));

@@ -26,8 +26,15 @@ function isThrottling(err: unknown): boolean {
   return !!e && (THROTTLING.has(e.name ?? '') || e.$retryable?.throttling === true);
 }
 
-export function problemErrors(logger: ErrorLogger): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+/** The AWS calls in flight started since a moment (lib/adapters/aws-calls-in-flight.ts), for the log of a request that ran out of time. */
+export type CallsInFlight = (since: number) => unknown[];
+
+export function problemErrors(logger: ErrorLogger, callsInFlight?: CallsInFlight): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+  const startedAt = new WeakMap<object, number>();
   return {
+    before: async (request) => {
+      startedAt.set(request, Date.now());
+    },
     onError: async (request) => {
       const err = request.error;
       const instance = request.event?.requestContext?.requestId;
@@ -42,7 +49,10 @@ export function problemErrors(logger: ErrorLogger): middy.MiddlewareObj<APIGatew
       } else if (isOutOfTime(err)) {
         // AWS too slow to answer within the integration's time (its quotas are shared, busiest in a storm):
         // whether the request took effect is unknown, so it is repeated with the same Idempotency-Key.
-        logger.error('request ran out of time waiting on AWS', { error: err });
+        logger.error('request ran out of time waiting on AWS', {
+          error: err,
+          ...(callsInFlight ? { awsCallsInFlight: callsInFlight(startedAt.get(request) ?? 0) } : {}),
+        });
         request.response = problemResponse(
           {
             type: PROBLEM_TYPE_BASE + 'timed-out',
