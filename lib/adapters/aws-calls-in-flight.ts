@@ -18,12 +18,8 @@ export interface CallInFlight {
   lastError?: string;
 }
 
-export interface CallInFlightView {
-  call: string;
-  pendingMs: number;
-  attempts: number;
-  lastError?: string;
-}
+/** A call in flight as the log shows it: how long it has waited instead of when it started. */
+export type CallInFlightView = Omit<CallInFlight, 'startedAt'> & { pendingMs: number };
 
 const inFlight = new Set<CallInFlight>();
 const CALL = Symbol('callInFlight');
