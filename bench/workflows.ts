@@ -30,6 +30,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { executionNames, REVOCATION_LEAD_MS, revocationFireAt } from '../lib/adapters/workflows.ts';
+import { PROMPT_DELETE_MS } from '../lib/workflow/revocation.ts';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.ts';
 import type { IdcStats, OperationView } from '../local/idc/index.ts';
 import type { ExecutionRecord } from '../local/stepfunctions/service.ts';
@@ -352,8 +353,10 @@ interface ExpirySample {
   waitLagMs: number;
   /** BeginRevocation entered − beginAt: the part of its lead it lost (a late start or a late timer). */
   beginLostLeadMs: number;
-  /** BeginRevocation left − expiresAt: its work after the expiry (REVOKING, holder, slot or place in line). */
+  /** BeginRevocation left − expiresAt: its work after the expiry (REVOKING, holder, slot or place in line; with a slot, starting the delete). */
   beginAfterMs: number;
+  /** The delete went out from BeginRevocation itself (no DeleteAssignment state entered). */
+  deletedByTask: boolean;
 }
 
 /** Timestamp of the first history event of `type` for state `name`. */
@@ -361,8 +364,10 @@ function stateEvent(record: ExecutionRecord, type: string, name: string): number
   return record.history.find((e) => e.type === type && e.details?.value.name === name)?.timestamp;
 }
 
-async function expiryPhase(b: Bench, items: Combo[]): Promise<{ samples: ExpirySample[]; failures: string[]; wallMs: number; lifecycles: string[] }> {
+async function expiryPhase(b: Bench, items: Combo[]): Promise<{ samples: ExpirySample[]; failures: string[]; wallMs: number; lifecycles: string[]; deleteAttempts: number }> {
   const failures: string[] = [];
+  const deleteCalls = () => b.cloud.idc.stats().calls.DeleteAccountAssignment ?? 0;
+  const deleteCallsBefore = deleteCalls();
   const ended: { grant: GrantView; active: GrantView; revoke: ExecutionRecord }[] = [];
   const t0 = Date.now();
   await Promise.all(
@@ -410,9 +415,10 @@ async function expiryPhase(b: Bench, items: Combo[]): Promise<{ samples: ExpiryS
       waitLagMs: (stateEvent(revoke, 'WaitStateExited', 'WaitUntilBeginAt') ?? Number.NaN) - Math.max(expiresAt - REVOCATION_LEAD_MS, revoke.startDate),
       beginLostLeadMs: (stateEvent(revoke, 'TaskStateEntered', 'BeginRevocation') ?? Number.NaN) - (expiresAt - REVOCATION_LEAD_MS),
       beginAfterMs: (stateEvent(revoke, 'TaskStateExited', 'BeginRevocation') ?? Number.NaN) - expiresAt,
+      deletedByTask: stateEvent(revoke, 'TaskStateEntered', 'DeleteAssignment') === undefined,
     });
   }
-  return { samples, failures, wallMs, lifecycles: ended.map((e) => e.grant.id) };
+  return { samples, failures, wallMs, lifecycles: ended.map((e) => e.grant.id), deleteAttempts: deleteCalls() - deleteCallsBefore };
 }
 
 interface StormResult {
@@ -694,6 +700,7 @@ export async function runWorkflowsBench(): Promise<void> {
 
   const failureLines = (title: string, list: string[]) =>
     list.length ? ['', `${title}:`, '', ...list.slice(0, 10).map((f) => `- ${f}`), ...(list.length > 10 ? [`- … ${list.length - 10} more`] : [])] : [];
+  const deletedByTask = (phase: { samples: ExpirySample[] }) => `${phase.samples.filter((x) => x.deletedByTask).length}/${phase.samples.length}`;
   const latenessRows = (label: string, pick: (l: typeof alone) => { p50: number; p99: number; max: number }, unit = 'ms', target = '') =>
     `| ${label} | ${p50p99max(pick(alone), unit === 's' ? 1 : 0)} | ${p50p99max(pick(loaded), unit === 's' ? 1 : 0)} | ${target} |`;
   const expiryRevokeRecords = (lifecycles: ExecutionRecord[][]) => lifecycles.flatMap((rs) => rs.filter((r) => r.stateMachineArn === b.revokeMachineArn));
@@ -735,11 +742,13 @@ export async function runWorkflowsBench(): Promise<void> {
     '|---|---|---|---|',
     latenessRows('lateness: deleted − expiresAt, ms', (l) => l.late, 'ms', `p99 ≤ 3000 ms: alone ${verdict(alone.ok)}, during the storm ${verdict(loaded.ok)}`),
     latenessRows('of which: delete issued − expiresAt, ms', (l) => l.issue),
-    latenessRows(`… in which: BeginRevocation left − expiresAt (its work after the expiry: REVOKING, holder, slot or place in line), ms`, (l) => l.beginAfter),
+    latenessRows(`BeginRevocation left − expiresAt (its work after the expiry: REVOKING, holder, slot or place in line; holding a slot, it starts the delete itself), ms`, (l) => l.beginAfter),
     latenessRows(`BeginRevocation entered − beginAt (of its ${REVOCATION_LEAD_MS} ms lead, what a late start or a late timer took; it reads the grant, then waits inside for the expiry), ms`, (l) => l.beginLostLead),
     latenessRows('… in which: its Wait state left − the later of beginAt and the execution\'s start (timer lateness), ms', (l) => l.waitLag),
     latenessRows('of which: delete provisioning delay (emulator), ms', (l) => l.delProv),
     latenessRows('revoke execution started before expiresAt (Scheduler delay), s', (l) => l.early, 's'),
+    '',
+    `Deletes started by BeginRevocation itself (it held a slot; its transient errors tried again at 50–400 ms pauses for up to ${PROMPT_DELETE_MS / 1000} s), the rest by the DeleteAssignment state: ${deletedByTask(expiry)} alone, ${deletedByTask(loadedExpiry)} during the storm. DeleteAccountAssignment calls per deletion, throttled ones included (emulator): ${fmt(expiry.deleteAttempts / Math.max(1, expiry.samples.length), 2)} alone, ${fmt(loadedExpiry.deleteAttempts / Math.max(1, loadedExpiry.samples.length), 2)} during the storm.`,
     ...failureLines('Failures, alone', expiry.failures),
     ...failureLines('Failures, during the storm', loadedExpiry.failures),
     ...failureLines('Failures of the storm', lateStorm.failures),

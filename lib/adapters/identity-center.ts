@@ -60,9 +60,11 @@ export interface IdentityCenterConfig {
   retryMode?: 'standard' | 'adaptive';
 }
 
-/** The clients as the adapters hold them: Identity Store built, the other two built on first use. */
+/** The clients as the adapters hold them: Identity Store built, the others built on first use. */
 export interface IdentityCenterClients {
   ssoAdmin: () => Promise<SSOAdminClient>;
+  /** SSO Admin with one attempt per call: for a caller that paces its own retries (a revocation's prompt delete). */
+  ssoAdminSingleAttempt: () => Promise<SSOAdminClient>;
   identityStore: IdentitystoreClient;
   organizations: () => Promise<OrganizationsClient>;
 }
@@ -70,6 +72,8 @@ export interface IdentityCenterClients {
 /** Clients given by the caller: instances (tests, scripts) or providers (the runtime's shared lazy clients). */
 export interface IdentityCenterClientSources {
   ssoAdmin?: ClientSource<SSOAdminClient>;
+  /** Without it: a single-attempt client built from the config, or `ssoAdmin` itself when that is given. */
+  ssoAdminSingleAttempt?: ClientSource<SSOAdminClient>;
   identityStore?: IdentitystoreClient;
   organizations?: ClientSource<OrganizationsClient>;
 }
@@ -144,8 +148,11 @@ export function createIdentityCenterClients(config: IdentityCenterConfig = {}, e
       retryMode: config.retryMode ?? SDK_RETRY.retryMode,
       ...(config.assumeRole ? { credentials: assumeRoleCredentials(config.assumeRole, config.region ? { region: config.region } : {}) } : {}),
     });
+  const ssoAdmin = clientProvider(existing.ssoAdmin ?? (async () => finishClient(new (await lazySdk.ssoAdmin()).SSOAdminClient(settings()))));
+  const singleAttempt = existing.ssoAdminSingleAttempt ?? (existing.ssoAdmin ? ssoAdmin : async () => finishClient(new (await lazySdk.ssoAdmin()).SSOAdminClient({ ...settings(), maxAttempts: 1 })));
   return {
-    ssoAdmin: clientProvider(existing.ssoAdmin ?? (async () => finishClient(new (await lazySdk.ssoAdmin()).SSOAdminClient(settings())))),
+    ssoAdmin,
+    ssoAdminSingleAttempt: clientProvider(singleAttempt),
     identityStore: existing.identityStore ?? finishClient(new IdentitystoreClient(settings())),
     organizations: clientProvider(existing.organizations ?? (async () => finishClient(new (await lazySdk.organizations()).OrganizationsClient(settings())))),
   };
@@ -496,6 +503,15 @@ function toStatus(s: AccountAssignmentOperationStatus | undefined): AssignmentSt
   return { requestId: s.RequestId, status: s.Status, ...(s.FailureReason ? { failureReason: s.FailureReason } : {}) };
 }
 
+/** The errors a prompt delete tries again at once: the quota's and Identity Center's own transient ones. */
+const PROMPT_RETRIED = new Set(['ThrottlingException', 'TooManyRequestsException', 'InternalServerException', 'ServiceUnavailableException']);
+
+/** 50 ms doubling up to 400 ms, each drawn between half and all of it (callers throttled together spread out). */
+const promptRetryPause = (attempt: number) => {
+  const ceiling = Math.min(400, 50 * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+};
+
 /** Write-side Identity Center calls for Lambda code (the workflows create through SDK integrations). */
 export class IdentityCenterWriter extends IdentityCenterBase {
   private readonly sleep: (ms: number) => Promise<void>;
@@ -546,6 +562,28 @@ export class IdentityCenterWriter extends IdentityCenterBase {
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
+    }
+  }
+
+  /**
+   * Starts DeleteAccountAssignment now or not at all: a throttled or failed-inside attempt is tried
+   * again after a short, jittered pause (50 ms doubling up to 400 ms) until `withinMs` has passed,
+   * where the SDK's own backoff would wait a second or more. Undefined when it did not start in that
+   * time or met any other error (the assignment gone included): the caller's slower path decides.
+   */
+  async startDeletionPromptly(ref: AssignmentRef, withinMs: number): Promise<AssignmentStatus | undefined> {
+    const deadline = this.now() + withinMs;
+    const { instanceArn } = await this.instance();
+    const [client, sdk] = await Promise.all([this.clients.ssoAdminSingleAttempt(), lazySdk.ssoAdmin()]);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await client.send(new sdk.DeleteAccountAssignmentCommand(assignmentParameters(instanceArn, ref)));
+        return toStatus(out.AccountAssignmentDeletionStatus);
+      } catch (e) {
+        const pause = promptRetryPause(attempt);
+        if (!PROMPT_RETRIED.has(errorName(e) ?? '') || this.now() + pause > deadline) return undefined;
+        await this.sleep(pause);
+      }
     }
   }
 

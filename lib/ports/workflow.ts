@@ -19,6 +19,8 @@ export interface IdentityCenterAccess {
   membershipId(groupId: string, userId: string): Promise<string | undefined>;
   /** Starts a deletion; undefined when the assignment does not exist. */
   deleteAssignment(ref: AccessRef): Promise<{ requestId: string; status: string } | undefined>;
+  /** Starts a deletion now, its transient errors retried at short pauses for at most `withinMs`; undefined when it did not start (the state machine deletes then). */
+  startDeletionPromptly(ref: AccessRef, withinMs: number): Promise<{ requestId: string; status: string } | undefined>;
   waitForAssignment(kind: 'create' | 'delete', requestId: string): Promise<{ status: string; failureReason?: string }>;
   removeMembership(membershipId: string): Promise<boolean>;
 }

@@ -7,8 +7,10 @@
  *    invocation are done by then), then REVOKING;
  *  - leave the holder: other holders remain → no delete (invariant 2); last holder of
  *    pre-existing access → holder forgotten, no delete (invariant 3); last holder of
- *    access the system created → holder DELETING and the state machine leases a slot,
- *    deletes it and gives the slot back;
+ *    access the system created → holder DELETING; with a slot (tried beside the REVOKING
+ *    write) this task starts the delete itself, otherwise it takes a place in the line and
+ *    the state machine deletes once handed a slot; the state machine checks the deletion
+ *    and gives the slot back;
  *  - no delete: the terminal write (EXPIRED, or REVOKED for an early revoke) happens
  *    here; with a delete it is prepared here and written by the state machine once
  *    Identity Center confirms the deletion.
@@ -45,6 +47,8 @@ export interface RevocationPlan extends AccessPlan {
   slotLease?: SlotLeaseRequest;
   /** The slot this task took, so the delete goes out at once; absent → `waiter`. */
   slot?: { pk: string };
+  /** The delete this task started itself (it held a slot): the state machine goes straight to its status checks. */
+  deletion?: { requestId: string };
   /** Every slot was busy: this revocation's place in the line (ahead of every activation); WaitForDeleteSlot waits to be handed one. */
   waiter?: { sk: string };
   /** The writes to make once the access is gone (delete actions): RemoveHolder, then FinishGrant. */
@@ -54,6 +58,13 @@ export interface RevocationPlan extends AccessPlan {
 }
 
 const MAX_ROUNDS = 5;
+
+/**
+ * How long this task keeps trying to start the delete itself. Its short pauses win a throttled
+ * quota's next token where the state machine's Retry (a second or more) would come late; past this,
+ * the state machine's DeleteAssignment takes over.
+ */
+export const PROMPT_DELETE_MS = 5_000;
 
 function finalStatusOf(grant: Grant): 'EXPIRED' | 'REVOKED' {
   return grant.revokeReason !== undefined ? 'REVOKED' : 'EXPIRED';
@@ -208,8 +219,11 @@ async function planRemoval(deps: WorkflowDeps, grant: Grant, key: string, left: 
       // Expiry is the deadline that matters: a slot now, or a place in the line ahead of every
       // activation, served earliest expiry first.
       const admission = taken ? { lease: taken } : await deps.slots.acquireOrQueue(slotLease.owner, { kind: 'revoke', place: grant.expiresAt ?? at }, SLOT_LEASE_MS);
-      const slotOrPlace = 'lease' in admission ? { slot: { pk: slotKey(admission.lease.slot).pk } } : { waiter: admission.queued };
-      return { ...plan, action: 'deleteAssignment', slotLease, ...slotOrPlace, ...finish };
+      if (!('lease' in admission)) return { ...plan, action: 'deleteAssignment', slotLease, waiter: admission.queued, ...finish };
+      // With a slot, the delete goes out from here: no hand-off to the state machine in between.
+      const started = await deps.identityCenter.startDeletionPromptly({ principalId: grant.principal.userId, accountId: t.accountId, permissionSetArn: t.permissionSetArn }, PROMPT_DELETE_MS);
+      const deletion = started ? { deletion: { requestId: started.requestId } } : {};
+      return { ...plan, action: 'deleteAssignment', slotLease, slot: { pk: slotKey(admission.lease.slot).pk }, ...deletion, ...finish };
     }
     const membershipId = left.holder.membershipId ?? (await deps.identityCenter.membershipId(t.groupId, grant.principal.userId));
     if (membershipId) return { ...plan, action: 'deleteMembership', membershipId, ...finish };

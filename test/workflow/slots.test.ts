@@ -136,19 +136,38 @@ describe('slot leases in the state machines', () => {
     expect(await cloud.slotOwners()).toHaveLength(SLOT_COUNT - 1);
   }, 30_000);
 
-  it('revocation with a slot free: BeginRevocation leases it at once, the delete goes out, the slot comes back', async () => {
-    const grant = await cloud.approvedGrant('carol', { account: '333333333333', permissionSet: 'ReadOnlyAccess' }, 'PT2S');
+  /** The states the grant's revoke execution entered, once it has ended with the grant EXPIRED. */
+  async function revokeStatesOfShortGrant(userName: string, account: string): Promise<string[]> {
+    const grant = await cloud.approvedGrant(userName, { account, permissionSet: 'ReadOnlyAccess' }, 'PT2S');
     await cloud.runtime.workflows.startGrant(grant);
     expect(await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).toMatchObject({ status: 'ACTIVE' });
     expect(await cloud.waitForStatus(grant.id, ['EXPIRED', 'REVOKED', 'FAILED'])).toMatchObject({ status: 'EXPIRED' });
     await cloud.sfn.idle();
-    expect(hasAssignment('carol', '333333333333', 'ReadOnlyAccess')).toBe(false);
-    const revoke = cloud.executionsOf(grant.id).find((e) => e.name.startsWith('revoke-'));
-    const entered = revoke!.history.filter((h) => h.type.endsWith('StateEntered')).map((h) => (h.details?.value as { name?: string }).name);
-    expect(entered).toEqual(expect.arrayContaining(['DeleteAssignment', 'ReleaseSlot']));
-    expect(entered).not.toContain('WaitForDeleteSlot'); // no wait at expiry when a slot is free
+    expect(hasAssignment(userName, account, 'ReadOnlyAccess')).toBe(false);
     expect(await cloud.slotOwners()).toEqual([]);
+    const revoke = cloud.executionsOf(grant.id).find((e) => e.name.startsWith('revoke-'));
+    return revoke!.history.filter((h) => h.type.endsWith('StateEntered')).map((h) => (h.details?.value as { name?: string }).name ?? '');
+  }
+
+  it('revocation with a slot free: BeginRevocation leases it and starts the delete itself; the state machine checks it and gives the slot back', async () => {
+    const deletesBefore = cloud.idc.stats().calls.DeleteAccountAssignment ?? 0;
+    const entered = await revokeStatesOfShortGrant('carol', '333333333333');
+    expect(entered).toEqual(expect.arrayContaining(['BeginRevocation', 'CheckDeletion', 'ReleaseSlot']));
+    expect(entered).not.toContain('DeleteAssignment'); // no hand-off between the task and the delete
+    expect(entered).not.toContain('WaitForDeleteSlot'); // no wait at expiry when a slot is free
+    expect((cloud.idc.stats().calls.DeleteAccountAssignment ?? 0) - deletesBefore).toBe(1);
   }, 30_000);
+
+  it('a throttled delete is tried again from BeginRevocation at short pauses; one it cannot start goes out from DeleteAssignment', async () => {
+    cloud.idc.setKnobs({ faults: [{ operations: ['DeleteAccountAssignment'], times: 2, effect: { type: 'error', code: 'ThrottlingException' } }] });
+    const throttled = await revokeStatesOfShortGrant('carol', '333333333333');
+    expect(throttled).not.toContain('DeleteAssignment');
+    // Refused for another reason (here access denied once): the task leaves the delete to the state machine, whose retry policy applies.
+    cloud.idc.setKnobs({ faults: [{ operations: ['DeleteAccountAssignment'], times: 1, effect: { type: 'error', code: 'AccessDeniedException' } }] });
+    const refused = await revokeStatesOfShortGrant('carol', '333333333333');
+    expect(refused).toEqual(expect.arrayContaining(['DeleteAssignment', 'CheckDeletion', 'ReleaseSlot']));
+    cloud.idc.setKnobs({ faults: [] });
+  }, 60_000);
 
   it('revocation with every slot leased by others: WaitForDeleteSlot waits, the slot given back goes to it ahead of an earlier activation, it deletes and gives the slot back', async () => {
     const grant = await cloud.approvedGrant('dave', { account: '444444444444', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
