@@ -157,6 +157,11 @@ export class DynamoCreateSlots implements CreateSlots {
   }
 
   async release(lease: SlotLease): Promise<void> {
+    // Someone waits: the slot goes from its holder straight to the first waiter, never free in between,
+    // so nobody who came later takes it first (and the waiter is not claimed for nothing).
+    if (await this.handOver(lease.slot, lease.owner)) return;
+    // Nobody (allowed) waits: give it back, then look again, for a waiter that joined meanwhile
+    // (it joins before it looks at the slots a second time: one of the two sees the other).
     const released = await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotReleaseWrite(lease.slot, lease.owner) })));
     if (released) await this.handOver(lease.slot);
   }
@@ -199,13 +204,18 @@ export class DynamoCreateSlots implements CreateSlots {
     return out.Count ?? 0;
   }
 
-  /** Gives the free `slot` to the first waiter and wakes it; false when nobody waits (or only activations, and the slot is in the revocations' reserve). */
-  private async handOver(slot: number): Promise<boolean> {
+  /**
+   * Gives `slot` to the first waiter and wakes it: a free slot, or with `from`, the slot its holder
+   * `from` passes on. False when nobody waits (or only activations, and the slot is in the
+   * revocations' reserve): the slot is as it was.
+   */
+  private async handOver(slot: number, from?: string): Promise<boolean> {
+    let holder = from;
     for (let attempt = 0; attempt < HAND_OVER_TRIES; attempt++) {
       const waiter = await this.firstWaiter();
       if (!waiter) return false;
       // Revocations come first in the line; an activation gets the slot only outside the reserve.
-      if (isActivationWaiter(waiter.sk) && (await this.activationsAtCap(await this.readSlots(), this.options.clock.now()))) return false;
+      if (isActivationWaiter(waiter.sk) && (await this.activationsAtCap(await this.readSlots(), this.options.clock.now(), holder))) return false;
       // Claim the waiter: another releaser may be serving the same one.
       let claimed: WaiterItem | undefined;
       const deleted = await ifConditionHolds(async () => {
@@ -215,10 +225,11 @@ export class DynamoCreateSlots implements CreateSlots {
       if (!deleted || !claimed) continue;
       const now = this.options.clock.now().toISOString();
       const given = await ifConditionHolds(() =>
-        this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotGiveWrite(slot, claimed!.owner, this.leaseUntil(this.options.handOverLeaseMs ?? 0, claimed!.leaseExpiresAt), now, claimed!.wakeToken ?? NO_WAKE_TOKEN) })),
+        this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotGiveWrite(slot, claimed!.owner, this.leaseUntil(this.options.handOverLeaseMs ?? 0, claimed!.leaseExpiresAt), now, claimed!.wakeToken ?? NO_WAKE_TOKEN, holder) })),
       );
       if (!given) {
-        // Someone took the free slot first; the waiter keeps its place, and that someone hands over in turn.
+        // Someone took the free slot first (or the holder's lease lapsed and was taken): the waiter
+        // keeps its place, and that someone hands over in turn.
         await ifConditionHolds(() => this.doc.send(new PutCommand({ TableName: this.options.tableName, Item: claimed, ConditionExpression: 'attribute_not_exists(pk)' })));
         return true;
       }
@@ -238,8 +249,11 @@ export class DynamoCreateSlots implements CreateSlots {
       // Its task no longer waits (the execution ended): take the slot back for the next waiter.
       const reclaimed = await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotReclaimWrite(slot, claimed!.owner, now) })));
       if (!reclaimed) return true;
+      // Taken back, the slot is free: the next waiter is given a free slot.
+      holder = undefined;
     }
-    return true;
+    // Every waiter tried was served by someone else: a slot still held is the caller's to give back.
+    return holder === undefined;
   }
 
   private wakeOutput(owner: string, slot: number): Promise<object> {

@@ -114,14 +114,15 @@ export function slotReleaseWrite(slot: number, owner: string): TableWrite {
   };
 }
 
-/** Hands a free (or lapsed) slot to a waiter, with the token that wakes it, so a lost wake-up can be sent again. */
-export function slotGiveWrite(slot: number, owner: string, leaseExpiresAt: string, now: string, wakeToken: string): TableWrite {
+/** Hands a slot to a waiter, free (or lapsed) or passed on by its holder `from`, with the token that wakes it, so a lost wake-up can be sent again. */
+export function slotGiveWrite(slot: number, owner: string, leaseExpiresAt: string, now: string, wakeToken: string, from?: string): TableWrite {
   return {
     Key: slotKey(slot),
     UpdateExpression: 'SET #owner = :owner, #leaseExpiresAt = :leaseExpiresAt, #wakeToken = :wakeToken, #handedOverAt = :now',
-    ConditionExpression: 'attribute_not_exists(#owner) OR #leaseExpiresAt < :now',
+    // Passed on by its holder (`from`): only while it still holds it. Otherwise the slot must be free.
+    ConditionExpression: from ? '#owner = :from' : 'attribute_not_exists(#owner) OR #leaseExpiresAt < :now',
     ExpressionAttributeNames: SLOT_NAMES,
-    ExpressionAttributeValues: { ':owner': owner, ':leaseExpiresAt': leaseExpiresAt, ':now': now, ':wakeToken': wakeToken },
+    ExpressionAttributeValues: { ':owner': owner, ':leaseExpiresAt': leaseExpiresAt, ':now': now, ':wakeToken': wakeToken, ...(from ? { ':from': from } : {}) },
   };
 }
 

@@ -203,6 +203,43 @@ describe('DynamoCreateSlots', () => {
       }
     });
 
+    it('a slot given back while someone waits passes straight to the first waiter: never free in between, so a newcomer cannot take it first', async () => {
+      const t = await startTestTable();
+      const client = new DynamoDBClient({ endpoint: t.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      try {
+        const waker = recordingWaker();
+        const options = { tableName: t.tableName, reservedForRevocations: 0, slotCount: 1, clock: at('2026-03-03T00:00:00Z'), handOverLeaseMs: 60_000 };
+        const newcomer = new DynamoCreateSlots(t.client, options);
+        // Right after each of the releaser's writes, a newcomer looks for a free slot.
+        const releaserWrites: string[] = [];
+        const newcomerGot: unknown[] = [];
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const out = await next(args);
+            const command = (context as { commandName?: string }).commandName ?? '';
+            if (/^(Put|Update|Delete)Item/.test(command)) {
+              releaserWrites.push(command);
+              newcomerGot.push(await newcomer.tryAcquire('activate#newcomer', 60_000));
+            }
+            return out;
+          },
+          { step: 'initialize', name: 'newcomerAfterEachWrite' },
+        );
+        const releaser = new DynamoCreateSlots(client, { ...options, waker });
+        const held = (await newcomer.tryAcquire('activate#holder', 60_000))!;
+        await recordToken(t, queuedSk(await newcomer.acquireOrQueue('activate#first', { kind: 'activate', place: '2026-03-03T00:00:01Z' }, 60_000)), 'token-first');
+        await releaser.release(held);
+        expect(newcomerGot.every((got) => got === undefined)).toBe(true);
+        expect(waker.woken).toEqual([{ token: 'token-first', pk: slotKey(held.slot).pk }]);
+        // Two writes: the waiter out of the line, the slot to it (no release, no failed give, no waiter put back).
+        expect(releaserWrites).toEqual(['DeleteItemCommand', 'UpdateItemCommand']);
+        expect(await newcomer.tryAcquire('activate#first', 60_000)).toEqual({ slot: held.slot, owner: 'activate#first' });
+      } finally {
+        client.destroy();
+        await t.stop();
+      }
+    });
+
     it('hands a slot whose waiter no longer waits to the next one', async () => {
       const t = await startTestTable();
       try {
