@@ -63,7 +63,11 @@ export interface IdentityCenterConfig {
 /** The clients as the adapters hold them: Identity Store built, the others built on first use. */
 export interface IdentityCenterClients {
   ssoAdmin: () => Promise<SSOAdminClient>;
-  /** SSO Admin with one attempt per call: for a caller that paces its own retries (a revocation's prompt delete). */
+  /**
+   * SSO Admin with one attempt per call and no client-side rate limiter (the standard mode): for a
+   * caller that paces its own retries (a revocation's prompt delete). The adaptive mode's limiter,
+   * once throttled, would hold every later call back for seconds, however few they are.
+   */
   ssoAdminSingleAttempt: () => Promise<SSOAdminClient>;
   identityStore: IdentitystoreClient;
   organizations: () => Promise<OrganizationsClient>;
@@ -149,7 +153,7 @@ export function createIdentityCenterClients(config: IdentityCenterConfig = {}, e
       ...(config.assumeRole ? { credentials: assumeRoleCredentials(config.assumeRole, config.region ? { region: config.region } : {}) } : {}),
     });
   const ssoAdmin = clientProvider(existing.ssoAdmin ?? (async () => finishClient(new (await lazySdk.ssoAdmin()).SSOAdminClient(settings()))));
-  const singleAttempt = existing.ssoAdminSingleAttempt ?? (existing.ssoAdmin ? ssoAdmin : async () => finishClient(new (await lazySdk.ssoAdmin()).SSOAdminClient({ ...settings(), maxAttempts: 1 })));
+  const singleAttempt = existing.ssoAdminSingleAttempt ?? (existing.ssoAdmin ? ssoAdmin : async () => finishClient(new (await lazySdk.ssoAdmin()).SSOAdminClient({ ...settings(), maxAttempts: 1, retryMode: 'standard' })));
   return {
     ssoAdmin,
     ssoAdminSingleAttempt: clientProvider(singleAttempt),

@@ -60,9 +60,13 @@ beforeEach(async () => {
 });
 
 describe('startDeletionPromptly', () => {
-  it('the clients built from the config include an SSO Admin client of one attempt per call', async () => {
+  it('the clients built from the config include an SSO Admin client of one attempt per call, without the adaptive limiter', async () => {
     const built = createIdentityCenterClients({ region: 'us-east-1' });
-    expect(await (await built.ssoAdminSingleAttempt()).config.maxAttempts()).toBe(1);
+    const single = await built.ssoAdminSingleAttempt();
+    expect(await single.config.maxAttempts()).toBe(1);
+    // No client-side limiter to hold the prompt delete back once throttled: the standard strategy.
+    expect(((await single.config.retryStrategy()) as object).constructor.name).toBe('StandardRetryStrategy');
+    expect(((await (await built.ssoAdmin()).config.retryStrategy()) as object).constructor.name).toBe('AdaptiveRetryStrategy');
     expect(await (await built.ssoAdmin()).config.maxAttempts()).toBe(8);
   });
 
