@@ -148,6 +148,18 @@ describe("may(caller, 'audit'): the audit trail and the inventory, to admins and
   });
 });
 
+describe('what a decision reads from the directory', () => {
+  it('the requester seeing, cancelling or revoking their own grant reads no group; anyone else is judged on their groups', async () => {
+    const grant = await GRANTS["bob's prod-poweruser"]();
+    const before = directory.calls.groupIdsOfUser ?? 0;
+    for (const action of ['see', 'cancel', 'revoke'] as const) await authorization.authorize(await caller('bob'), action, grant);
+    expect(directory.calls.groupIdsOfUser ?? 0).toBe(before);
+    // alice is an admin through PlatformAdmins only: seeing bob's grant needs her groups.
+    await authorization.authorize(await caller('alice'), 'see', grant);
+    expect(directory.calls.groupIdsOfUser).toBe(before + 1);
+  });
+});
+
 describe('refusals read the same on every way in', () => {
   it.each([
     ['carol', "bob's prod-poweruser", 'see', new ForbiddenError('grant 01J00000000000000000000000 belongs to someone else and you are not an approver or admin for it')],

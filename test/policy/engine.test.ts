@@ -20,8 +20,19 @@ beforeEach(() => {
 });
 
 describe('callers and admins', () => {
-  it('builds a caller with its Identity Store group ids', async () => {
-    expect(await caller('bob')).toEqual({ userId: 'u-bob', userName: 'bob', email: 'bob@example.com', groupIds: ['g-dev'] });
+  it('builds a caller without reading its groups: policy reads them only when a rule it checks names a group', async () => {
+    const bob = await caller('bob');
+    expect(bob).toEqual({ userId: 'u-bob', userName: 'bob', email: 'bob@example.com' });
+    expect(directory.calls.groupIdsOfUser).toBeUndefined();
+    // erin is an admin by user name: no group is read to say so.
+    expect(await engine.isAdmin(await caller('erin'))).toBe(true);
+    expect(directory.calls.groupIdsOfUser).toBeUndefined();
+    // bob is not named, so his groups are read: g-dev is not PlatformAdmins.
+    expect(await engine.isAdmin(bob)).toBe(false);
+    expect(directory.calls.groupIdsOfUser).toBe(1);
+    // Groups read for the decision at hand are used as given.
+    expect(await engine.isAdmin({ ...bob, groupIds: [directory.org.groups.PlatformAdmins!.id] })).toBe(true);
+    expect(directory.calls.groupIdsOfUser).toBe(1);
   });
 
   it('recognises admins by userName and by group, nobody else', async () => {
