@@ -59,16 +59,22 @@ describe('state machine definitions', () => {
       expect(JSON.stringify(loaded!.definition)).toMatch(pattern);
     });
 
-    it(`${path}: every Identity Center and DynamoDB task retries throttling with backoff, cap and full jitter`, () => {
+    it(`${path}: every Identity Center and DynamoDB task retries throttling with backoff, cap and full jitter; the delete of an expired assignment at a pace that never grows`, () => {
       visitStates(read(path) as never, (name, state) => {
-        const s = state as { Type?: string; Resource?: string; Retry?: Array<{ ErrorEquals: string[]; BackoffRate?: number; MaxDelaySeconds?: number; JitterStrategy?: string }> };
+        const s = state as { Type?: string; Resource?: string; Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number; JitterStrategy?: string }> };
         if (s.Type !== 'Task') return;
         expect(s.Retry, name).toBeDefined();
         const throttling = s.Retry!.find((r) => r.ErrorEquals.some((e) => /Throttling|TooManyRequests|ProvisionedThroughput/.test(e)));
         expect(throttling, `${name} retries throttling`).toBeDefined();
+        expect(throttling!.JitterStrategy, name).toBe('FULL');
+        if (s.Resource === 'arn:aws:states:::aws-sdk:ssoadmin:deleteAccountAssignment') {
+          // Every pause is drawn from 0–1 s: a throttled delete is not held back for seconds past the expiry.
+          expect({ interval: throttling!.IntervalSeconds, rate: throttling!.BackoffRate, cap: throttling!.MaxDelaySeconds }, name).toEqual({ interval: 1, rate: 1, cap: 1 });
+          expect(throttling!.ErrorEquals, name).not.toContain('SsoAdmin.ConflictException');
+          return;
+        }
         expect(throttling!.BackoffRate, name).toBeGreaterThan(1);
         expect(throttling!.MaxDelaySeconds, name).toBeDefined();
-        expect(throttling!.JitterStrategy, name).toBe('FULL');
       });
     });
   }
