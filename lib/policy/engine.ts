@@ -345,15 +345,14 @@ export class PolicyEngine {
     const email = caller.email.toLowerCase();
     const userName = caller.userName.toLowerCase();
     if (principals.users.some((u) => u.toLowerCase() === email || u.toLowerCase() === userName)) return true;
+    let groupIds = caller.groupIds;
     for (const name of principals.groups) {
       const id = await this.groupId(name);
-      if (id !== undefined && (await this.groupIdsOf(caller)).includes(id)) return true;
+      if (id === undefined) continue;
+      groupIds ??= await this.directory.groupIdsOfUser(caller.userId);
+      if (groupIds.includes(id)) return true;
     }
     return false;
-  }
-
-  private groupIdsOf(caller: Caller): Promise<string[]> {
-    return caller.groupIds ? Promise.resolve(caller.groupIds) : this.directory.groupIdsOfUser(caller.userId);
   }
 
   private async findUser(ref: string): Promise<IdentityUser | undefined> {
