@@ -307,14 +307,21 @@ export class DynamoCreateSlots implements CreateSlots {
           continue;
         }
         // Handed over, but its waiter has not taken it up: the wake-up may be lost (a crashed releaser).
+        if (!this.options.waker) continue;
         const stalled = item.wakeToken && item.wakeToken !== NO_WAKE_TOKEN && item.handedOverAt && now.getTime() - Date.parse(item.handedOverAt) > STALLED_HAND_OVER_MS;
-        const stillWaiting = waiters.find((w) => w.owner === item.owner && w.wakeToken && w.wakeToken !== NO_WAKE_TOKEN);
-        if (this.options.waker && (stalled || stillWaiting)) {
-          const token = stillWaiting?.wakeToken ?? item.wakeToken!;
-          if (stillWaiting) await ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: { pk: stillWaiting.pk, sk: stillWaiting.sk }, ConditionExpression: 'attribute_exists(pk)' })));
+        // Still in the line while holding a slot: it is woken only if it is taken out of the line here.
+        // The line was read before the slots, so the item may be gone: a releaser claimed that waiter,
+        // gave it this slot and is waking it (waking it here too would make that releaser's wake-up
+        // answer 'gone' and take back a slot in use).
+        const listed = waiters.find((w) => w.owner === item.owner && w.wakeToken && w.wakeToken !== NO_WAKE_TOKEN);
+        const takenOutOfLine =
+          listed !== undefined &&
+          (await ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: { pk: listed.pk, sk: listed.sk }, ConditionExpression: 'attribute_exists(pk)' }))));
+        if (stalled || takenOutOfLine) {
+          const token = takenOutOfLine ? listed!.wakeToken! : item.wakeToken!;
           if ((await this.options.waker.wake(token, { pk: slotKey(slot).pk })) === 'woken') report.woken++;
           // Its token is gone and its owner alive: it took the slot up; the marks go, so no later repair wakes it again.
-          else if (!stillWaiting) await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotTakenUpWrite(slot, item.owner!, item.handedOverAt!) })));
+          else if (!takenOutOfLine) await ifConditionHolds(() => this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotTakenUpWrite(slot, item.owner!, item.handedOverAt!) })));
         }
         continue;
       }

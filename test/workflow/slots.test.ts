@@ -291,6 +291,67 @@ describe('slot leases in the state machines', () => {
     expect(await cloud.slotOwners()).not.toContain(`activate#${grant.id}`);
   }, 30_000);
 
+  it('a repair that read the line just before a releaser claimed a waiter leaves that waiter to its releaser: no second wake-up, the slot is not taken back from it', async () => {
+    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
+    const grant = await cloud.approvedGrant('dave', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
+    await cloud.runtime.workflows.startGrant(grant);
+    await untilWaiting(grant.id, 'WaitForSlot');
+    const deps = workflowDeps(cloud.runtime);
+    const waker = new StepFunctionsSlotWaker(cloud.runtime.clients.sfn);
+    // The releaser has claimed the waiter and given it slot 4; its wake-up is held until the repair is done.
+    let handedOver!: () => void;
+    const given = new Promise<void>((r) => (handedOver = r));
+    let letWakeGo!: () => void;
+    const wakeMayGo = new Promise<void>((r) => (letWakeGo = r));
+    const wakeAnswers: string[] = [];
+    const releaser = new DynamoCreateSlots(cloud.runtime.clients.dynamodb, {
+      tableName: table(),
+      clock: cloud.runtime.clock,
+      handOverLeaseMs: SLOT_LEASE_MS,
+      waker: {
+        wake: async (token, output) => {
+          handedOver();
+          await wakeMayGo;
+          const answer = await waker.wake(token, output);
+          wakeAnswers.push(answer);
+          return answer;
+        },
+      },
+      wakeOutput: async (owner, slot) => (await planOnHandedSlot(deps, owner, slot)) ?? slot,
+    });
+    // The repair's reading of the line returns; before it reads the slots, the releaser claims and gives.
+    let releasing: Promise<void> | undefined;
+    const middleware = 'release-after-the-line-is-read';
+    cloud.runtime.clients.dynamodb.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        const input = args.input as { KeyConditionExpression?: string; Limit?: number };
+        if (!releasing && input.KeyConditionExpression && input.Limit === undefined) {
+          releasing = releaser.release({ slot: 4, owner: others(4) });
+          await given;
+        }
+        return out;
+      },
+      { step: 'initialize', name: middleware },
+    );
+    let report;
+    try {
+      report = await new DynamoCreateSlots(cloud.runtime.clients.dynamodb, { tableName: table(), clock: cloud.runtime.clock, waker }).repair(() => true);
+    } finally {
+      cloud.runtime.clients.dynamodb.middlewareStack.remove(middleware);
+    }
+    expect(releasing, 'the releaser ran between the two reads').toBeDefined();
+    expect(report).toMatchObject({ woken: 0, reclaimed: 0 });
+    letWakeGo();
+    await releasing;
+    expect(wakeAnswers).toEqual(['woken']);
+    expect(await cloud.slotOwners()).toContain(`activate#${grant.id}`);
+    const active = await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED']);
+    expect(active.status, active.failureReason).toBe('ACTIVE');
+    await cloud.sfn.idle();
+    expect(await cloud.slotOwners()).not.toContain(`activate#${grant.id}`);
+  }, 30_000);
+
   it('activations leave the reserved slots to revocations: with activations holding all they may, a grant waits though a slot is free; a revocation takes that slot at once', async () => {
     const held = [];
     for (let i = 0; i < SLOT_COUNT - SLOTS_RESERVED_FOR_REVOCATIONS; i++) held.push((await workflowDeps(cloud.runtime).slots.tryAcquire(`activate#other-${i}`, 3_600_000))!);
