@@ -122,6 +122,28 @@ export interface SlotRequestCounts {
   queries: number;
   /** GetItem / BatchGetItem naming a slot item. */
   reads: number;
+  /** The writes by what they do (slotWriteKind). */
+  writesByKind: Record<string, number>;
+}
+
+const SLOT_WAITERS_PK = `${layout.KEY_PREFIX.slot}${layout.SLOT_WAITERS}`;
+
+/** What a write on the slot items does, read from the request alone (whether its condition held is not seen). */
+export function slotWriteKind(operation: string, input: Record<string, unknown>): string {
+  const update = String(input.UpdateExpression ?? '');
+  const condition = String(input.ConditionExpression ?? '');
+  if (requestPartitionKeys(operation, input).includes(SLOT_WAITERS_PK)) {
+    if (operation === 'PutItem') return condition ? 'line: put back (hand-over lost its slot)' : 'line: joins';
+    if (operation === 'DeleteItem') return input.ReturnValues === 'ALL_OLD' ? 'line: claimed by a releaser' : 'line: leaves (or removed by the sweeper)';
+    if (update.includes('#wakeToken = :token')) return 'line: records its wake-up token';
+    return `line: other ${operation}`;
+  }
+  if (operation !== 'UpdateItem') return `slot: other ${operation}`;
+  if (update.startsWith('SET #owner = :owner, #leaseExpiresAt = :leaseExpiresAt REMOVE')) return 'slot: lease try';
+  if (update.includes('#handedOverAt = :now')) return 'slot: given to a waiter';
+  if (update.startsWith('REMOVE #owner')) return condition.includes('handedOverAt') ? 'slot: reclaimed' : 'slot: released';
+  if (update.startsWith('REMOVE #wakeToken')) return 'slot: hand-over marks cleared';
+  return 'slot: other UpdateItem';
 }
 
 export const SLOT_PREFIX = layout.KEY_PREFIX.slot;
@@ -145,13 +167,15 @@ const WRITES: ReadonlySet<string> = new Set(DYNAMO_WRITE_OPERATIONS);
  * by kind. Every request is counted as sent, so an SDK retry and a dropped request count too.
  */
 export class SlotRequestCounter {
-  private readonly counts: SlotRequestCounts = { writes: 0, queries: 0, reads: 0 };
+  private readonly counts: SlotRequestCounts = { writes: 0, queries: 0, reads: 0, writesByKind: {} };
   private readonly writesByGrant = new Map<string, number>();
   readonly observe = (request: EdgeRequest): void => {
     if (request.service !== 'dynamodb') return;
     if (!requestPartitionKeys(request.operation, request.input).some((pk) => pk.startsWith(SLOT_PREFIX))) return;
     if (WRITES.has(request.operation)) {
       this.counts.writes++;
+      const kind = slotWriteKind(request.operation, request.input);
+      this.counts.writesByKind[kind] = (this.counts.writesByKind[kind] ?? 0) + 1;
       const grantId = servedActivation(request.input);
       if (grantId) this.writesByGrant.set(grantId, (this.writesByGrant.get(grantId) ?? 0) + 1);
     } else if (request.operation === 'Query') this.counts.queries++;
@@ -162,9 +186,11 @@ export class SlotRequestCounter {
     return this.writesByGrant.get(grantId) ?? 0;
   }
   snapshot(): SlotRequestCounts {
-    return { ...this.counts };
+    return { ...this.counts, writesByKind: { ...this.counts.writesByKind } };
   }
   since(before: SlotRequestCounts): SlotRequestCounts {
-    return { writes: this.counts.writes - before.writes, queries: this.counts.queries - before.queries, reads: this.counts.reads - before.reads };
+    const writesByKind: Record<string, number> = {};
+    for (const [kind, n] of Object.entries(this.counts.writesByKind)) if (n > (before.writesByKind[kind] ?? 0)) writesByKind[kind] = n - (before.writesByKind[kind] ?? 0);
+    return { writes: this.counts.writes - before.writes, queries: this.counts.queries - before.queries, reads: this.counts.reads - before.reads, writesByKind };
   }
 }
