@@ -357,6 +357,10 @@ interface ExpirySample {
   beginAfterMs: number;
   /** The delete went out from BeginRevocation itself (no DeleteAssignment state entered). */
   deletedByTask: boolean;
+  /** Every slot was busy: WaitForDeleteSlot entered → left (woken with a slot). */
+  slotWaitMs: number;
+  /** Woken with a slot → the accepted delete's creation (the DeleteAssignment state, its throttled attempts retried). */
+  afterWakeMs: number;
 }
 
 /** Timestamp of the first history event of `type` for state `name`. */
@@ -416,6 +420,8 @@ async function expiryPhase(b: Bench, items: Combo[]): Promise<{ samples: ExpiryS
       beginLostLeadMs: (stateEvent(revoke, 'TaskStateEntered', 'BeginRevocation') ?? Number.NaN) - (expiresAt - REVOCATION_LEAD_MS),
       beginAfterMs: (stateEvent(revoke, 'TaskStateExited', 'BeginRevocation') ?? Number.NaN) - expiresAt,
       deletedByTask: stateEvent(revoke, 'TaskStateEntered', 'DeleteAssignment') === undefined,
+      slotWaitMs: (stateEvent(revoke, 'TaskStateExited', 'WaitForDeleteSlot') ?? Number.NaN) - (stateEvent(revoke, 'TaskStateEntered', 'WaitForDeleteSlot') ?? Number.NaN),
+      afterWakeMs: del.createdAt - (stateEvent(revoke, 'TaskStateExited', 'WaitForDeleteSlot') ?? Number.NaN),
     });
   }
   return { samples, failures, wallMs, lifecycles: ended.map((e) => e.grant.id), deleteAttempts: deleteCalls() - deleteCallsBefore };
@@ -663,6 +669,10 @@ export async function runWorkflowsBench(): Promise<void> {
     waitLag: summarize(phase.samples.map((s) => s.waitLagMs)),
     beginLostLead: summarize(phase.samples.map((s) => s.beginLostLeadMs)),
     beginAfter: summarize(phase.samples.map((s) => s.beginAfterMs)),
+    issueByTask: summarize(phase.samples.filter((s) => s.deletedByTask).map((s) => s.issueMs)),
+    issueAfterWait: summarize(phase.samples.filter((s) => !s.deletedByTask).map((s) => s.issueMs)),
+    slotWait: summarize(phase.samples.filter((s) => Number.isFinite(s.slotWaitMs)).map((s) => s.slotWaitMs)),
+    afterWake: summarize(phase.samples.filter((s) => Number.isFinite(s.afterWakeMs)).map((s) => s.afterWakeMs)),
     viaSchedule: phase.samples.filter((s) => s.viaSchedule).length,
     ok: phase.failures.length === 0 && phase.samples.length > 0 && summarize(phase.samples.map((s) => s.latenessMs)).p99 <= 3000,
   });
@@ -743,6 +753,10 @@ export async function runWorkflowsBench(): Promise<void> {
     '|---|---|---|---|',
     latenessRows('lateness: deleted − expiresAt, ms', (l) => l.late, 'ms', `p99 ≤ 3000 ms: alone ${verdict(alone.ok)}, during the storm ${verdict(loaded.ok)}`),
     latenessRows('of which: delete issued − expiresAt, ms', (l) => l.issue),
+    latenessRows('… deletes started by BeginRevocation (it took a slot), ms', (l) => l.issueByTask),
+    latenessRows('… deletes started by the DeleteAssignment state (it waited for a slot, or BeginRevocation gave up), ms', (l) => l.issueAfterWait),
+    latenessRows('… … in which: WaitForDeleteSlot entered → woken with a slot, ms', (l) => l.slotWait),
+    latenessRows('… … in which: woken → delete accepted (throttled attempts retried), ms', (l) => l.afterWake),
     latenessRows(`BeginRevocation left − expiresAt (its work after the expiry: REVOKING, holder, slot or place in line; holding a slot, it starts the delete itself), ms`, (l) => l.beginAfter),
     latenessRows(`BeginRevocation entered − beginAt (of its ${REVOCATION_LEAD_MS} ms lead, what a late start or a late timer took; it reads the grant, then waits inside for the expiry), ms`, (l) => l.beginLostLead),
     latenessRows('… in which: its Wait state left − the later of beginAt and the execution\'s start (timer lateness), ms', (l) => l.waitLag),
