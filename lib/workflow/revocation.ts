@@ -7,8 +7,9 @@
  *    invocation are done by then), then REVOKING;
  *  - leave the holder: other holders remain → no delete (invariant 2); last holder of
  *    pre-existing access → holder forgotten, no delete (invariant 3); last holder of
- *    access the system created → holder DELETING; with a slot (tried beside the REVOKING
- *    write) this task starts the delete itself, otherwise it takes a place in the line and
+ *    access the system created → holder DELETING; with a slot (tried for from a second
+ *    before the expiry, and once more beside the REVOKING write) this task starts the
+ *    delete itself, otherwise it takes a place in the line and
  *    the state machine deletes once handed a slot; the state machine checks the deletion
  *    and gives the slot back;
  *  - no delete: the terminal write (EXPIRED, or REVOKED for an early revoke) happens
@@ -66,6 +67,15 @@ const MAX_ROUNDS = 5;
  */
 export const PROMPT_DELETE_MS = 5_000;
 
+/**
+ * How long before the expiry an expiry's run starts trying for the slot its delete will need, and
+ * the pause between its tries: at the expiry the slot is already held (or tried once more beside
+ * the REVOKING write), so a loaded table or a slot freed a moment late does not delay the delete.
+ * The slots are kept free of new activations for expiries this close (lib/adapters/dynamo-slots.ts).
+ */
+export const SLOT_AHEAD_MS = 1_000;
+const SLOT_AHEAD_PAUSE_MS = 200;
+
 function finalStatusOf(grant: Grant): 'EXPIRED' | 'REVOKED' {
   return grant.revokeReason !== undefined ? 'REVOKED' : 'EXPIRED';
 }
@@ -95,7 +105,7 @@ function sleepUntil(deps: WorkflowDeps, at: number): Promise<void> {
  * `beside` is called with the grant read, at or after the expiry, right before its REVOKING write,
  * so work that does not depend on that write goes out with it.
  */
-async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside: (grant: Grant) => void): Promise<Grant | string> {
+async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, ahead: (grant: Grant, due: number) => void, beside: (grant: Grant) => void): Promise<Grant | string> {
   // An expiry run begins ahead of the instant it enforces; nothing is written before that instant.
   const due = modeOf(input) === 'expiry' && input.expiresAt ? Date.parse(input.expiresAt) : Number.NaN;
   for (let round = 0; ; round++) {
@@ -128,6 +138,7 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside:
     }
     // The access lasts until the expiry: the grant read ahead of it is written at it (an extension or
     // an early revoke meanwhile makes the write lose its race, and the next round decides anew).
+    if (due > now.getTime()) ahead(grant, due);
     await sleepUntil(deps, due);
     const at = deps.clock.now();
     beside(grant);
@@ -150,12 +161,24 @@ async function enterRevoking(deps: WorkflowDeps, input: RevocationInput, beside:
   }
 }
 
+/** Tries for a slot from `SLOT_AHEAD_MS` before `due` until one is held or the last pause before `due` (the try beside the REVOKING write comes then). */
+async function slotAhead(deps: WorkflowDeps, owner: string, due: number): Promise<SlotLease | undefined> {
+  await sleepUntil(deps, due - SLOT_AHEAD_MS);
+  for (;;) {
+    const lease = await deps.slots.tryAcquire(owner, SLOT_LEASE_MS);
+    if (lease) return lease;
+    if (due - deps.clock.now().getTime() <= SLOT_AHEAD_PAUSE_MS) return undefined;
+    await sleeper(deps)(SLOT_AHEAD_PAUSE_MS);
+  }
+}
+
 export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput): Promise<RevocationPlan> {
   // Every step after expiresAt delays the delete: the reads are done ahead of it, and the rest goes
   // out beside the writes it does not depend on.
   const slotLease = slotLeaseRequest(deps, `revoke#${input.grantId}`);
   let holderRead: Promise<Holder | undefined> | undefined;
   let slotTried: Promise<SlotLease | undefined> | undefined;
+  let triedBeside = false;
   const giveBackSlot = async () => {
     const taken = await slotTried?.catch(() => undefined);
     if (taken) await deps.slots.release(taken);
@@ -165,17 +188,32 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
   try {
     [ids, entered] = await Promise.all([
       deps.identityCenter.instance(),
-      enterRevoking(deps, input, (read) => {
-        // Each round reads the holder afresh beside its own write: a read from a lost round may be stale.
-        holderRead = deps.store.getHolder(assignmentKey(read.principal, read.target));
-        holderRead.catch(() => undefined);
-        // The slot for an assignment's delete is tried beside the REVOKING write (once): the last
-        // holder (the usual case) deletes at once; any other outcome gives it straight back.
-        if (read.target.type === 'account' && !slotTried) {
-          slotTried = deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
-          slotTried.catch(() => undefined);
-        }
-      }),
+      enterRevoking(
+        deps,
+        input,
+        (read, due) => {
+          // The slot for an assignment's delete is tried for from shortly before the expiry.
+          if (read.target.type === 'account' && !slotTried) {
+            slotTried = slotAhead(deps, slotLease.owner, due);
+            slotTried.catch(() => undefined);
+          }
+        },
+        (read) => {
+          // Each round reads the holder afresh beside its own write: a read from a lost round may be stale.
+          holderRead = deps.store.getHolder(assignmentKey(read.principal, read.target));
+          holderRead.catch(() => undefined);
+          // Not held yet: tried (once more) beside the REVOKING write. The last holder (the usual
+          // case) deletes at once; any other outcome gives it straight back.
+          if (read.target.type === 'account' && !triedBeside) {
+            triedBeside = true;
+            const earlier = slotTried;
+            slotTried = earlier
+              ? earlier.catch(() => undefined).then((held) => held ?? deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS))
+              : deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
+            slotTried.catch(() => undefined);
+          }
+        },
+      ),
     ]);
   } catch (err) {
     await giveBackSlot();

@@ -11,6 +11,7 @@ import { workflowDeps } from '../../lib/composition/workflow.ts';
 import { ConflictError } from '../../lib/errors.ts';
 import { ActivationInProgress } from '../../lib/workflow/errors.ts';
 import { beginRevocation } from '../../lib/workflow/revocation.ts';
+import { SLOT_COUNT } from '../../lib/table/keys.ts';
 import { executionCost, startWorkflowCloud, type WorkflowCloud } from './support/cloud.ts';
 
 let cloud: WorkflowCloud;
@@ -245,6 +246,41 @@ describe('a revocation begun ahead of its expiry', () => {
     expect(deletion).toBeDefined();
     expect(deletion!.createdAt).toBeGreaterThanOrEqual(Date.parse(expiresAt));
     expect(hasAssignment('alice', '666666666666', 'AdministratorAccess')).toBe(false);
+  }, 30_000);
+
+  it('takes the slot for its delete in the second before the expiry, trying again while every slot is busy: at the expiry BeginRevocation deletes at once, with no wait in the line', async () => {
+    const active = await activate('dave', { account: '666666666666', permissionSet: 'AdministratorAccess' }, 'PT1H');
+    const slots = workflowDeps(cloud.runtime).slots;
+    const occupants = [];
+    for (let i = 0; i < SLOT_COUNT; i++) occupants.push(await slots.tryAcquire(`test#occupant-${i}`, 3600_000));
+    expect(occupants.every(Boolean), 'every slot taken by the test').toBe(true);
+    try {
+      const expiresAt = new Date(Date.now() + 4000).toISOString();
+      const due = await setExpiry(active, expiresAt);
+      await cloud.runtime.workflows.startRevoke(due, 'expiry');
+      await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresAt) - Date.now() - 900)));
+      expect(await cloud.slotOwners(), 'every slot still busy').not.toContain(`revoke#${active.id}`);
+      await slots.release(occupants[0]!);
+      let owners: string[] = [];
+      while (Date.now() < Date.parse(expiresAt) - 50 && !(owners = await cloud.slotOwners()).includes(`revoke#${active.id}`)) await new Promise((r) => setTimeout(r, 20));
+      expect(owners, 'the freed slot is the revocation\'s before the expiry').toContain(`revoke#${active.id}`);
+      expect(Date.now()).toBeLessThan(Date.parse(expiresAt));
+      expect((await cloud.runtime.store.get(active.id))?.status).toBe('ACTIVE');
+      expect(hasAssignment('dave', '666666666666', 'AdministratorAccess')).toBe(true);
+
+      const ended = await cloud.waitForStatus(active.id, ENDED);
+      expect(ended.status).toBe('EXPIRED');
+      const revocation = cloud.executionsOf(active.id).find((r) => r.name.startsWith('revoke-'))!;
+      const entered = revocation.history.filter((e) => e.type === 'TaskStateEntered').map((e) => e.details?.value.name);
+      expect(entered).not.toContain('WaitForDeleteSlot');
+      expect(entered).not.toContain('DeleteAssignment');
+      const deletion = cloud.idc.operations().find((o) => o.kind === 'DELETE' && o.principalId === active.principal.userId && o.accountId === '666666666666' && o.permissionSetArn === cloud.idc.permissionSetArn('AdministratorAccess'));
+      expect(deletion!.createdAt).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+      expect(hasAssignment('dave', '666666666666', 'AdministratorAccess')).toBe(false);
+      expect(await cloud.slotOwners()).not.toContain(`revoke#${active.id}`);
+    } finally {
+      for (let i = 0; i < SLOT_COUNT; i++) await slots.releaseOwnedBy(`test#occupant-${i}`);
+    }
   }, 30_000);
 
   it('an extension while it waits for the expiry wins: the access stays', async () => {
