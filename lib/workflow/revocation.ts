@@ -7,7 +7,7 @@
  *    invocation are done by then), then REVOKING;
  *  - leave the holder: other holders remain → no delete (invariant 2); last holder of
  *    pre-existing access → holder forgotten, no delete (invariant 3); last holder of
- *    access the system created → holder DELETING; with a slot (tried for from a second
+ *    access the system created → holder DELETING; with a slot (tried for from half a second
  *    before the expiry, and once more beside the REVOKING write) this task starts the
  *    delete itself, otherwise it takes a place in the line and
  *    the state machine deletes once handed a slot; the state machine checks the deletion
@@ -73,8 +73,8 @@ export const PROMPT_DELETE_MS = 5_000;
  * the REVOKING write), so a loaded table or a slot freed a moment late does not delay the delete.
  * The slots are kept free of new activations for expiries this close (lib/adapters/dynamo-slots.ts).
  */
-export const SLOT_AHEAD_MS = 1_000;
-const SLOT_AHEAD_PAUSE_MS = 200;
+export const SLOT_AHEAD_MS = 500;
+const SLOT_AHEAD_PAUSE_MS = 100;
 
 function finalStatusOf(grant: Grant): 'EXPIRED' | 'REVOKED' {
   return grant.revokeReason !== undefined ? 'REVOKED' : 'EXPIRED';

@@ -248,7 +248,7 @@ describe('a revocation begun ahead of its expiry', () => {
     expect(hasAssignment('alice', '666666666666', 'AdministratorAccess')).toBe(false);
   }, 30_000);
 
-  it('takes the slot for its delete in the second before the expiry, trying again while every slot is busy: at the expiry BeginRevocation deletes at once, with no wait in the line', async () => {
+  it('takes the slot for its delete in the half second before the expiry, trying again while every slot is busy: at the expiry BeginRevocation deletes at once, with no wait in the line', async () => {
     const active = await activate('dave', { account: '666666666666', permissionSet: 'AdministratorAccess' }, 'PT1H');
     const slots = workflowDeps(cloud.runtime).slots;
     const occupants = [];
