@@ -8,7 +8,7 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SLOT_COUNT, SLOTS_RESERVED_FOR_REVOCATIONS } from '../../lib/table/keys.ts';
-import { assignmentKey } from '../../lib/domain/grant.ts';
+import { assignmentKey, type Grant } from '../../lib/domain/grant.ts';
 import { logger } from '../../lib/logger.ts';
 import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
 import { StepFunctionsSlotWaker } from '../../lib/adapters/slot-waker.ts';
@@ -51,6 +51,14 @@ async function untilWaiting(grantId: string, state: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+/** Every slot leased by others for an hour, then a grant started: it waits in WaitForSlot. */
+async function grantWaitingForSlot(userName: string, target: { account: string; permissionSet: string }, duration = 'PT1H'): Promise<Grant> {
+  await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
+  const grant = await cloud.approvedGrant(userName, target, duration);
+  await cloud.runtime.workflows.startGrant(grant);
+  await untilWaiting(grant.id, 'WaitForSlot');
+  return grant;
+}
 const historyLength = (grantId: string) => cloud.executionsOf(grantId).reduce((n, e) => n + e.history.length, 0);
 /** What a holder does when its operation is done: gives its slot back, which hands it to the first waiter. */
 const giveBack = (slot: number, owner: string) => workflowDeps(cloud.runtime).slots.release({ slot, owner });
@@ -63,10 +71,7 @@ describe('slot leases in the state machines', () => {
   it('every slot leased by others: the grant waits in the line at no cost, neither check nor create issued; a slot given back is handed to it → it checks, activates and gives it back', async () => {
     const checks = () => cloud.idc.stats().calls.ListAccountAssignments ?? 0;
     const checksBefore = checks();
-    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
-    const grant = await cloud.approvedGrant('alice', { account: '333333333333', permissionSet: 'ReadOnlyAccess' }, 'PT1H');
-    await cloud.runtime.workflows.startGrant(grant);
-    await untilWaiting(grant.id, 'WaitForSlot');
+    const grant = await grantWaitingForSlot('alice', { account: '333333333333', permissionSet: 'ReadOnlyAccess' });
     // Waiting costs nothing: no attempts, no state transitions while it waits.
     const before = historyLength(grant.id);
     await new Promise((r) => setTimeout(r, 500));
@@ -198,10 +203,7 @@ describe('slot leases in the state machines', () => {
   }, 30_000);
 
   it('an expiry that comes while the grant still waits for a slot: the revoke waits for the activation, then removes the access at once', async () => {
-    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
-    const grant = await cloud.approvedGrant('dave', { account: '333333333333', permissionSet: 'PowerUserAccess' }, 'PT2S');
-    await cloud.runtime.workflows.startGrant(grant);
-    await untilWaiting(grant.id, 'WaitForSlot');
+    const grant = await grantWaitingForSlot('dave', { account: '333333333333', permissionSet: 'PowerUserAccess' }, 'PT2S');
     const activating = (await cloud.runtime.store.get(grant.id))!;
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(activating.expiresAt!) - Date.now()) + 500));
     // Past its expiry, still waiting: nothing was ever created.
@@ -239,10 +241,7 @@ describe('slot leases in the state machines', () => {
   }, 120_000);
 
   it('a wake-up lost with its releaser (the slot freed, nobody woken) is sent by the sweeper\'s repair', async () => {
-    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
-    const grant = await cloud.approvedGrant('bob', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
-    await cloud.runtime.workflows.startGrant(grant);
-    await untilWaiting(grant.id, 'WaitForSlot');
+    const grant = await grantWaitingForSlot('bob', { account: '444444444444', permissionSet: 'PowerUserAccess' });
     // The releaser gave the slot back and crashed before it looked at the line.
     await cloud.runtime.clients.dynamodb.send(new DeleteItemCommand({ TableName: table(), Key: slotKey(4) }));
     await new Promise((r) => setTimeout(r, 300));
@@ -254,10 +253,7 @@ describe('slot leases in the state machines', () => {
   }, 30_000);
 
   it('a wake-up that does not go out (SendTaskSuccess refused) loses nobody: the release succeeds, the slot stays handed over, and the sweeper\'s repair wakes the waiter', async () => {
-    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
-    const grant = await cloud.approvedGrant('alice', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
-    await cloud.runtime.workflows.startGrant(grant);
-    await untilWaiting(grant.id, 'WaitForSlot');
+    const grant = await grantWaitingForSlot('alice', { account: '444444444444', permissionSet: 'PowerUserAccess' });
     const deps = workflowDeps(cloud.runtime);
     const refused = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
     const releaser = new DynamoCreateSlots(cloud.runtime.clients.dynamodb, {
@@ -292,10 +288,7 @@ describe('slot leases in the state machines', () => {
   }, 30_000);
 
   it('a repair that read the line just before a releaser claimed a waiter leaves that waiter to its releaser: no second wake-up, the slot is not taken back from it', async () => {
-    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
-    const grant = await cloud.approvedGrant('dave', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
-    await cloud.runtime.workflows.startGrant(grant);
-    await untilWaiting(grant.id, 'WaitForSlot');
+    const grant = await grantWaitingForSlot('dave', { account: '444444444444', permissionSet: 'PowerUserAccess' });
     const deps = workflowDeps(cloud.runtime);
     const waker = new StepFunctionsSlotWaker(cloud.runtime.clients.sfn);
     // The releaser has claimed the waiter and given it slot 4; its wake-up is held until the repair is done.
@@ -367,10 +360,7 @@ describe('slot leases in the state machines', () => {
   }, 30_000);
 
   it('a slot holder that crashed (its workflow gone) is found by the repair: its slot goes to the waiter', async () => {
-    await leaseAll(others, new Date(Date.now() + 3_600_000).toISOString());
-    const grant = await cloud.approvedGrant('carol', { account: '444444444444', permissionSet: 'PowerUserAccess' }, 'PT1H');
-    await cloud.runtime.workflows.startGrant(grant);
-    await untilWaiting(grant.id, 'WaitForSlot');
+    const grant = await grantWaitingForSlot('carol', { account: '444444444444', permissionSet: 'PowerUserAccess' });
     const report = await workflowDeps(cloud.runtime).slots.repair((owner) => owner !== 'activate#other-5');
     expect(report).toMatchObject({ reclaimed: 1, handedOver: 1 });
     expect((await cloud.waitForStatus(grant.id, ['ACTIVE', 'FAILED'])).status).toBe('ACTIVE');
