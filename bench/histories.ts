@@ -166,9 +166,13 @@ const WRITES: ReadonlySet<string> = new Set(DYNAMO_WRITE_OPERATIONS);
  * DynamoDB requests that name an item of the slot partitions (the slots and the line of waiters),
  * by kind. Every request is counted as sent, so an SDK retry and a dropped request count too.
  */
+export type LeaseTryMoment = 'on arrival' | 'in the line' | 'after a hand-over';
+
 export class SlotRequestCounter {
   private readonly counts: SlotRequestCounts = { writes: 0, queries: 0, reads: 0, writesByKind: {} };
   private readonly writesByGrant = new Map<string, number>();
+  /** The kinds of the writes made for each activation, in the order they were sent. */
+  private readonly kindsByGrant = new Map<string, string[]>();
   readonly observe = (request: EdgeRequest): void => {
     if (request.service !== 'dynamodb') return;
     if (!requestPartitionKeys(request.operation, request.input).some((pk) => pk.startsWith(SLOT_PREFIX))) return;
@@ -177,13 +181,36 @@ export class SlotRequestCounter {
       const kind = slotWriteKind(request.operation, request.input);
       this.counts.writesByKind[kind] = (this.counts.writesByKind[kind] ?? 0) + 1;
       const grantId = servedActivation(request.input);
-      if (grantId) this.writesByGrant.set(grantId, (this.writesByGrant.get(grantId) ?? 0) + 1);
+      if (grantId) {
+        this.writesByGrant.set(grantId, (this.writesByGrant.get(grantId) ?? 0) + 1);
+        const kinds = this.kindsByGrant.get(grantId) ?? [];
+        kinds.push(kind);
+        this.kindsByGrant.set(grantId, kinds);
+      }
     } else if (request.operation === 'Query') this.counts.queries++;
     else this.counts.reads++;
   };
   /** Slot writes made for this grant's activation (see servedActivation), every attempt counted. */
   writesFor(grantId: string): number {
     return this.writesByGrant.get(grantId) ?? 0;
+  }
+  /**
+   * The lease tries made for these grants' activations, by when each came in the grant's own
+   * sequence of writes: before it joined the line (it found a slot looking free on arrival), while
+   * in the line (before a slot was given to it), or after a slot was given to it (taking it up).
+   */
+  leaseTriesByMoment(grantIds: Iterable<string>): Record<LeaseTryMoment, number> {
+    const out: Record<LeaseTryMoment, number> = { 'on arrival': 0, 'in the line': 0, 'after a hand-over': 0 };
+    for (const id of grantIds) {
+      let joined = false;
+      let given = false;
+      for (const kind of this.kindsByGrant.get(id) ?? []) {
+        if (kind === 'line: joins') joined = true;
+        else if (kind === 'slot: given to a waiter') given = true;
+        else if (kind === 'slot: lease try') out[given ? 'after a hand-over' : joined ? 'in the line' : 'on arrival']++;
+      }
+    }
+    return out;
   }
   snapshot(): SlotRequestCounts {
     return { ...this.counts, writesByKind: { ...this.counts.writesByKind } };

@@ -34,7 +34,7 @@ import { PROMPT_DELETE_MS } from '../lib/workflow/revocation.ts';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.ts';
 import type { IdcStats, OperationView } from '../local/idc/index.ts';
 import type { ExecutionRecord } from '../local/stepfunctions/service.ts';
-import { errorLines, executionCost, profileTable, SLOT_PREFIX, slotHoldMs, slotsInUseByTenth, SlotRequestCounter, type SlotRequestCounts } from './histories.ts';
+import { errorLines, executionCost, profileTable, SLOT_PREFIX, slotHoldMs, slotsInUseByTenth, SlotRequestCounter, type LeaseTryMoment, type SlotRequestCounts } from './histories.ts';
 import { fmt, machineLine, summarize, verdict, writeSection } from './report.ts';
 
 const ACTIVATIONS = Number(process.env.BENCH_ACTIVATIONS ?? 100);
@@ -445,6 +445,8 @@ interface StormResult {
   slotRequests: SlotRequestCounts;
   /** Slot writes made for each grant's activation, by whether the grant waited in the line. */
   slotWritesByGrant: { waited: number[]; atOnce: number[] };
+  /** The lease tries made for the storm's grants, by when they came (see SlotRequestCounter.leaseTriesByMoment). */
+  leaseTries: Record<LeaseTryMoment, number>;
   startedAt: number;
   /** When the last POST /grants was answered, from startedAt. */
   requestsMs: number;
@@ -507,6 +509,7 @@ async function stormPhase(b: StormBench, items: Combo[]): Promise<StormResult> {
     const writes = b.slotRequests.writesFor(r.name.replace(/^grant-/, ''));
     (stateEvent(r, 'TaskStateEntered', 'WaitForSlot') !== undefined ? slotWritesByGrant.waited : slotWritesByGrant.atOnce).push(writes);
   }
+  const leaseTries = b.slotRequests.leaseTriesByMoment(records.flatMap((r) => (r ? [r.name.replace(/^grant-/, '')] : [])));
   return {
     requested: items.length,
     active,
@@ -525,6 +528,7 @@ async function stormPhase(b: StormBench, items: Combo[]): Promise<StormResult> {
     dynamodb,
     slotRequests,
     slotWritesByGrant,
+    leaseTries,
   };
 }
 
@@ -794,6 +798,9 @@ export async function runWorkflowsBench(): Promise<void> {
     row('Lambda invocations per grant, p50 / p99 / max', (f) => p50p99max(f.lambda)),
     row('slot writes per grant (Put/Update/Delete)', (f) => fmt(f.slotWrites, 2), 'constant across sizes'),
     ...[...new Set(figures.flatMap((f) => Object.keys(f.slotWritesByKind)))].sort().map((kind) => row(`… of which ${kind}`, (f) => fmt(f.slotWritesByKind[kind] ?? 0, 2))),
+    row('… lease tries for a grant, by when: on arrival / in the line / after a slot was given to it', (_f, s) =>
+      (['on arrival', 'in the line', 'after a hand-over'] as const).map((m) => fmt(s.leaseTries[m] / Math.max(1, s.requested), 2)).join(' / '),
+    ),
     row('… made for one grant that waited in the line: grants, p50 / p99 / max', (f) => `${f.slotWritesWaited.n}: ${p50p99max(f.slotWritesWaited)}`, 'constant across sizes'),
     row('… made for one grant admitted at once: grants, p50 / p99 / max', (f) => `${f.slotWritesAtOnce.n}: ${p50p99max(f.slotWritesAtOnce)}`, 'constant across sizes'),
     row('slot queries per grant (the line)', (f) => fmt(f.slotQueries, 2), 'constant across sizes'),
