@@ -162,15 +162,14 @@ function servedActivation(input: unknown): string | undefined {
 }
 const WRITES: ReadonlySet<string> = new Set(DYNAMO_WRITE_OPERATIONS);
 
+export type LeaseTryMoment = 'on arrival' | 'in the line' | 'after a hand-over';
+
 /**
  * DynamoDB requests that name an item of the slot partitions (the slots and the line of waiters),
  * by kind. Every request is counted as sent, so an SDK retry and a dropped request count too.
  */
-export type LeaseTryMoment = 'on arrival' | 'in the line' | 'after a hand-over';
-
 export class SlotRequestCounter {
   private readonly counts: SlotRequestCounts = { writes: 0, queries: 0, reads: 0, writesByKind: {} };
-  private readonly writesByGrant = new Map<string, number>();
   /** The kinds of the writes made for each activation, in the order they were sent. */
   private readonly kindsByGrant = new Map<string, string[]>();
   readonly observe = (request: EdgeRequest): void => {
@@ -182,7 +181,6 @@ export class SlotRequestCounter {
       this.counts.writesByKind[kind] = (this.counts.writesByKind[kind] ?? 0) + 1;
       const grantId = servedActivation(request.input);
       if (grantId) {
-        this.writesByGrant.set(grantId, (this.writesByGrant.get(grantId) ?? 0) + 1);
         const kinds = this.kindsByGrant.get(grantId) ?? [];
         kinds.push(kind);
         this.kindsByGrant.set(grantId, kinds);
@@ -192,7 +190,7 @@ export class SlotRequestCounter {
   };
   /** Slot writes made for this grant's activation (see servedActivation), every attempt counted. */
   writesFor(grantId: string): number {
-    return this.writesByGrant.get(grantId) ?? 0;
+    return this.kindsByGrant.get(grantId)?.length ?? 0;
   }
   /**
    * The lease tries made for these grants' activations, by when each came in the grant's own

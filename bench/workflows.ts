@@ -504,12 +504,14 @@ async function stormPhase(b: StormBench, items: Combo[]): Promise<StormResult> {
   const creates = b.cloud.idc.operations().filter((o) => !opsBefore.has(o.requestId) && o.kind === 'CREATE');
   const delta = statsDelta(statsAfter, statsBefore);
   const slotWritesByGrant = { waited: [] as number[], atOnce: [] as number[] };
+  const grantIds: string[] = [];
   for (const r of records) {
     if (!r) continue;
-    const writes = b.slotRequests.writesFor(r.name.replace(/^grant-/, ''));
-    (stateEvent(r, 'TaskStateEntered', 'WaitForSlot') !== undefined ? slotWritesByGrant.waited : slotWritesByGrant.atOnce).push(writes);
+    const grantId = r.name.replace(/^grant-/, '');
+    grantIds.push(grantId);
+    (stateEvent(r, 'TaskStateEntered', 'WaitForSlot') !== undefined ? slotWritesByGrant.waited : slotWritesByGrant.atOnce).push(b.slotRequests.writesFor(grantId));
   }
-  const leaseTries = b.slotRequests.leaseTriesByMoment(records.flatMap((r) => (r ? [r.name.replace(/^grant-/, '')] : [])));
+  const leaseTries = b.slotRequests.leaseTriesByMoment(grantIds);
   return {
     requested: items.length,
     active,

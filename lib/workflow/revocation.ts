@@ -73,7 +73,7 @@ export const PROMPT_DELETE_MS = 5_000;
  * the REVOKING write), so a loaded table or a slot freed a moment late does not delay the delete.
  * The slots are kept free of new activations for expiries this close (lib/adapters/dynamo-slots.ts).
  */
-export const SLOT_AHEAD_MS = 500;
+const SLOT_AHEAD_MS = 500;
 const SLOT_AHEAD_PAUSE_MS = 100;
 
 function finalStatusOf(grant: Grant): 'EXPIRED' | 'REVOKED' {
@@ -102,6 +102,7 @@ function sleepUntil(deps: WorkflowDeps, at: number): Promise<void> {
 
 /**
  * Moves the grant to REVOKING when this run is entitled to; returns the reason to stop otherwise.
+ * `ahead` is called once the grant read ahead of its expiry is to be written at it (before the wait);
  * `beside` is called with the grant read, at or after the expiry, right before its REVOKING write,
  * so work that does not depend on that write goes out with it.
  */
@@ -206,10 +207,8 @@ export async function beginRevocation(deps: WorkflowDeps, input: RevocationInput
           // case) deletes at once; any other outcome gives it straight back.
           if (read.target.type === 'account' && !triedBeside) {
             triedBeside = true;
-            const earlier = slotTried;
-            slotTried = earlier
-              ? earlier.catch(() => undefined).then((held) => held ?? deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS))
-              : deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
+            const earlier = slotTried?.catch(() => undefined);
+            slotTried = earlier ? earlier.then((held) => held ?? deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS)) : deps.slots.tryAcquire(slotLease.owner, SLOT_LEASE_MS);
             slotTried.catch(() => undefined);
           }
         },
