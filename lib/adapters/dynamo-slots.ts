@@ -5,6 +5,8 @@
  * update on a free, lapsed or already-owned one; release is conditional on the owner, so a
  * late release can never free someone else's slot, and then hands the slot to the first
  * waiter: claim it (a conditional delete), give it the slot (a conditional update), wake it.
+ * Activations are served in turn: one that arrives while activations wait joins the line
+ * without trying a free slot, so slot writes per grant do not grow with the crowd.
  *
  * No wake-up is lost to a race: a waiter joins the line before it looks at the slots a
  * second time, and a releaser looks at the line after it gave its slot back, so one of the
@@ -15,7 +17,7 @@ import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand, Que
 import type { Clock, CreateSlots, SlotAdmission, SlotLease, SlotQueuePlace, SlotRepairReport, SlotWaker } from '../ports/index.ts';
 import { logger } from '../logger.ts';
 import { ifConditionHolds } from '../table/conditional.ts';
-import { INDEX, indexKeys, isActivationWaiter, SLOT_COUNT, SLOT_WAITERS_PARTITION, SLOTS_RESERVED_FOR_REVOCATIONS, slotKey, slotWaiterKey, statusPartition } from '../table/keys.ts';
+import { ACTIVATION_WAITERS_PREFIX, INDEX, indexKeys, isActivationWaiter, SLOT_COUNT, SLOT_WAITERS_PARTITION, SLOTS_RESERVED_FOR_REVOCATIONS, slotKey, slotWaiterKey, statusPartition } from '../table/keys.ts';
 import { slotGiveWrite, slotLeaseWrite, slotReclaimWrite, slotReleaseWrite, slotTakenUpWrite } from '../table/prepared-writes.ts';
 
 /** How many waiters one release tries before it gives up handing its slot on (each failed try means someone else served that waiter). */
@@ -42,6 +44,8 @@ const STALLED_HAND_OVER_MS = 30_000;
  * out of the line would sleep until its timeout. A dead one meanwhile costs a hand-over a wasted try.
  */
 const UNLISTED_WAITER_GRACE_MS = 60_000;
+/** A waiter that joined this recently still looks at the slots itself once more (right after joining); a later newcomer leaves a free slot to that look. */
+const NEWCOMER_SECOND_LOOK_MS = 1_000;
 /** The token of a waiter that has not recorded its own yet (its state machine records it right after this task). */
 export const NO_WAKE_TOKEN = '-';
 
@@ -106,10 +110,13 @@ export class DynamoCreateSlots implements CreateSlots {
 
   async tryAcquire(owner: string, leaseMs: number): Promise<SlotLease | undefined> {
     const now = this.options.clock.now();
-    const nowIso = now.toISOString();
-    const items = await this.readSlots();
+    const { mine, free } = await this.candidates(await this.readSlots(), owner, now);
+    return this.leaseOneOf([...mine, ...free], owner, leaseMs, now, mine.length);
+  }
 
-    // Already mine (a retried task) first; then free or lapsed slots, from a random start to spread contention.
+  /** The slots `owner` may lease: its own (a retried task), then free or lapsed ones from a random start, to spread contention (none for an activation at its cap). */
+  private async candidates(items: Map<number, Record<string, unknown>>, owner: string, now: Date): Promise<{ mine: number[]; free: number[] }> {
+    const nowIso = now.toISOString();
     const mine: number[] = [];
     const free: number[] = [];
     const start = Math.floor((this.options.random ?? Math.random)() * this.slotCount);
@@ -121,8 +128,14 @@ export class DynamoCreateSlots implements CreateSlots {
     }
     // An activation leaves the reserved slots to revocations.
     if (isActivationOwner(owner) && free.length > 0 && (await this.activationsAtCap(items, now, owner))) free.length = 0;
+    return { mine, free };
+  }
+
+  /** One conditional write per slot, in order, until one is leased: its own slots all, at most LEASE_TRIES of the others. */
+  private async leaseOneOf(slots: number[], owner: string, leaseMs: number, now: Date, mine: number): Promise<SlotLease | undefined> {
+    const nowIso = now.toISOString();
     const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
-    for (const slot of [...mine, ...free.slice(0, LEASE_TRIES)]) {
+    for (const slot of slots.slice(0, mine + LEASE_TRIES)) {
       const leased = await ifConditionHolds(() =>
         this.doc.send(new UpdateCommand({ TableName: this.options.tableName, ...slotLeaseWrite(slot, owner, leaseExpiresAt, nowIso) })),
       );
@@ -132,13 +145,13 @@ export class DynamoCreateSlots implements CreateSlots {
   }
 
   async acquireOrQueue(owner: string, place: SlotQueuePlace, leaseMs: number): Promise<SlotAdmission> {
-    const first = await this.tryAcquire(owner, leaseMs);
-    if (first) return { lease: first };
     const key = slotWaiterKey(place.kind, place.place, owner);
+    const first = await this.admitInTurn(owner, key.sk, leaseMs, false);
+    if (first) return { lease: first };
     const waiter: WaiterItem = { ...key, owner, leaseExpiresAt: this.leaseUntil(leaseMs), wakeToken: NO_WAKE_TOKEN, joinedAt: this.options.clock.now().toISOString() };
     // Joining again (after a timeout) keeps the place; a token of an earlier wait is dropped with the old item.
     await this.doc.send(new PutCommand({ TableName: this.options.tableName, Item: waiter }));
-    const second = await this.tryAcquire(owner, leaseMs);
+    const second = await this.admitInTurn(owner, key.sk, leaseMs, true);
     if (!second) return { queued: { sk: key.sk } };
     // A slot came free meanwhile: leave the line. If a releaser claimed this waiter first, it is
     // giving it a slot (or putting it back in its place): give this one back and take that one up
@@ -147,6 +160,29 @@ export class DynamoCreateSlots implements CreateSlots {
     if (left) return { lease: second };
     await this.release(second);
     return { queued: { sk: key.sk } };
+  }
+
+  /**
+   * A look at the slots for `owner`, whose place in the line is `sk`: its own slot if it holds one,
+   * else a free one, but for an activation only when no activation waits ahead of it. Activations
+   * are served first come, first served: a newcomer that took a free slot would pass those who wait
+   * and race every other newcomer for it (a conditional write each, growing with the crowd). A slot
+   * free while activations wait is one no releaser handed on (a revocation's, hands only to
+   * revocations; or a reserve that shrank): once in the line (`inLine`), this look hands it to the
+   * first waiter, unless that waiter joined so recently that its own second look is still to come.
+   */
+  private async admitInTurn(owner: string, sk: string, leaseMs: number, inLine: boolean): Promise<SlotLease | undefined> {
+    const now = this.options.clock.now();
+    const { mine, free } = await this.candidates(await this.readSlots(), owner, now);
+    if (mine.length === 0 && free.length > 0 && isActivationOwner(owner)) {
+      const ahead = await this.firstActivationWaiter();
+      if (ahead && ahead.sk < sk) {
+        const settled = ahead.joinedAt === undefined || now.getTime() - Date.parse(ahead.joinedAt) >= NEWCOMER_SECOND_LOOK_MS;
+        if (inLine && settled) await this.handOver(free[0]!, undefined, 1);
+        return undefined;
+      }
+    }
+    return this.leaseOneOf([...mine, ...free], owner, leaseMs, now, mine.length);
   }
 
   async releaseOwnedBy(owner: string): Promise<void> {
@@ -209,9 +245,9 @@ export class DynamoCreateSlots implements CreateSlots {
    * `from` passes on. False when nobody waits (or only activations, and the slot is in the
    * revocations' reserve): the slot is as it was.
    */
-  private async handOver(slot: number, from?: string): Promise<boolean> {
+  private async handOver(slot: number, from?: string, tries = HAND_OVER_TRIES): Promise<boolean> {
     let holder = from;
-    for (let attempt = 0; attempt < HAND_OVER_TRIES; attempt++) {
+    for (let attempt = 0; attempt < tries; attempt++) {
       const waiter = await this.firstWaiter();
       if (!waiter) return false;
       // Revocations come first in the line; an activation gets the slot only outside the reserve.
@@ -264,6 +300,20 @@ export class DynamoCreateSlots implements CreateSlots {
   private async firstWaiter(): Promise<WaiterItem | undefined> {
     const out = await this.doc.send(
       new QueryCommand({ TableName: this.options.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': SLOT_WAITERS_PARTITION }, Limit: 1, ConsistentRead: true }),
+    );
+    return out.Items?.[0] as WaiterItem | undefined;
+  }
+
+  /** The activation first in line (revocations are ahead of every activation). */
+  private async firstActivationWaiter(): Promise<WaiterItem | undefined> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :activations)',
+        ExpressionAttributeValues: { ':pk': SLOT_WAITERS_PARTITION, ':activations': ACTIVATION_WAITERS_PREFIX },
+        Limit: 1,
+        ConsistentRead: true,
+      }),
     );
     return out.Items?.[0] as WaiterItem | undefined;
   }

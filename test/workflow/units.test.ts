@@ -1,6 +1,6 @@
 /** Small pieces of the workflow logic: the slot semaphore on dynalite, States.MathRandom as the definitions use it. (Failure reasons: test/unit/failure-reason.test.ts.) */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoCreateSlots } from '../../lib/adapters/dynamo-slots.ts';
 import { grantKey, INDEX, indexKeys, SLOT_COUNT, SLOT_WAITERS_PARTITION, SLOTS_RESERVED_FOR_REVOCATIONS, slotKey, statusPartition } from '../../lib/table/keys.ts';
@@ -252,6 +252,54 @@ describe('DynamoCreateSlots', () => {
         expect(waker.woken).toEqual([{ token: 'token-alive', pk: slotKey(held.slot).pk }]);
         expect(await slots.tryAcquire('activate#alive', 60_000)).toEqual({ slot: held.slot, owner: 'activate#alive' });
       } finally {
+        await t.stop();
+      }
+    });
+
+    it('an activation behind waiting activations takes no free slot out of turn: it joins the line, and a slot left free goes to the first waiter', async () => {
+      const t = await startTestTable();
+      const client = new DynamoDBClient({ endpoint: t.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      try {
+        let nowMs = Date.parse('2026-03-06T00:00:00Z');
+        const clock = { now: () => new Date(nowMs) };
+        const waker = recordingWaker();
+        const options = { tableName: t.tableName, reservedForRevocations: 0, slotCount: 2, clock, waker, handOverLeaseMs: 60_000 };
+        const slots = new DynamoCreateSlots(t.client, options);
+        const newcomerWrites: string[] = [];
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const command = (context as { commandName?: string }).commandName ?? '';
+            if (/^(Put|Update|Delete)Item/.test(command)) newcomerWrites.push(command);
+            return next(args);
+          },
+          { step: 'initialize', name: 'countNewcomerWrites' },
+        );
+        const newcomers = new DynamoCreateSlots(client, options);
+        const held = (await slots.tryAcquire('activate#holder-1', 3_600_000))!;
+        await slots.tryAcquire('activate#holder-2', 3_600_000);
+        const first = queuedSk(await slots.acquireOrQueue('activate#first', { kind: 'activate', place: '2026-03-06T00:00:00.000Z' }, 60_000));
+        await recordToken(t, first, 'token-first');
+        // A slot given back with nobody handed it (as a revocation's release leaves it when only activations wait).
+        await t.client.send(
+          new UpdateItemCommand({ TableName: t.tableName, Key: marshall(slotKey(held.slot)), UpdateExpression: 'REMOVE #owner, leaseExpiresAt', ExpressionAttributeNames: { '#owner': 'owner' } }),
+        );
+
+        // Half a second after the first waiter joined, its own second look may still be to come: a newcomer only joins.
+        nowMs += 500;
+        const second = queuedSk(await newcomers.acquireOrQueue('activate#second', { kind: 'activate', place: '2026-03-06T00:00:00.500Z' }, 60_000));
+        expect(newcomerWrites).toEqual(['PutItemCommand']);
+        expect(waker.woken).toEqual([]);
+        // Later, a newcomer that finds the slot still free once it is in the line hands it to the first waiter.
+        nowMs += 1_000;
+        newcomerWrites.length = 0;
+        const third = queuedSk(await newcomers.acquireOrQueue('activate#third', { kind: 'activate', place: '2026-03-06T00:00:01.500Z' }, 60_000));
+        expect(newcomerWrites).toEqual(['PutItemCommand', 'DeleteItemCommand', 'UpdateItemCommand']);
+        expect(waker.woken).toEqual([{ token: 'token-first', pk: slotKey(held.slot).pk }]);
+        expect(await slots.tryAcquire('activate#first', 60_000)).toEqual({ slot: held.slot, owner: 'activate#first' });
+        const line = await t.client.send(new QueryCommand({ TableName: t.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: SLOT_WAITERS_PARTITION } }, ConsistentRead: true }));
+        expect(line.Items?.map((item) => item.sk?.S)).toEqual([second, third]);
+      } finally {
+        client.destroy();
         await t.stop();
       }
     });
