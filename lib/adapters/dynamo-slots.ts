@@ -248,10 +248,13 @@ export class DynamoCreateSlots implements CreateSlots {
   private async handOver(slot: number, from?: string, tries = HAND_OVER_TRIES): Promise<boolean> {
     let holder = from;
     for (let attempt = 0; attempt < tries; attempt++) {
+      // Revocations come first in the line; an activation gets the slot only outside the reserve. That
+      // is found before the line is read, so the first waiter is claimed right after it is read: other
+      // releasers read the same first waiter, and each one that claims it later has lost a write.
+      const activationsAtCap = await this.activationsAtCap(await this.readSlots(), this.options.clock.now(), holder);
       const waiter = await this.firstWaiter();
       if (!waiter) return false;
-      // Revocations come first in the line; an activation gets the slot only outside the reserve.
-      if (isActivationWaiter(waiter.sk) && (await this.activationsAtCap(await this.readSlots(), this.options.clock.now(), holder))) return false;
+      if (isActivationWaiter(waiter.sk) && activationsAtCap) return false;
       // Claim the waiter: another releaser may be serving the same one.
       let claimed: WaiterItem | undefined;
       const deleted = await ifConditionHolds(async () => {
