@@ -175,7 +175,7 @@ export class DynamoCreateSlots implements CreateSlots {
     const now = this.options.clock.now();
     const { mine, free } = await this.candidates(await this.readSlots(), owner, now);
     if (mine.length === 0 && free.length > 0 && isActivationOwner(owner)) {
-      const ahead = await this.firstActivationWaiter();
+      const ahead = await this.firstWaiter(ACTIVATION_WAITERS_PREFIX);
       if (ahead && ahead.sk < sk) {
         const settled = ahead.joinedAt === undefined || now.getTime() - Date.parse(ahead.joinedAt) >= NEWCOMER_SECOND_LOOK_MS;
         if (inLine && settled) await this.handOver(free[0]!, undefined, 1);
@@ -300,20 +300,13 @@ export class DynamoCreateSlots implements CreateSlots {
     return this.options.wakeOutput ? this.options.wakeOutput(owner, key) : Promise.resolve(key);
   }
 
-  private async firstWaiter(): Promise<WaiterItem | undefined> {
-    const out = await this.doc.send(
-      new QueryCommand({ TableName: this.options.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': SLOT_WAITERS_PARTITION }, Limit: 1, ConsistentRead: true }),
-    );
-    return out.Items?.[0] as WaiterItem | undefined;
-  }
-
-  /** The activation first in line (revocations are ahead of every activation). */
-  private async firstActivationWaiter(): Promise<WaiterItem | undefined> {
+  /** The first waiter in line, or with `sortKeyPrefix`, the first of those whose keys start with it. */
+  private async firstWaiter(sortKeyPrefix?: string): Promise<WaiterItem | undefined> {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.options.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :activations)',
-        ExpressionAttributeValues: { ':pk': SLOT_WAITERS_PARTITION, ':activations': ACTIVATION_WAITERS_PREFIX },
+        KeyConditionExpression: sortKeyPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': SLOT_WAITERS_PARTITION, ...(sortKeyPrefix ? { ':prefix': sortKeyPrefix } : {}) },
         Limit: 1,
         ConsistentRead: true,
       }),

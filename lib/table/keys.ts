@@ -40,10 +40,10 @@ export const slotKey = (slot: number): TableKey => ({ pk: `${KEY_PREFIX.slot}${s
 /** The partition of the slot waiters; a Query reads them in the order they are served. */
 export const SLOT_WAITERS_PARTITION = `${KEY_PREFIX.slot}${layout.SLOT_WAITERS}`;
 export type SlotWaiterKind = keyof typeof layout.SLOT_WAITER_PRIORITY;
-/** A waiter's key: deletions before creations, then by `place` (an ISO instant), then by owner. */
 /** Where activations' waiter keys start (after every revocation's). */
 export const ACTIVATION_WAITERS_PREFIX = `${layout.SLOT_WAITER_PRIORITY.activate}#`;
 export const isActivationWaiter = (sk: string): boolean => sk.startsWith(ACTIVATION_WAITERS_PREFIX);
+/** A waiter's key: deletions before creations, then by `place` (an ISO instant), then by owner. */
 export const slotWaiterKey = (kind: SlotWaiterKind, place: string, owner: string): TableKey => ({
   pk: SLOT_WAITERS_PARTITION,
   sk: `${layout.SLOT_WAITER_PRIORITY[kind]}#${place}#${owner}`,
